@@ -1,0 +1,1 @@
+"""Conversations as data. Knows nothing of Telegram or SQL."""
