@@ -1,0 +1,67 @@
+"""`juragan`: run (long polling), chat (console), migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def _migrate(settings: Settings) -> None:
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+async def _poll(settings: Settings) -> None:
+    from bot.app import build_app
+
+    app = build_app(settings)
+    try:
+        await app.bot.delete_webhook(drop_pending_updates=False)
+        await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)
+    finally:
+        await app.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="juragan", description="Pulang Juragan bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run on Telegram with long polling (needs BOT_TOKEN)")
+    sub.add_parser("migrate", help="bring the database to the newest schema")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    chat.add_argument("--user", type=int, default=100001, help="be this Telegram user id")
+    chat.add_argument("--as", dest="role", choices=["admin", "staff", "coordinator"],
+                      help="take this role")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            settings.require_token()
+    except ConfigError as exc:
+        print(f"juragan: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level if args.command == "run" else "WARNING",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        _migrate(settings)
+    except Exception as exc:  # e.g. the database server is down
+        print(f"juragan: cannot open the database at DATABASE_URL: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        print("juragan: database is up to date")
+        return 0
+    if args.command == "chat":
+        from bot.console import run_console
+
+        asyncio.run(run_console(settings, user_id=args.user, role=args.role))
+        return 0
+    asyncio.run(_poll(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Composition root: settings -> engine, sessionmaker, i18n, bot, dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import LOCALES, Settings
+from bot.handlers import get_routers
+from bot.middlewares import FloodControl, Locale, PersonContext, Transaction
+from flows.i18n import N_
+from storage.db import create_engine, create_sessionmaker
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+OFFLINE_TOKEN = "1:offline"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    bot: Bot
+    dp: Dispatcher
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def build_i18n(default_locale: str) -> I18n:
+    return I18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
+
+
+def build_dispatcher(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+                     i18n: I18n) -> Dispatcher:
+    dp = Dispatcher(settings=settings, sessionmaker=sessionmaker, translator=i18n)
+    dp.update.outer_middleware(FloodControl(i18n, limit=settings.flood_limit,
+                                            window=settings.flood_window,
+                                            default_locale=settings.default_locale))
+    dp.update.outer_middleware(Transaction(sessionmaker, i18n, settings.default_locale))
+    dp.update.outer_middleware(PersonContext(settings.admin_ids))
+    dp.update.outer_middleware(Locale(i18n))
+    dp.include_routers(*get_routers())
+    dp.startup.register(set_commands)
+    return dp
+
+
+def build_app(settings: Settings, *, session: BaseSession | None = None,
+              token: str | None = None) -> App:
+    """Everything wired together. `session` replaces the HTTP session (console, tests)."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    i18n = build_i18n(settings.default_locale)
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    bot = Bot(token=token or settings.require_token(), session=session,
+              default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    dp = build_dispatcher(settings, sessionmaker, i18n)
+    return App(settings, engine, sessionmaker, i18n, bot, dp)
+
+
+def commands(i18n: I18n, locale: str) -> list[BotCommand]:
+    """The command menu in one language."""
+    names = [
+        ("start", N_("Begin, or continue where you were")),
+        ("menu", N_("Main menu")),
+        ("profil", N_("See and change your profile")),
+        ("bahasa", N_("Change the language")),
+        ("batal", N_("Stop what is going on now")),
+        ("datasaya", N_("Everything we keep about you")),
+        ("hapusdata", N_("Delete your data")),
+        ("help", N_("Help")),
+    ]
+    return [BotCommand(command=c, description=i18n.gettext(d, locale=locale)) for c, d in names]
+
+
+async def set_commands(bot: Bot, translator: I18n, settings: Settings) -> None:
+    """setMyCommands for every language, and the default for everyone else."""
+    for locale in LOCALES:
+        await bot.set_my_commands(commands(translator, locale), language_code=locale)
+    await bot.set_my_commands(commands(translator, settings.default_locale),
+                              scope=BotCommandScopeDefault())
+

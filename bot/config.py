@@ -1,0 +1,92 @@
+"""Settings from the environment and `.env`, with one clear sentence when one is wrong."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_DEFAULT = "https://api.telegram.org"
+LOCALES = ("id", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. The README's settings table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///./juragan.db"
+    telegram_api_url: str = TELEGRAM_API_DEFAULT
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_locale: str = "id"
+    log_level: str = "INFO"
+    flood_limit: int = Field(default=8, ge=1)
+    flood_window: float = Field(default=4.0, gt=0)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            if not all(p.lstrip("-").isdigit() for p in parts):
+                raise ValueError("must be Telegram user ids separated by commas, like 12345,67890")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    def require_token(self) -> str:
+        """The bot token, or a ConfigError naming BOT_TOKEN."""
+        token = self.bot_token.get_secret_value().strip() if self.bot_token else ""
+        if not token:
+            raise ConfigError(
+                "BOT_TOKEN is not set: put the token from @BotFather in the environment or .env "
+                "(or use `juragan chat`, which needs none)."
+            )
+        if ":" not in token or not token.split(":", 1)[0].isdigit():
+            raise ConfigError("BOT_TOKEN is malformed: it should look like 123456:ABC-DEF...")
+        return token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn pydantic's error into one sentence naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name} is malformed: {msg}.") from None

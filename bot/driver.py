@@ -1,0 +1,222 @@
+"""The one generic driver: renders any flow step and applies any input to it."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards as kb
+from bot.outbox import Outbox
+from bot.text import label, t
+from flows import engine, registry
+from flows.engine import END, Advanced, Input, Kind, Matches, Rejected, RunState, Stayed
+from flows.validators import mask_phone
+from storage import repo
+from storage.models import FlowRun, Person, RunStatus
+
+MAX_INPUT = 1000
+
+
+@dataclass
+class Turn:
+    """What a handler hands the driver: the person, their chat, the session and the outbox."""
+
+    session: AsyncSession
+    person: Person
+    outbox: Outbox
+    chat_id: int
+
+    def say(self, text: str, markup: Any = None) -> None:
+        self.outbox.add(SendMessage(chat_id=self.chat_id, text=text, reply_markup=markup))
+
+
+Finisher = Callable[[Turn, FlowRun], Awaitable[None]]
+FINISHERS: dict[str, Finisher] = {}
+
+
+def on_finish(flow_key: str) -> Callable[[Finisher], Finisher]:
+    """Register what happens when a flow is completed (a summary, a submission, ...)."""
+
+    def register(fn: Finisher) -> Finisher:
+        FINISHERS[flow_key] = fn
+        return fn
+
+    return register
+
+
+def state_of(run: FlowRun) -> RunState:
+    return RunState(step=run.step, answers=dict(run.answers or {}), history=list(run.history or []))
+
+
+def shown_value(run: FlowRun, key: str) -> str | None:
+    """A stored answer as a person would recognise it (the option's label, a masked phone)."""
+    flow = registry.get(run.flow)
+    value = (run.answers or {}).get(key)
+    if value is None:
+        return None
+    step = flow.step(key)
+    if step.kind is Kind.PHONE:
+        return mask_phone(str(value))
+    try:
+        options = {o.value: o for o in step.options_for(run.answers)}
+    except (KeyError, TypeError):
+        options = {}
+    if isinstance(value, list):
+        return ", ".join(label(options[v]) if v in options else str(v) for v in value)
+    return label(options[value]) if value in options else str(value)
+
+
+def render(run: FlowRun, *, error: str | None = None, page: int = 0,
+           matches: tuple[engine.Option, ...] | None = None) -> tuple[str, Any]:
+    """The text and keyboard of the run's current step."""
+    flow = registry.get(run.flow)
+    step = flow.step(run.step)
+    n, m = engine.progress(flow, state_of(run))
+    parts = []
+    if error:
+        parts.append("⚠️ " + error)
+    parts.append("<i>" + t("{title} · step {n} of {m}", title=t(flow.title), n=n, m=m) + "</i>")
+    parts.append("<b>" + t(step.prompt) + "</b>")
+    if matches:
+        parts.append(_("I found several. Please choose one:"))
+    elif step.hint:
+        parts.append(t(step.hint))
+    current = shown_value(run, step.key)
+    if current and step.kind not in (Kind.MULTI_CHOICE, Kind.CHECKLIST):
+        parts.append(t("Your answer so far: {answer}", answer=html.escape(current)))
+    text = "\n\n".join(parts)
+    can_back = bool(run.history)
+    if step.kind is Kind.PHONE:
+        return text, kb.share_phone(can_go_back=can_back)
+    options = list(matches) if matches else list(step.options_for(run.answers))
+    multi = step.kind in (Kind.MULTI_CHOICE, Kind.CHECKLIST)
+    markup = kb.step_options(
+        run_id=run.id, step=step.key, options=options, page=page,
+        page_size=len(options) if matches else step.page_size, columns=step.columns,
+        can_go_back=can_back, done_button=multi,
+        chosen=(run.answers or {}).get(step.key) or () if multi else (),
+    )
+    return text, markup
+
+
+def show(turn: Turn, run: FlowRun, **kwargs: Any) -> None:
+    text, markup = render(run, **kwargs)
+    turn.say(text, markup)
+
+
+async def begin(turn: Turn, flow_key: str) -> FlowRun:
+    """Start a flow for the person and ask its first question."""
+    flow = registry.get(flow_key)
+    run = await repo.start_run(turn.session, person_id=turn.person.id, flow=flow.key,
+                               step=flow.first)
+    show(turn, run)
+    return run
+
+
+def _apply_profile_field(turn: Turn, field: str, value: Any) -> None:
+    repo.set_profile_field(turn.person, field=field, value=value)
+    if field == "locale":
+        I18n.get_current().current_locale = value
+    if field == "province_code" and turn.person.regency_code and not str(
+        turn.person.regency_code
+    ).startswith(f"{value}."):
+        turn.person.regency_code = None
+
+
+async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | None = None) -> None:
+    """Apply one input to the run's current step, save, and say what comes next."""
+    if given.text is not None and given.text.strip() in (kb.back_label(), kb.cancel_label()):
+        await (go_back(turn, run) if given.text.strip() == kb.back_label() else cancel(turn, run))
+        return
+    if given.text is not None and len(given.text) > MAX_INPUT:
+        show(turn, run, error=t("That message is too long. Please send at most {max} characters.",
+                                max=MAX_INPUT))
+        return
+    flow = registry.get(run.flow)
+    step = flow.step(run.step)
+    outcome = engine.answer(flow, state_of(run), given, label)
+    if isinstance(outcome, Rejected):
+        show(turn, run, error=t(outcome.error.msgid, **_escaped(outcome.error.params)))
+        return
+    if isinstance(outcome, Matches):
+        show(turn, run, matches=outcome.options)
+        return
+    if isinstance(outcome, Stayed):
+        repo.save_run(run, step=run.step, answers=outcome.state.answers,
+                      history=outcome.state.history, status=RunStatus.ACTIVE)
+        if pressed is not None:
+            text, markup = render(run)
+            turn.outbox.add(EditMessageText(chat_id=turn.chat_id, message_id=pressed.message_id,
+                                            text=text, reply_markup=markup))
+        return
+    assert isinstance(outcome, Advanced)
+    state = outcome.state
+    if step.saves_to:
+        _apply_profile_field(turn, step.saves_to, outcome.value)
+    status = RunStatus.COMPLETED if state.done else RunStatus.ACTIVE
+    repo.save_run(run, step=state.step if not state.done else END, answers=state.answers,
+                  history=state.history, status=status)
+    _acknowledge(turn, run, step, pressed)
+    if state.done:
+        finisher = FINISHERS.get(run.flow)
+        if finisher:
+            await finisher(turn, run)
+        return
+    show(turn, run)
+
+
+def _escaped(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: html.escape(v) if isinstance(v, str) else v for k, v in params.items()}
+
+
+def _acknowledge(turn: Turn, run: FlowRun, step: engine.Step, pressed: Message | None) -> None:
+    """Show what was understood: on the pressed message, or a short note for typed answers."""
+    answer = html.escape(shown_value(run, step.key) or "")
+    if pressed is not None:
+        turn.outbox.add(EditMessageText(chat_id=turn.chat_id, message_id=pressed.message_id,
+                                        text=f"<b>{t(step.prompt)}</b>\n✅ {answer}",
+                                        reply_markup=None))
+    elif step.kind is Kind.PHONE:
+        turn.say(t("Saved: {answer}", answer=answer), ReplyKeyboardRemove())
+
+
+async def go_back(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
+    state = engine.back(registry.get(run.flow), state_of(run))
+    repo.save_run(run, step=state.step, answers=state.answers, history=state.history,
+                  status=RunStatus.ACTIVE)
+    if pressed is not None:
+        turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
+    show(turn, run)
+
+
+async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
+    """Stop the flow; answers stay, so /start (or the progress page) continues it later."""
+    repo.save_run(run, step=run.step, answers=dict(run.answers or {}),
+                  history=list(run.history or []), status=RunStatus.CANCELLED)
+    if pressed is not None:
+        turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
+    text = _("Stopped. What you entered so far is kept; you can continue later.")
+    if turn.person.onboarded_at is None:
+        turn.say(text + "\n" + _("Send /start when you want to continue your profile."),
+                 ReplyKeyboardRemove())
+        return
+    turn.say(text, ReplyKeyboardRemove())
+    turn.say(_("What would you like to do?"), kb.main_menu())
+
+
+async def resume(turn: Turn, run: FlowRun) -> None:
+    """Continue a run exactly where it was, even one that was cancelled."""
+    if run.status != RunStatus.ACTIVE:
+        repo.save_run(run, step=run.step, answers=dict(run.answers or {}),
+                      history=list(run.history or []), status=RunStatus.ACTIVE)
+        run.finished_at = None
+    show(turn, run)
+

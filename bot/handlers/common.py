@@ -1,0 +1,21 @@
+"""Small pieces the handlers share."""
+
+from __future__ import annotations
+
+from aiogram.types import CallbackQuery, Message
+
+from bot.driver import Turn
+from bot.outbox import Outbox
+from sqlalchemy.ext.asyncio import AsyncSession
+from storage.models import Person
+
+
+def turn_for(event: Message | CallbackQuery, *, session: AsyncSession, person: Person,
+             outbox: Outbox) -> Turn:
+    chat_id = event.chat.id if isinstance(event, Message) else event.from_user.id
+    return Turn(session=session, person=person, outbox=outbox, chat_id=chat_id)
+
+
+def pressed_message(callback: CallbackQuery) -> Message | None:
+    """The message a button was on, if Telegram still gives it to us."""
+    return callback.message if isinstance(callback.message, Message) else None

@@ -1,0 +1,130 @@
+"""The main menu, /help, /menu, /bahasa and /batal."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import driver
+from bot import keyboards as kb
+from bot.handlers.common import pressed_message, turn_for
+from bot.outbox import Outbox
+from bot.text import t
+from flows import engine, registry
+from flows.i18n import N_
+from storage import repo
+from storage.models import Person
+
+router = Router(name="menu")
+
+
+def help_text() -> str:
+    return _(
+        "<b>How to use Pulang Juragan</b>\n\n"
+        "Press the buttons, or type your answer when I ask a question.\n\n"
+        "/start – begin, or continue where you were\n"
+        "/menu – the main menu\n"
+        "/profil – see and change your profile\n"
+        "/bahasa – change the language\n"
+        "/batal – stop what is going on now\n"
+        "/datasaya – everything we keep about you\n"
+        "/hapusdata – delete your data\n"
+        "/help – this help"
+    )
+
+
+NOT_READY = {
+    "coop": N_("Cooperatives"),
+    "kur": N_("KUR loans"),
+    "training": N_("Training"),
+    "progress": N_("My progress"),
+}
+
+
+@router.message(Command("help", "bantuan"))
+async def help_command(message: Message, session: AsyncSession, person: Person | None,
+                       outbox: Outbox) -> None:
+    """Help, plus a button back into whatever the person was doing."""
+    markup = None
+    if person is not None:
+        run = await repo.active_run(session, person_id=person.id)
+        if run is not None:
+            n, m = engine.progress(registry.get(run.flow), driver.state_of(run))
+            markup = kb.single("▶️ " + t("Continue: “{title}”, step {n} of {m}",
+                                         title=t(registry.get(run.flow).title), n=n, m=m),
+                               kb.ResumeCB(act="continue", run=run.id))
+    outbox.add(message.answer(help_text(), reply_markup=markup))
+
+
+@router.message(Command("menu"))
+async def menu_command(message: Message, person: Person | None, outbox: Outbox) -> None:
+    if person is None:
+        outbox.add(message.answer(_("Please send /start to begin.")))
+        return
+    outbox.add(message.answer(_("What would you like to do?"), reply_markup=kb.main_menu()))
+
+
+@router.message(Command("bahasa", "language"))
+async def language_command(message: Message, outbox: Outbox) -> None:
+    outbox.add(message.answer(_("Choose your language:"), reply_markup=kb.languages()))
+
+
+@router.callback_query(kb.LangCB.filter())
+async def language_chosen(callback: CallbackQuery, callback_data: kb.LangCB,
+                          person: Person | None, outbox: Outbox) -> None:
+    """Save the language on the profile and answer in it from now on."""
+    outbox.add(callback.answer())
+    if callback_data.code not in ("id", "en"):
+        return
+    if person is None:
+        outbox.add(callback.message.answer(_("Please send /start to begin.")))  # type: ignore[union-attr]
+        return
+    person.locale = callback_data.code
+    I18n.get_current().current_locale = callback_data.code
+    pressed = pressed_message(callback)
+    if pressed is not None:
+        outbox.add(pressed.edit_text(_("Language: English") if callback_data.code == "en"
+                                     else "Bahasa: Bahasa Indonesia"))
+    outbox.add(callback.message.answer(_("What would you like to do?"),  # type: ignore[union-attr]
+                                       reply_markup=kb.main_menu()))
+
+
+@router.message(Command("batal", "cancel"))
+async def cancel_command(message: Message, session: AsyncSession, person: Person | None,
+                         outbox: Outbox) -> None:
+    """Stop whatever is going on; what was entered stays."""
+    run = await repo.active_run(session, person_id=person.id) if person else None
+    if person is None or run is None:
+        outbox.add(message.answer(_("There is nothing to stop right now.")))
+        return
+    await driver.cancel(turn_for(message, session=session, person=person, outbox=outbox), run)
+
+
+@router.callback_query(kb.MenuCB.filter())
+async def menu_item(callback: CallbackQuery, callback_data: kb.MenuCB, session: AsyncSession,
+                    person: Person | None, outbox: Outbox) -> None:
+    """One entry of the main menu."""
+    outbox.add(callback.answer())
+    message = callback.message
+    if person is None or not isinstance(message, Message):
+        outbox.add(callback.message.answer(_("Please send /start to begin.")))  # type: ignore[union-attr]
+        return
+    item = callback_data.item
+    if item == "help":
+        outbox.add(message.answer(help_text()))
+    elif item == "language":
+        outbox.add(message.answer(_("Choose your language:"), reply_markup=kb.languages()))
+    elif item == "edit_profile":
+        await driver.begin(turn_for(callback, session=session, person=person, outbox=outbox),
+                           "profile_edit")
+    elif item in NOT_READY:
+        outbox.add(message.answer(
+            t("“{part}” is still being built. We will tell you here as soon as it is ready. "
+              "Thank you for your patience!", part=_(NOT_READY[item])),
+            reply_markup=kb.main_menu()))
+    else:
+        outbox.add(message.answer(_("What would you like to do?"), reply_markup=kb.main_menu()))

@@ -1,0 +1,174 @@
+"""Typed callback data and keyboard builders; never hand-parsed callback strings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.i18n import gettext as _
+
+from bot.text import label
+from flows.engine import Option
+
+
+class ConsentCB(CallbackData, prefix="c"):
+    ok: bool
+    p: str = ""
+
+
+class FlowCB(CallbackData, prefix="f"):
+    """A button inside a flow; `run` and `step` let stale or forged presses be refused."""
+
+    run: int
+    step: str
+    act: str  # pick | page | back | cancel | done
+    v: str = ""
+
+
+class ResumeCB(CallbackData, prefix="r"):
+    act: str  # continue | restart
+    run: int
+
+
+class MenuCB(CallbackData, prefix="m"):
+    item: str
+
+
+class LangCB(CallbackData, prefix="l"):
+    code: str
+
+
+class EraseCB(CallbackData, prefix="e"):
+    ok: bool
+
+
+MENU_ITEMS = ("coop", "kur", "training", "progress", "help", "language")
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def back_label() -> str:
+    return "⬅️ " + _("Back")
+
+
+def cancel_label() -> str:
+    return "✖️ " + _("Cancel")
+
+
+def consent(payload: str = "") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button("✅ " + _("I agree"), ConsentCB(ok=True, p=payload)),
+                _button(_("I do not agree"), ConsentCB(ok=False, p=payload)),
+            ]
+        ]
+    )
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    texts = {
+        "coop": "🤝 " + _("Cooperative"),
+        "kur": "💰 " + _("KUR loan"),
+        "training": "🎓 " + _("Training"),
+        "progress": "📊 " + _("My progress"),
+        "help": "❓ " + _("Help"),
+        "language": "🌐 " + _("Language"),
+    }
+    return InlineKeyboardMarkup(
+        inline_keyboard=_rows([_button(texts[i], MenuCB(item=i)) for i in MENU_ITEMS], 2)
+    )
+
+
+def languages() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button("Bahasa Indonesia", LangCB(code="id")), _button("English", LangCB(code="en"))]
+        ]
+    )
+
+
+def resume(run_id: int, *, restart: bool = True) -> InlineKeyboardMarkup:
+    row = [_button("▶️ " + _("Continue"), ResumeCB(act="continue", run=run_id))]
+    if restart:
+        row.append(_button("🔄 " + _("Start over"), ResumeCB(act="restart", run=run_id)))
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def erase() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button("🗑 " + _("Yes, delete"), EraseCB(ok=True)),
+                _button(_("No, keep it"), EraseCB(ok=False)),
+            ]
+        ]
+    )
+
+
+def single(text: str, data: CallbackData) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(text, data)]])
+
+
+def step_options(
+    *,
+    run_id: int,
+    step: str,
+    options: Sequence[Option],
+    page: int,
+    page_size: int,
+    columns: int,
+    can_go_back: bool,
+    done_button: bool = False,
+    chosen: Sequence[str] = (),
+) -> InlineKeyboardMarkup:
+    """Options of a step, a page at a time, then Back and Cancel."""
+    pages = max(1, -(-len(options) // page_size))
+    page = min(max(page, 0), pages - 1)
+    shown = options[page * page_size : (page + 1) * page_size]
+    buttons = [
+        _button(("☑️ " if o.value in chosen else "") + label(o), FlowCB(run=run_id, step=step,
+                act="pick", v=o.value))
+        for o in shown
+    ]
+    rows = _rows(buttons, columns)
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(_button("◀️", FlowCB(run=run_id, step=step, act="page", v=str(page - 1))))
+        nav.append(_button(f"{page + 1}/{pages}", FlowCB(run=run_id, step=step, act="page",
+                                                          v=str(page))))
+        if page < pages - 1:
+            nav.append(_button("▶️", FlowCB(run=run_id, step=step, act="page", v=str(page + 1))))
+        rows.append(nav)
+    if done_button:
+        rows.append([_button("✅ " + _("Done"), FlowCB(run=run_id, step=step, act="done"))])
+    last = []
+    if can_go_back:
+        last.append(_button(back_label(), FlowCB(run=run_id, step=step, act="back")))
+    last.append(_button(cancel_label(), FlowCB(run=run_id, step=step, act="cancel")))
+    rows.append(last)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def share_phone(*, can_go_back: bool) -> ReplyKeyboardMarkup:
+    """A reply keyboard with Telegram's share-contact button (inline buttons cannot ask for it)."""
+    nav = [KeyboardButton(text=back_label())] if can_go_back else []
+    nav.append(KeyboardButton(text=cancel_label()))
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="📱 " + _("Share my number"), request_contact=True)], nav],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )

@@ -1,0 +1,162 @@
+"""Outer middlewares on every update, in this order: flood control, then one transaction
+(with the dedup record and the outbox), then the person and their role, then the locale."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import LOCALES
+from bot.outbox import Outbox
+from storage import repo
+from storage.models import Person, Role
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def telegram_locale(user: User | None, default: str) -> str:
+    code = (user.language_code or "").lower() if user else ""
+    if code.startswith("en"):
+        return "en"
+    if code.startswith(("id", "in")):
+        return "id"
+    return default
+
+
+class FloodControl(BaseMiddleware):
+    """Someone sending many updates in a few seconds gets one polite 'slow down', not N replies."""
+
+    def __init__(self, i18n: I18n, *, limit: int, window: float, default_locale: str) -> None:
+        self.i18n, self.limit, self.window = i18n, limit, window
+        self.default_locale = default_locale
+        self.seen: dict[int, deque[float]] = {}
+        self.warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        now = time.monotonic()
+        stamps = self.seen.setdefault(user.id, deque())
+        while stamps and now - stamps[0] > self.window:
+            stamps.popleft()
+        if len(stamps) < self.limit:
+            stamps.append(now)
+            if len(self.seen) > 10_000:
+                self._forget(now)
+            return await handler(event, data)
+        await self._slow_down(event, data, user, now)
+        return UNHANDLED
+
+    async def _slow_down(self, event: Any, data: dict[str, Any], user: User, now: float) -> None:
+        bot: Bot = data["bot"]
+        first = now - self.warned.get(user.id, -1e9) > self.window
+        with self.i18n.context(), self.i18n.use_locale(telegram_locale(user, self.default_locale)):
+            text = _("You are sending messages very fast. Please wait a moment, then go on.")
+        try:
+            if isinstance(event, Update) and event.callback_query:
+                await bot(AnswerCallbackQuery(callback_query_id=event.callback_query.id,
+                                              text=text if first else None))
+            elif first:
+                await bot(SendMessage(chat_id=user.id, text=text))
+        except Exception as exc:  # a failed warning must not break the loop
+            log.warning("flood warning not sent: %s", exc)
+        if first:
+            self.warned[user.id] = now
+            log.info("flood control: dropping updates from a user for a moment")
+
+    def _forget(self, now: float) -> None:
+        for uid in [u for u, s in self.seen.items() if not s or now - s[-1] > self.window]:
+            self.seen.pop(uid, None)
+            self.warned.pop(uid, None)
+
+
+class Transaction(BaseMiddleware):
+    """One session and one transaction per update; a redelivered update id is skipped.
+
+    The update id is recorded in the same transaction as the update's effects, and the
+    replies in the outbox are sent only after the commit.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n,
+                 default_locale: str) -> None:
+        self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        outbox = Outbox()
+        data["outbox"] = outbox
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                if not await repo.mark_processed(session, update_id=event.update_id):
+                    log.info("update %s was already processed: skipped", event.update_id)
+                    return UNHANDLED
+                data["session"] = session
+                result = await handler(event, data)
+        except Exception:
+            log.exception("update %s failed (%s)", event.update_id, event.event_type)
+            await self._after_failure(event, data, outbox)
+            result = UNHANDLED
+        await outbox.flush(data["bot"])
+        return result
+
+    async def _after_failure(self, event: Update, data: dict[str, Any], outbox: Outbox) -> None:
+        """Nothing of the update was kept; record its id so a redelivery does not loop, apologise."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                await repo.mark_processed(session, update_id=event.update_id)
+        except Exception:
+            log.exception("could not record failed update %s", event.update_id)
+        outbox.clear()
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return
+        locale = data.get("locale") or telegram_locale(user, self.default_locale)
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text = _("Sorry, something went wrong on our side. What you entered before is safe. "
+                     "Please try again in a moment.")
+        if event.callback_query:
+            outbox.add(AnswerCallbackQuery(callback_query_id=event.callback_query.id))
+        outbox.add(SendMessage(chat_id=user.id, text=text))
+
+
+class PersonContext(BaseMiddleware):
+    """Loads the person (None before consent) and their role; admins come from ADMIN_IDS."""
+
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        self.admin_ids = admin_ids
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        person: Person | None = None
+        if user is not None:
+            person = await repo.person_by_telegram_id(data["session"], telegram_id=user.id)
+        data["person"] = person
+        if user is not None and user.id in self.admin_ids:
+            data["role"] = Role.ADMIN
+        else:
+            data["role"] = Role(person.role) if person else Role.RETURNEE
+        return await handler(event, data)
+
+
+class Locale(I18nMiddleware):
+    """The person's language: their profile, then Telegram's language_code, then the default."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        person: Person | None = data.get("person")
+        locale = person.locale if person and person.locale in LOCALES else None
+        locale = locale or telegram_locale(data.get("event_from_user"), self.i18n.default_locale)
+        data["locale"] = locale
+        return locale

@@ -1,0 +1,54 @@
+"""Translating and formatting for the person's locale (gettext via aiogram, numbers via Babel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from aiogram.utils.i18n import I18n, gettext
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from flows.engine import Option
+
+BABEL_LOCALES = {"id": "id_ID", "en": "en_US"}
+
+
+def t(msgid: str, **params: Any) -> str:
+    """Translate a msgid marked elsewhere (e.g. with N_ in flows/) and fill its placeholders."""
+    text = gettext(msgid)
+    return text.format(**params) if params else text
+
+
+def label(option: Option) -> str:
+    return option.label if option.literal else gettext(option.label)
+
+
+def current_locale() -> str:
+    return I18n.get_current().current_locale
+
+
+def rupiah(amount: int | float, locale: str | None = None) -> str:
+    """Rp 15.000.000 in Indonesian, IDR 15,000,000 style in English: whole rupiah."""
+    loc = BABEL_LOCALES.get(locale or current_locale(), "id_ID")
+    return format_currency(amount, "IDR", format="¤ #,##0", locale=loc, currency_digits=False)
+
+
+def number(value: int | float, locale: str | None = None) -> str:
+    return format_decimal(value, locale=BABEL_LOCALES.get(locale or current_locale(), "id_ID"))
+
+
+def day(value: date, locale: str | None = None) -> str:
+    return format_date(value, "long", locale=BABEL_LOCALES.get(locale or current_locale(), "id_ID"))
+
+
+def moment(value: datetime, tz: str, locale: str | None = None) -> str:
+    """A date and time in the person's own zone (e.g. Asia/Makassar for WITA)."""
+    loc = BABEL_LOCALES.get(locale or current_locale(), "id_ID")
+    return format_datetime(value, "d MMMM y, HH:mm zzz", tzinfo=_zone(tz), locale=loc)
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

@@ -1,0 +1,12 @@
+"""Every flow by key, so a stored run finds its definition again."""
+
+from __future__ import annotations
+
+from flows.engine import Flow
+from flows.onboarding import ONBOARDING, PROFILE_EDIT
+
+FLOWS: dict[str, Flow] = {f.key: f for f in (ONBOARDING, PROFILE_EDIT)}
+
+
+def get(key: str) -> Flow:
+    return FLOWS[key]
