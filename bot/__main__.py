@@ -34,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring the database to the newest schema")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.add_argument("--user", type=int, default=100001, help="be this Telegram user id")
-    chat.add_argument("--as", dest="role", choices=["admin", "staff", "coordinator"],
-                      help="take this role")
+    chat.add_argument(
+        "--as", dest="role", choices=["admin", "staff", "coordinator"], help="take this role"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -44,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"juragan: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level if args.command == "run" else "WARNING",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level if args.command == "run" else "WARNING",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         _migrate(settings)
     except Exception as exc:  # e.g. the database server is down

@@ -45,12 +45,18 @@ def build_i18n(default_locale: str) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
 
 
-def build_dispatcher(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                     i18n: I18n) -> Dispatcher:
+def build_dispatcher(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
+) -> Dispatcher:
     dp = Dispatcher(settings=settings, sessionmaker=sessionmaker, translator=i18n)
-    dp.update.outer_middleware(FloodControl(i18n, limit=settings.flood_limit,
-                                            window=settings.flood_window,
-                                            default_locale=settings.default_locale))
+    dp.update.outer_middleware(
+        FloodControl(
+            i18n,
+            limit=settings.flood_limit,
+            window=settings.flood_window,
+            default_locale=settings.default_locale,
+        )
+    )
     dp.update.outer_middleware(Transaction(sessionmaker, i18n, settings.default_locale))
     dp.update.outer_middleware(PersonContext(settings.admin_ids))
     dp.update.outer_middleware(Locale(i18n))
@@ -59,16 +65,20 @@ def build_dispatcher(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
     return dp
 
 
-def build_app(settings: Settings, *, session: BaseSession | None = None,
-              token: str | None = None) -> App:
+def build_app(
+    settings: Settings, *, session: BaseSession | None = None, token: str | None = None
+) -> App:
     """Everything wired together. `session` replaces the HTTP session (console, tests)."""
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    bot = Bot(token=token or settings.require_token(), session=session,
-              default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(
+        token=token or settings.require_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
     dp = build_dispatcher(settings, sessionmaker, i18n)
     return App(settings, engine, sessionmaker, i18n, bot, dp)
 
@@ -92,6 +102,6 @@ async def set_commands(bot: Bot, translator: I18n, settings: Settings) -> None:
     """setMyCommands for every language, and the default for everyone else."""
     for locale in LOCALES:
         await bot.set_my_commands(commands(translator, locale), language_code=locale)
-    await bot.set_my_commands(commands(translator, settings.default_locale),
-                              scope=BotCommandScopeDefault())
-
+    await bot.set_my_commands(
+        commands(translator, settings.default_locale), scope=BotCommandScopeDefault()
+    )

@@ -56,11 +56,21 @@ class Console:
         self.print(f"\n{prefix}: " + plain(text).replace("\n", "\n     "))
         markup = getattr(method, "reply_markup", None)
         if isinstance(markup, InlineKeyboardMarkup):
-            self._number([("inline", b.text, (b.callback_data, result))
-                          for row in markup.inline_keyboard for b in row])
+            self._number(
+                [
+                    ("inline", b.text, (b.callback_data, result))
+                    for row in markup.inline_keyboard
+                    for b in row
+                ]
+            )
         elif isinstance(markup, ReplyKeyboardMarkup):
-            self._number([("contact" if b.request_contact else "reply", b.text, (b.text, None))
-                          for row in markup.keyboard for b in row])
+            self._number(
+                [
+                    ("contact" if b.request_contact else "reply", b.text, (b.text, None))
+                    for row in markup.keyboard
+                    for b in row
+                ]
+            )
 
     def _number(self, buttons: list[tuple[str, str, Any]]) -> None:
         self.buttons = buttons
@@ -99,21 +109,30 @@ async def _set_role(app: Any, user_id: int, role: str | None) -> None:
     from sqlalchemy import update
 
     async with app.sessionmaker() as session, session.begin():
-        await session.execute(update(Person).where(Person.telegram_id == user_id)
-                              .values(role=Role(role).value))
+        await session.execute(
+            update(Person).where(Person.telegram_id == user_id).values(role=Role(role).value)
+        )
 
 
-async def run_console(settings: Settings, *, user_id: int, role: str | None,
-                      stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def run_console(
+    settings: Settings,
+    *,
+    user_id: int,
+    role: str | None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> None:
     # One local person typing (or a piped script): flood control would only get in the way.
     settings = settings.model_copy(update={"flood_limit": 1_000_000})
     if role == "admin":
-        settings = settings.model_copy(update={"admin_ids": frozenset({*settings.admin_ids,
-                                                                        user_id})})
+        settings = settings.model_copy(
+            update={"admin_ids": frozenset({*settings.admin_ids, user_id})}
+        )
     session = OfflineSession()
     app = build_app(settings, session=session, token=OFFLINE_TOKEN)
-    chat = OfflineChat(app.bot, app.dp, session, user_id, first_name="Siti",
-                       language_code=settings.default_locale)
+    chat = OfflineChat(
+        app.bot, app.dp, session, user_id, first_name="Siti", language_code=settings.default_locale
+    )
     console = Console(chat, stdout)
     interactive = stdin.isatty()
     console.print("Pulang Juragan, offline console. " + HELP)

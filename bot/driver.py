@@ -74,8 +74,13 @@ def shown_value(run: FlowRun, key: str) -> str | None:
     return label(options[value]) if value in options else str(value)
 
 
-def render(run: FlowRun, *, error: str | None = None, page: int = 0,
-           matches: tuple[engine.Option, ...] | None = None) -> tuple[str, Any]:
+def render(
+    run: FlowRun,
+    *,
+    error: str | None = None,
+    page: int = 0,
+    matches: tuple[engine.Option, ...] | None = None,
+) -> tuple[str, Any]:
     """The text and keyboard of the run's current step."""
     flow = registry.get(run.flow)
     step = flow.step(run.step)
@@ -99,9 +104,14 @@ def render(run: FlowRun, *, error: str | None = None, page: int = 0,
     options = list(matches) if matches else list(step.options_for(run.answers))
     multi = step.kind in (Kind.MULTI_CHOICE, Kind.CHECKLIST)
     markup = kb.step_options(
-        run_id=run.id, step=step.key, options=options, page=page,
-        page_size=len(options) if matches else step.page_size, columns=step.columns,
-        can_go_back=can_back, done_button=multi,
+        run_id=run.id,
+        step=step.key,
+        options=options,
+        page=page,
+        page_size=len(options) if matches else step.page_size,
+        columns=step.columns,
+        can_go_back=can_back,
+        done_button=multi,
         chosen=(run.answers or {}).get(step.key) or () if multi else (),
     )
     return text, markup
@@ -115,8 +125,9 @@ def show(turn: Turn, run: FlowRun, **kwargs: Any) -> None:
 async def begin(turn: Turn, flow_key: str) -> FlowRun:
     """Start a flow for the person and ask its first question."""
     flow = registry.get(flow_key)
-    run = await repo.start_run(turn.session, person_id=turn.person.id, flow=flow.key,
-                               step=flow.first)
+    run = await repo.start_run(
+        turn.session, person_id=turn.person.id, flow=flow.key, step=flow.first
+    )
     show(turn, run)
     return run
 
@@ -125,9 +136,11 @@ def _apply_profile_field(turn: Turn, field: str, value: Any) -> None:
     repo.set_profile_field(turn.person, field=field, value=value)
     if field == "locale":
         I18n.get_current().current_locale = value
-    if field == "province_code" and turn.person.regency_code and not str(
-        turn.person.regency_code
-    ).startswith(f"{value}."):
+    if (
+        field == "province_code"
+        and turn.person.regency_code
+        and not str(turn.person.regency_code).startswith(f"{value}.")
+    ):
         turn.person.regency_code = None
 
 
@@ -137,8 +150,13 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         await (go_back(turn, run) if given.text.strip() == kb.back_label() else cancel(turn, run))
         return
     if given.text is not None and len(given.text) > MAX_INPUT:
-        show(turn, run, error=t("That message is too long. Please send at most {max} characters.",
-                                max=MAX_INPUT))
+        show(
+            turn,
+            run,
+            error=t(
+                "That message is too long. Please send at most {max} characters.", max=MAX_INPUT
+            ),
+        )
         return
     flow = registry.get(run.flow)
     step = flow.step(run.step)
@@ -150,20 +168,36 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         show(turn, run, matches=outcome.options)
         return
     if isinstance(outcome, Stayed):
-        repo.save_run(run, step=run.step, answers=outcome.state.answers,
-                      history=outcome.state.history, status=RunStatus.ACTIVE)
+        repo.save_run(
+            run,
+            step=run.step,
+            answers=outcome.state.answers,
+            history=outcome.state.history,
+            status=RunStatus.ACTIVE,
+        )
         if pressed is not None:
             text, markup = render(run)
-            turn.outbox.add(EditMessageText(chat_id=turn.chat_id, message_id=pressed.message_id,
-                                            text=text, reply_markup=markup))
+            turn.outbox.add(
+                EditMessageText(
+                    chat_id=turn.chat_id,
+                    message_id=pressed.message_id,
+                    text=text,
+                    reply_markup=markup,
+                )
+            )
         return
     assert isinstance(outcome, Advanced)
     state = outcome.state
     if step.saves_to:
         _apply_profile_field(turn, step.saves_to, outcome.value)
     status = RunStatus.COMPLETED if state.done else RunStatus.ACTIVE
-    repo.save_run(run, step=state.step if not state.done else END, answers=state.answers,
-                  history=state.history, status=status)
+    repo.save_run(
+        run,
+        step=state.step if not state.done else END,
+        answers=state.answers,
+        history=state.history,
+        status=status,
+    )
     _acknowledge(turn, run, step, pressed)
     if state.done:
         finisher = FINISHERS.get(run.flow)
@@ -181,17 +215,23 @@ def _acknowledge(turn: Turn, run: FlowRun, step: engine.Step, pressed: Message |
     """Show what was understood: on the pressed message, or a short note for typed answers."""
     answer = html.escape(shown_value(run, step.key) or "")
     if pressed is not None:
-        turn.outbox.add(EditMessageText(chat_id=turn.chat_id, message_id=pressed.message_id,
-                                        text=f"<b>{t(step.prompt)}</b>\n✅ {answer}",
-                                        reply_markup=None))
+        turn.outbox.add(
+            EditMessageText(
+                chat_id=turn.chat_id,
+                message_id=pressed.message_id,
+                text=f"<b>{t(step.prompt)}</b>\n✅ {answer}",
+                reply_markup=None,
+            )
+        )
     elif step.kind is Kind.PHONE:
         turn.say(t("Saved: {answer}", answer=answer), ReplyKeyboardRemove())
 
 
 async def go_back(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
     state = engine.back(registry.get(run.flow), state_of(run))
-    repo.save_run(run, step=state.step, answers=state.answers, history=state.history,
-                  status=RunStatus.ACTIVE)
+    repo.save_run(
+        run, step=state.step, answers=state.answers, history=state.history, status=RunStatus.ACTIVE
+    )
     if pressed is not None:
         turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
     show(turn, run)
@@ -199,14 +239,21 @@ async def go_back(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -
 
 async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
     """Stop the flow; answers stay, so /start (or the progress page) continues it later."""
-    repo.save_run(run, step=run.step, answers=dict(run.answers or {}),
-                  history=list(run.history or []), status=RunStatus.CANCELLED)
+    repo.save_run(
+        run,
+        step=run.step,
+        answers=dict(run.answers or {}),
+        history=list(run.history or []),
+        status=RunStatus.CANCELLED,
+    )
     if pressed is not None:
         turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
     text = _("Stopped. What you entered so far is kept; you can continue later.")
     if turn.person.onboarded_at is None:
-        turn.say(text + "\n" + _("Send /start when you want to continue your profile."),
-                 ReplyKeyboardRemove())
+        turn.say(
+            text + "\n" + _("Send /start when you want to continue your profile."),
+            ReplyKeyboardRemove(),
+        )
         return
     turn.say(text, ReplyKeyboardRemove())
     turn.say(_("What would you like to do?"), kb.main_menu())
@@ -215,8 +262,12 @@ async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) ->
 async def resume(turn: Turn, run: FlowRun) -> None:
     """Continue a run exactly where it was, even one that was cancelled."""
     if run.status != RunStatus.ACTIVE:
-        repo.save_run(run, step=run.step, answers=dict(run.answers or {}),
-                      history=list(run.history or []), status=RunStatus.ACTIVE)
+        repo.save_run(
+            run,
+            step=run.step,
+            answers=dict(run.answers or {}),
+            history=list(run.history or []),
+            status=RunStatus.ACTIVE,
+        )
         run.finished_at = None
     show(turn, run)
-

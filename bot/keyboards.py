@@ -139,8 +139,10 @@ def step_options(
     page = min(max(page, 0), pages - 1)
     shown = options[page * page_size : (page + 1) * page_size]
     buttons = [
-        _button(("☑️ " if o.value in chosen else "") + label(o), FlowCB(run=run_id, step=step,
-                act="pick", v=o.value))
+        _button(
+            ("☑️ " if o.value in chosen else "") + label(o),
+            FlowCB(run=run_id, step=step, act="pick", v=o.value),
+        )
         for o in shown
     ]
     rows = _rows(buttons, columns)
@@ -148,8 +150,9 @@ def step_options(
         nav = []
         if page > 0:
             nav.append(_button("◀️", FlowCB(run=run_id, step=step, act="page", v=str(page - 1))))
-        nav.append(_button(f"{page + 1}/{pages}", FlowCB(run=run_id, step=step, act="page",
-                                                          v=str(page))))
+        nav.append(
+            _button(f"{page + 1}/{pages}", FlowCB(run=run_id, step=step, act="page", v=str(page)))
+        )
         if page < pages - 1:
             nav.append(_button("▶️", FlowCB(run=run_id, step=step, act="page", v=str(page + 1))))
         rows.append(nav)

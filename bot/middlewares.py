@@ -67,8 +67,11 @@ class FloodControl(BaseMiddleware):
             text = _("You are sending messages very fast. Please wait a moment, then go on.")
         try:
             if isinstance(event, Update) and event.callback_query:
-                await bot(AnswerCallbackQuery(callback_query_id=event.callback_query.id,
-                                              text=text if first else None))
+                await bot(
+                    AnswerCallbackQuery(
+                        callback_query_id=event.callback_query.id, text=text if first else None
+                    )
+                )
             elif first:
                 await bot(SendMessage(chat_id=user.id, text=text))
         except Exception as exc:  # a failed warning must not break the loop
@@ -90,8 +93,9 @@ class Transaction(BaseMiddleware):
     replies in the outbox are sent only after the commit.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n,
-                 default_locale: str) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n, default_locale: str
+    ) -> None:
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -125,8 +129,10 @@ class Transaction(BaseMiddleware):
             return
         locale = data.get("locale") or telegram_locale(user, self.default_locale)
         with self.i18n.context(), self.i18n.use_locale(locale):
-            text = _("Sorry, something went wrong on our side. What you entered before is safe. "
-                     "Please try again in a moment.")
+            text = _(
+                "Sorry, something went wrong on our side. What you entered before is safe. "
+                "Please try again in a moment."
+            )
         if event.callback_query:
             outbox.add(AnswerCallbackQuery(callback_query_id=event.callback_query.id))
         outbox.add(SendMessage(chat_id=user.id, text=text))

@@ -47,13 +47,19 @@ class OfflineSession(BaseSession):
     async def close(self) -> None:
         return None
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None,
-                             timeout: int = 30, chunk_size: int = 65536,
-                             raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
         yield b""
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any],
-                           timeout: int | None = None) -> Any:
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
         self.calls.append(method)
         result = self._result(bot, method)
         for listener in self.listeners:
@@ -106,13 +112,24 @@ class OfflineChat:
 
     _update_ids = itertools.count(int(time.time() * 1000))
 
-    def __init__(self, bot: Bot, dp: Dispatcher, session: OfflineSession, user_id: int, *,
-                 first_name: str = "Siti", language_code: str | None = "id") -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        dp: Dispatcher,
+        session: OfflineSession,
+        user_id: int,
+        *,
+        first_name: str = "Siti",
+        language_code: str | None = "id",
+    ) -> None:
         self.bot, self.dp, self.session = bot, dp, session
-        self.user = User(id=user_id, is_bot=False, first_name=first_name,
-                         language_code=language_code)
+        self.user = User(
+            id=user_id, is_bot=False, first_name=first_name, language_code=language_code
+        )
         self.chat = Chat(id=user_id, type="private", first_name=first_name)
         self.reply_keyboard: ReplyKeyboardMarkup | None = None
+        self.reply_is_newest = False  # the newest keyboard the person got is a reply keyboard
+        self._callbacks: set[str] = set()
         self._message_ids = itertools.count(1)
         self._seen = 0
         session.listeners.append(self._track_reply_keyboard)
@@ -122,13 +139,20 @@ class OfflineChat:
             return
         markup = getattr(method, "reply_markup", None)
         if isinstance(markup, ReplyKeyboardMarkup):
-            self.reply_keyboard = markup
+            self.reply_keyboard, self.reply_is_newest = markup, True
         elif isinstance(markup, ReplyKeyboardRemove):
-            self.reply_keyboard = None
+            self.reply_keyboard, self.reply_is_newest = None, False
+        elif isinstance(markup, InlineKeyboardMarkup) and type(method).__name__ == "SendMessage":
+            self.reply_is_newest = False
 
     def _message(self, **fields: Any) -> Message:
-        return Message(message_id=next(self._message_ids), date=datetime.now(UTC),
-                       chat=self.chat, from_user=self.user, **fields)
+        return Message(
+            message_id=next(self._message_ids),
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
+            **fields,
+        )
 
     async def feed(self, **update: Any) -> list[TelegramMethod[Any]]:
         """Feed one update; return what the bot did in reply."""
@@ -140,9 +164,14 @@ class OfflineChat:
         return self.replies()
 
     def replies(self) -> list[TelegramMethod[Any]]:
-        """Calls made in this chat since the last look."""
-        sent = self.session.sent(self.user.id)
-        new, self._seen = sent[self._seen:], len(sent)
+        """Calls made in this chat (and answers to its button presses) since the last look."""
+        mine = [
+            c
+            for c in self.session.calls
+            if getattr(c, "chat_id", None) == self.user.id
+            or getattr(c, "callback_query_id", None) in self._callbacks
+        ]
+        new, self._seen = mine[self._seen :], len(mine)
         return new
 
     async def send(self, text: str) -> list[TelegramMethod[Any]]:
@@ -153,13 +182,23 @@ class OfflineChat:
         return await self.feed(message=self._message(text=text, entities=entities))
 
     async def share_contact(self, phone: str, *, own: bool = True) -> list[TelegramMethod[Any]]:
-        contact = Contact(phone_number=phone, first_name=self.user.first_name,
-                          user_id=self.user.id if own else self.user.id + 1)
+        contact = Contact(
+            phone_number=phone,
+            first_name=self.user.first_name,
+            user_id=self.user.id if own else self.user.id + 1,
+        )
         return await self.feed(message=self._message(contact=contact))
 
     async def sticker(self) -> list[TelegramMethod[Any]]:
-        sticker = Sticker(file_id="CAACAgIAAxk", file_unique_id="AgAD", type="regular",
-                          width=512, height=512, is_animated=False, is_video=False)
+        sticker = Sticker(
+            file_id="CAACAgIAAxk",
+            file_unique_id="AgAD",
+            type="regular",
+            width=512,
+            height=512,
+            is_animated=False,
+            is_video=False,
+        )
         return await self.feed(message=self._message(sticker=sticker))
 
     def last_keyboard_message(self) -> Message | None:
@@ -170,9 +209,15 @@ class OfflineChat:
                 return message
         return None
 
-    async def press(self, text: str, *, message: Message | None = None,
-                    exact: bool = False) -> list[TelegramMethod[Any]]:
+    async def press(
+        self, text: str, *, message: Message | None = None, exact: bool = False
+    ) -> list[TelegramMethod[Any]]:
         """Press the button whose text contains `text`: inline on the newest keyboard, or reply."""
+        if self.reply_keyboard is not None and self.reply_is_newest and message is None:
+            for krow in self.reply_keyboard.keyboard:
+                for kbutton in krow:
+                    if text in kbutton.text and not kbutton.request_contact:
+                        return await self.send(kbutton.text)
         message = message or self.last_keyboard_message()
         if message is not None and message.reply_markup:
             for row in message.reply_markup.inline_keyboard:
@@ -188,11 +233,26 @@ class OfflineChat:
                         return await self.send(kbutton.text)
         raise AssertionError(f"no button {text!r} on the latest keyboard")
 
-    async def press_data(self, data: str, message: Message | None = None) -> list[TelegramMethod[Any]]:
+    async def choose(self, value: str) -> list[TelegramMethod[Any]]:
+        """Press the option button whose callback data ends in this value (language-neutral)."""
+        message = self.last_keyboard_message()
+        if message is not None and message.reply_markup:
+            for row in message.reply_markup.inline_keyboard:
+                for button in row:
+                    if (button.callback_data or "").endswith(f":{value}"):
+                        return await self.press_data(button.callback_data or "", message)
+        raise AssertionError(f"no option {value!r} on the latest keyboard")
+
+    async def press_data(
+        self, data: str, message: Message | None = None
+    ) -> list[TelegramMethod[Any]]:
         """Send a callback with any data (also forged data) from the given message."""
         message = message or self.last_keyboard_message() or self._message(text="?")
-        callback = CallbackQuery(id=str(next(self._update_ids)), from_user=self.user,
-                                 chat_instance="offline", data=data, message=message)
+        callback_id = str(next(self._update_ids))
+        self._callbacks.add(callback_id)
+        callback = CallbackQuery(
+            id=callback_id, from_user=self.user, chat_instance="offline", data=data, message=message
+        )
         return await self.feed(callback_query=callback)
 
     def buttons(self) -> list[str]:

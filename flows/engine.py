@@ -274,10 +274,14 @@ def _accept(step: Step, state: RunState, given: Input, label: Label) -> Any:
             return chosen
         if given.choice is None or given.choice not in {o.value for o in step.options_for(answers)}:
             raise Invalid(USE_BUTTONS)
-        return [v for v in chosen if v != given.choice] if given.choice in chosen else [
-            *chosen,
-            given.choice,
-        ]
+        return (
+            [v for v in chosen if v != given.choice]
+            if given.choice in chosen
+            else [
+                *chosen,
+                given.choice,
+            ]
+        )
     if step.kind is Kind.PHONE and given.phone is not None:
         raw = given.phone
     elif step.kind is Kind.LOCATION and given.location is not None:

@@ -61,30 +61,84 @@ def _country(raw: str, _: Answers) -> str:
     return validators.text(raw, min_len=2, max_len=60)
 
 
-LANGUAGE = Step("language", N_("Which language do you prefer?"), Kind.CHOICE,
-                options=LANGUAGES, saves_to="locale", columns=2)
-NAME = Step("name", N_("What is your name?"), Kind.TEXT,
-            validate=lambda raw, _: validators.person_name(raw), saves_to="name",
-            hint=N_("Type the name you use every day, for example: Siti Aminah."))
-PHONE = Step("phone", N_("What is your phone number?"), Kind.PHONE,
-             validate=lambda raw, _: validators.phone(raw), saves_to="phone",
-             hint=N_("Press “Share my number” below, or type it like 0812 3456 7890. "
-                     "Coordinators use it to contact you about your plans."))
-PROVINCE = Step("province", N_("Which province is your home?"), Kind.CHOICE,
-                options=_provinces, saves_to="province_code", searchable=True, finder=_find_province, page_size=10,
-                columns=2, hint=N_("Choose below, or type its name to search, e.g. Jawa Timur."))
-REGENCY = Step("regency", N_("Which regency or city?"), Kind.CHOICE,
-               options=_regencies, saves_to="regency_code", searchable=True, finder=_find_regency, page_size=10,
-               columns=2, hint=N_("Choose below, or type its name to search, e.g. Malang."))
-COUNTRY = Step("country", N_("Which country did you work in (the last one)?"), Kind.CHOICE,
-               options=COUNTRIES, validate=_country, saves_to="country", columns=2,
-               hint=N_("Not in the list? Type the country's name."))
-YEARS_ABROAD = Step("years", N_("How long did you work abroad, in total?"), Kind.CHOICE,
-                    options=YEARS, validate=lambda raw, _: validators.years_abroad(raw),
-                    saves_to="years_abroad", hint=N_("Choose below, or type a number of years."))
-GOAL = Step("goal", N_("What would you like to start with?"), Kind.CHOICE,
-            options=GOALS, saves_to="goal",
-            hint=N_("You can do the others later too."))
+LANGUAGE = Step(
+    "language",
+    N_("Which language do you prefer?"),
+    Kind.CHOICE,
+    options=LANGUAGES,
+    saves_to="locale",
+    columns=2,
+)
+NAME = Step(
+    "name",
+    N_("What is your name?"),
+    Kind.TEXT,
+    validate=lambda raw, _: validators.person_name(raw),
+    saves_to="name",
+    hint=N_("Type the name you use every day, for example: Siti Aminah."),
+)
+PHONE = Step(
+    "phone",
+    N_("What is your phone number?"),
+    Kind.PHONE,
+    validate=lambda raw, _: validators.phone(raw),
+    saves_to="phone",
+    hint=N_(
+        "Press “Share my number” below, or type it like 0812 3456 7890. "
+        "Coordinators use it to contact you about your plans."
+    ),
+)
+PROVINCE = Step(
+    "province",
+    N_("Which province is your home?"),
+    Kind.CHOICE,
+    options=_provinces,
+    saves_to="province_code",
+    searchable=True,
+    finder=_find_province,
+    page_size=10,
+    columns=2,
+    hint=N_("Choose below, or type its name to search, e.g. Jawa Timur."),
+)
+REGENCY = Step(
+    "regency",
+    N_("Which regency or city?"),
+    Kind.CHOICE,
+    options=_regencies,
+    saves_to="regency_code",
+    searchable=True,
+    finder=_find_regency,
+    page_size=10,
+    columns=2,
+    hint=N_("Choose below, or type its name to search, e.g. Malang."),
+)
+COUNTRY = Step(
+    "country",
+    N_("Which country did you work in (the last one)?"),
+    Kind.CHOICE,
+    options=COUNTRIES,
+    validate=_country,
+    saves_to="country",
+    columns=2,
+    hint=N_("Not in the list? Type the country's name."),
+)
+YEARS_ABROAD = Step(
+    "years",
+    N_("How long did you work abroad, in total?"),
+    Kind.CHOICE,
+    options=YEARS,
+    validate=lambda raw, _: validators.years_abroad(raw),
+    saves_to="years_abroad",
+    hint=N_("Choose below, or type a number of years."),
+)
+GOAL = Step(
+    "goal",
+    N_("What would you like to start with?"),
+    Kind.CHOICE,
+    options=GOALS,
+    saves_to="goal",
+    hint=N_("You can do the others later too."),
+)
 
 ONBOARDING = Flow(
     key="onboarding",
@@ -107,8 +161,14 @@ PROFILE_EDIT = Flow(
     key="profile_edit",
     title=N_("Edit profile"),
     steps=(
-        Step("field", N_("What would you like to change?"), Kind.CHOICE,
-             options=PROFILE_FIELDS, next=lambda a: a["field"], columns=2),
+        Step(
+            "field",
+            N_("What would you like to change?"),
+            Kind.CHOICE,
+            options=PROFILE_FIELDS,
+            next=lambda a: a["field"],
+            columns=2,
+        ),
         *(replace(s, next=END) for s in (NAME, PHONE)),
         replace(PROVINCE, next="regency"),
         replace(REGENCY, next=END),

@@ -99,8 +99,13 @@ async def start_run(session: AsyncSession, *, person_id: int, flow: str, step: s
         .values(status=RunStatus.CANCELLED, finished_at=now, updated_at=now)
     )
     run = FlowRun(
-        person_id=person_id, flow=flow, step=step, answers={}, history=[],
-        started_at=now, updated_at=now,
+        person_id=person_id,
+        flow=flow,
+        step=step,
+        answers={},
+        history=[],
+        started_at=now,
+        updated_at=now,
     )
     session.add(run)
     await session.flush()

@@ -9,4 +9,4 @@ from bot.handlers import fallback, flow, menu, privacy, start
 
 
 def get_routers() -> list[Router]:
-    return [start.router, menu.router, privacy.router, flow.router, fallback.router]
+    return [start.router(), menu.router(), privacy.router(), flow.router(), fallback.router()]

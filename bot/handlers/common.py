@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.driver import Turn
 from bot.outbox import Outbox
-from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Person
 
 
-def turn_for(event: Message | CallbackQuery, *, session: AsyncSession, person: Person,
-             outbox: Outbox) -> Turn:
+def turn_for(
+    event: Message | CallbackQuery, *, session: AsyncSession, person: Person, outbox: Outbox
+) -> Turn:
     chat_id = event.chat.id if isinstance(event, Message) else event.from_user.id
     return Turn(session=session, person=person, outbox=outbox, chat_id=chat_id)
 

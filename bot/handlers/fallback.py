@@ -12,22 +12,30 @@ from bot import keyboards as kb
 from bot.outbox import Outbox
 from storage.models import Person
 
-router = Router(name="fallback")
 log = logging.getLogger(__name__)
 
 
-@router.message()
 async def anything_else(message: Message, person: Person | None, outbox: Outbox) -> None:
     """Outside any flow: point to /start or the menu, whatever was sent."""
     if person is None:
         outbox.add(message.answer(_("Hello! Send /start to begin.")))
         return
-    outbox.add(message.answer(_("I did not catch that. Please choose from the menu:"),
-                              reply_markup=kb.main_menu()))
+    outbox.add(
+        message.answer(
+            _("I did not catch that. Please choose from the menu:"), reply_markup=kb.main_menu()
+        )
+    )
 
 
-@router.callback_query()
 async def unknown_button(callback: CallbackQuery, outbox: Outbox) -> None:
     """A button we do not know (forged, or from an old version): say so, change nothing."""
     log.info("unknown callback data ignored")
     outbox.add(callback.answer(_("This button no longer works. Send /menu to see the menu.")))
+
+
+def router() -> Router:
+    """This module's handlers, in the order they are tried."""
+    r = Router(name="fallback")
+    r.message.register(anything_else)
+    r.callback_query.register(unknown_button)
+    return r

@@ -19,15 +19,15 @@ from flows.engine import DONE, Input
 from storage import repo
 from storage.models import Person, RunStatus
 
-router = Router(name="flow")
 log = logging.getLogger(__name__)
 
 
 class InFlow(Filter):
     """Passes when the person has an active run, and hands it to the handler as `run`."""
 
-    async def __call__(self, message: Message, session: AsyncSession,
-                       person: Person | None) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, session: AsyncSession, person: Person | None
+    ) -> bool | dict[str, Any]:
         if person is None:
             return False
         run = await repo.active_run(session, person_id=person.id)
@@ -44,15 +44,20 @@ def _input(message: Message) -> Input:
     return Input(text=message.text) if message.text is not None else Input()
 
 
-@router.message(InFlow())
-async def answer(message: Message, run: Any, session: AsyncSession, person: Person,
-                 outbox: Outbox) -> None:
+async def answer(
+    message: Message, run: Any, session: AsyncSession, person: Person, outbox: Outbox
+) -> None:
     """Typed text, a contact or a place for the current step; anything else is re-asked."""
     turn = turn_for(message, session=session, person=person, outbox=outbox)
     if message.photo or message.document:
-        driver.show(turn, run, error=_(
-            "For your safety, please do not send photos of your KTP or other documents here. "
-            "Type your answer instead."))
+        driver.show(
+            turn,
+            run,
+            error=_(
+                "For your safety, please do not send photos of your KTP or other documents here. "
+                "Type your answer instead."
+            ),
+        )
         return
     if message.contact is not None and _input(message).phone is None:
         driver.show(turn, run, error=_("Please share your own number with the button below."))
@@ -60,9 +65,13 @@ async def answer(message: Message, run: Any, session: AsyncSession, person: Pers
     await driver.handle(turn, run, _input(message))
 
 
-@router.callback_query(kb.FlowCB.filter())
-async def press(callback: CallbackQuery, callback_data: kb.FlowCB, session: AsyncSession,
-                person: Person | None, outbox: Outbox) -> None:
+async def press(
+    callback: CallbackQuery,
+    callback_data: kb.FlowCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+) -> None:
     """A button on a step; presses on older questions or other people's runs change nothing."""
     if person is None:
         outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
@@ -88,3 +97,11 @@ async def press(callback: CallbackQuery, callback_data: kb.FlowCB, session: Asyn
     elif act in ("pick", "done"):
         choice = DONE if act == "done" else callback_data.v
         await driver.handle(turn, run, Input(choice=choice), pressed=pressed)
+
+
+def router() -> Router:
+    """This module's handlers, in the order they are tried."""
+    r = Router(name="flow")
+    r.message.register(answer, InFlow())
+    r.callback_query.register(press, kb.FlowCB.filter())
+    return r

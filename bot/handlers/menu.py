@@ -19,8 +19,6 @@ from flows.i18n import N_
 from storage import repo
 from storage.models import Person
 
-router = Router(name="menu")
-
 
 def help_text() -> str:
     return _(
@@ -45,22 +43,28 @@ NOT_READY = {
 }
 
 
-@router.message(Command("help", "bantuan"))
-async def help_command(message: Message, session: AsyncSession, person: Person | None,
-                       outbox: Outbox) -> None:
+async def help_command(
+    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+) -> None:
     """Help, plus a button back into whatever the person was doing."""
     markup = None
     if person is not None:
         run = await repo.active_run(session, person_id=person.id)
         if run is not None:
             n, m = engine.progress(registry.get(run.flow), driver.state_of(run))
-            markup = kb.single("▶️ " + t("Continue: “{title}”, step {n} of {m}",
-                                         title=t(registry.get(run.flow).title), n=n, m=m),
-                               kb.ResumeCB(act="continue", run=run.id))
+            markup = kb.single(
+                "▶️ "
+                + t(
+                    "Continue: “{title}”, step {n} of {m}",
+                    title=t(registry.get(run.flow).title),
+                    n=n,
+                    m=m,
+                ),
+                kb.ResumeCB(act="continue", run=run.id),
+            )
     outbox.add(message.answer(help_text(), reply_markup=markup))
 
 
-@router.message(Command("menu"))
 async def menu_command(message: Message, person: Person | None, outbox: Outbox) -> None:
     if person is None:
         outbox.add(message.answer(_("Please send /start to begin.")))
@@ -68,14 +72,13 @@ async def menu_command(message: Message, person: Person | None, outbox: Outbox) 
     outbox.add(message.answer(_("What would you like to do?"), reply_markup=kb.main_menu()))
 
 
-@router.message(Command("bahasa", "language"))
 async def language_command(message: Message, outbox: Outbox) -> None:
     outbox.add(message.answer(_("Choose your language:"), reply_markup=kb.languages()))
 
 
-@router.callback_query(kb.LangCB.filter())
-async def language_chosen(callback: CallbackQuery, callback_data: kb.LangCB,
-                          person: Person | None, outbox: Outbox) -> None:
+async def language_chosen(
+    callback: CallbackQuery, callback_data: kb.LangCB, person: Person | None, outbox: Outbox
+) -> None:
     """Save the language on the profile and answer in it from now on."""
     outbox.add(callback.answer())
     if callback_data.code not in ("id", "en"):
@@ -87,15 +90,22 @@ async def language_chosen(callback: CallbackQuery, callback_data: kb.LangCB,
     I18n.get_current().current_locale = callback_data.code
     pressed = pressed_message(callback)
     if pressed is not None:
-        outbox.add(pressed.edit_text(_("Language: English") if callback_data.code == "en"
-                                     else "Bahasa: Bahasa Indonesia"))
-    outbox.add(callback.message.answer(_("What would you like to do?"),  # type: ignore[union-attr]
-                                       reply_markup=kb.main_menu()))
+        outbox.add(
+            pressed.edit_text(
+                _("Language: English") if callback_data.code == "en" else "Bahasa: Bahasa Indonesia"
+            )
+        )
+    outbox.add(
+        callback.message.answer(
+            _("What would you like to do?"),  # type: ignore[union-attr]
+            reply_markup=kb.main_menu(),
+        )
+    )
 
 
-@router.message(Command("batal", "cancel"))
-async def cancel_command(message: Message, session: AsyncSession, person: Person | None,
-                         outbox: Outbox) -> None:
+async def cancel_command(
+    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+) -> None:
     """Stop whatever is going on; what was entered stays."""
     run = await repo.active_run(session, person_id=person.id) if person else None
     if person is None or run is None:
@@ -104,9 +114,13 @@ async def cancel_command(message: Message, session: AsyncSession, person: Person
     await driver.cancel(turn_for(message, session=session, person=person, outbox=outbox), run)
 
 
-@router.callback_query(kb.MenuCB.filter())
-async def menu_item(callback: CallbackQuery, callback_data: kb.MenuCB, session: AsyncSession,
-                    person: Person | None, outbox: Outbox) -> None:
+async def menu_item(
+    callback: CallbackQuery,
+    callback_data: kb.MenuCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+) -> None:
     """One entry of the main menu."""
     outbox.add(callback.answer())
     message = callback.message
@@ -119,12 +133,31 @@ async def menu_item(callback: CallbackQuery, callback_data: kb.MenuCB, session: 
     elif item == "language":
         outbox.add(message.answer(_("Choose your language:"), reply_markup=kb.languages()))
     elif item == "edit_profile":
-        await driver.begin(turn_for(callback, session=session, person=person, outbox=outbox),
-                           "profile_edit")
+        await driver.begin(
+            turn_for(callback, session=session, person=person, outbox=outbox), "profile_edit"
+        )
     elif item in NOT_READY:
-        outbox.add(message.answer(
-            t("“{part}” is still being built. We will tell you here as soon as it is ready. "
-              "Thank you for your patience!", part=_(NOT_READY[item])),
-            reply_markup=kb.main_menu()))
+        outbox.add(
+            message.answer(
+                t(
+                    "“{part}” is still being built. We will tell you here as soon as it is ready. "
+                    "Thank you for your patience!",
+                    part=_(NOT_READY[item]),
+                ),
+                reply_markup=kb.main_menu(),
+            )
+        )
     else:
         outbox.add(message.answer(_("What would you like to do?"), reply_markup=kb.main_menu()))
+
+
+def router() -> Router:
+    """This module's handlers, in the order they are tried."""
+    r = Router(name="menu")
+    r.message.register(help_command, Command("help", "bantuan"))
+    r.message.register(menu_command, Command("menu"))
+    r.message.register(language_command, Command("bahasa", "language"))
+    r.callback_query.register(language_chosen, kb.LangCB.filter())
+    r.message.register(cancel_command, Command("batal", "cancel"))
+    r.callback_query.register(menu_item, kb.MenuCB.filter())
+    return r

@@ -22,8 +22,6 @@ from flows.validators import mask_phone
 from storage import repo
 from storage.models import FlowRun, Person, RunStatus
 
-router = Router(name="privacy")
-
 STATUS = {
     RunStatus.ACTIVE: N_("in progress"),
     RunStatus.COMPLETED: N_("finished"),
@@ -56,61 +54,98 @@ def profile_lines(person: Person) -> list[str]:
     ]
 
 
-@router.message(Command("profil", "profile"))
 async def profile(message: Message, person: Person | None, outbox: Outbox) -> None:
     if person is None:
         outbox.add(message.answer(_("We do not keep anything about you. Send /start to begin.")))
         return
     text = "<b>" + _("Your profile") + "</b>\n\n" + "\n".join(profile_lines(person))
-    outbox.add(message.answer(text, reply_markup=kb.single("✏️ " + _("Change something"),
-                                                           kb.MenuCB(item="edit_profile"))))
+    outbox.add(
+        message.answer(
+            text,
+            reply_markup=kb.single("✏️ " + _("Change something"), kb.MenuCB(item="edit_profile")),
+        )
+    )
 
 
 @driver.on_finish("profile_edit")
 async def profile_edited(turn: driver.Turn, run: FlowRun) -> None:
-    turn.say("<b>" + _("Saved. Your profile now:") + "</b>\n\n"
-             + "\n".join(profile_lines(turn.person)),
-             kb.single("✏️ " + _("Change something else"), kb.MenuCB(item="edit_profile")))
+    turn.say(
+        "<b>" + _("Saved. Your profile now:") + "</b>\n\n" + "\n".join(profile_lines(turn.person)),
+        kb.single("✏️ " + _("Change something else"), kb.MenuCB(item="edit_profile")),
+    )
 
 
-@router.message(Command("datasaya", "mydata"))
-async def my_data(message: Message, session: AsyncSession, person: Person | None,
-                  outbox: Outbox) -> None:
+async def my_data(
+    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+) -> None:
     """Everything we keep about the person; sensitive numbers masked."""
     if person is None:
         outbox.add(message.answer(_("We do not keep anything about you. Send /start to begin.")))
         return
     parts = ["<b>" + _("Everything we keep about you") + "</b>", "\n".join(profile_lines(person))]
     consents = await repo.consents_of(session, person_id=person.id)
-    parts.append("<b>" + _("Your consent") + "</b>\n" + "\n".join(
-        t("Agreed on {date} (text version {version})", date=day(c.given_at.date()),
-          version=c.text_version) for c in consents))
+    parts.append(
+        "<b>"
+        + _("Your consent")
+        + "</b>\n"
+        + "\n".join(
+            t(
+                "Agreed on {date} (text version {version})",
+                date=day(c.given_at.date()),
+                version=c.text_version,
+            )
+            for c in consents
+        )
+    )
     runs = await repo.runs_of(session, person_id=person.id)
     if runs:
-        parts.append("<b>" + _("Your steps") + "</b>\n" + "\n".join(
-            t("{title}: {status}, started {date}", title=t(registry.get(r.flow).title),
-              status=t(STATUS[RunStatus(r.status)]), date=day(r.started_at.date()))
-            for r in runs if r.flow in registry.FLOWS))
-    parts.append(_("Telegram also gives us your account number, which we use only to reply to "
-                   "you. To correct something: /profil. To delete everything: /hapusdata."))
+        parts.append(
+            "<b>"
+            + _("Your steps")
+            + "</b>\n"
+            + "\n".join(
+                t(
+                    "{title}: {status}, started {date}",
+                    title=t(registry.get(r.flow).title),
+                    status=t(STATUS[RunStatus(r.status)]),
+                    date=day(r.started_at.date()),
+                )
+                for r in runs
+                if r.flow in registry.FLOWS
+            )
+        )
+    parts.append(
+        _(
+            "Telegram also gives us your account number, which we use only to reply to "
+            "you. To correct something: /profil. To delete everything: /hapusdata."
+        )
+    )
     outbox.add(message.answer("\n\n".join(parts)))
 
 
-@router.message(Command("hapusdata", "deletemydata"))
 async def erase_ask(message: Message, person: Person | None, outbox: Outbox) -> None:
     if person is None:
         outbox.add(message.answer(_("We do not keep anything about you. Send /start to begin.")))
         return
-    outbox.add(message.answer(_(
-        "This deletes your name, phone number, region, answers and consent record now. "
-        "It cannot be undone.\n\nWe keep only anonymous counts (for example, how many people "
-        "finished the profile), which say nothing about who you are.\n\nDelete your data?"),
-        reply_markup=kb.erase()))
+    outbox.add(
+        message.answer(
+            _(
+                "This deletes your name, phone number, region, answers and consent record now. "
+                "It cannot be undone.\n\nWe keep only anonymous counts (for example, how many people "
+                "finished the profile), which say nothing about who you are.\n\nDelete your data?"
+            ),
+            reply_markup=kb.erase(),
+        )
+    )
 
 
-@router.callback_query(kb.EraseCB.filter())
-async def erase(callback: CallbackQuery, callback_data: kb.EraseCB, session: AsyncSession,
-                person: Person | None, outbox: Outbox) -> None:
+async def erase(
+    callback: CallbackQuery,
+    callback_data: kb.EraseCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+) -> None:
     """Delete at once after one confirmation; a second tap finds nothing to delete."""
     outbox.add(callback.answer())
     pressed = pressed_message(callback)
@@ -124,6 +159,21 @@ async def erase(callback: CallbackQuery, callback_data: kb.EraseCB, session: Asy
         outbox.add(reply(_("We do not keep anything about you. Send /start to begin.")))
         return
     await repo.delete_person(session, person=person)
-    outbox.add(reply(_(
-        "Done. Everything personal we kept about you is deleted. We kept only anonymous counts. "
-        "Thank you, and all the best! If you want to use Pulang Juragan again, send /start.")))
+    outbox.add(
+        reply(
+            _(
+                "Done. Everything personal we kept about you is deleted. We kept only anonymous counts. "
+                "Thank you, and all the best! If you want to use Pulang Juragan again, send /start."
+            )
+        )
+    )
+
+
+def router() -> Router:
+    """This module's handlers, in the order they are tried."""
+    r = Router(name="privacy")
+    r.message.register(profile, Command("profil", "profile"))
+    r.message.register(my_data, Command("datasaya", "mydata"))
+    r.message.register(erase_ask, Command("hapusdata", "deletemydata"))
+    r.callback_query.register(erase, kb.EraseCB.filter())
+    return r

@@ -21,7 +21,6 @@ from flows import engine, registry
 from storage import repo
 from storage.models import FlowRun, Person, RunStatus, utcnow
 
-router = Router(name="start")
 log = logging.getLogger(__name__)
 
 CONSENT_PURPOSE = "profile_and_guidance"
@@ -56,9 +55,13 @@ def consent_text() -> str:
     )
 
 
-@router.message(CommandStart())
-async def start(message: Message, command: CommandObject, session: AsyncSession,
-                person: Person | None, outbox: Outbox) -> None:
+async def start(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+) -> None:
     """Greet a newcomer with the consent question; welcome back anyone else."""
     payload = (command.args or "").strip()
     if payload and not PAYLOAD.match(payload):
@@ -76,15 +79,22 @@ async def start(message: Message, command: CommandObject, session: AsyncSession,
         run = await _last_run(session, person, "onboarding")
     if run is not None:
         n, m = engine.progress(registry.get(run.flow), driver.state_of(run))
-        turn.say(t("Welcome back! You were at step {n} of {m} of “{title}”.", n=n, m=m,
-                   title=t(registry.get(run.flow).title)),
-                 kb.resume(run.id, restart=run.flow == "onboarding"))
+        turn.say(
+            t(
+                "Welcome back! You were at step {n} of {m} of “{title}”.",
+                n=n,
+                m=m,
+                title=t(registry.get(run.flow).title),
+            ),
+            kb.resume(run.id, restart=run.flow == "onboarding"),
+        )
         return
     if person.onboarded_at is None:
         await driver.begin(turn, "onboarding")
         return
-    turn.say(t("Welcome back, {name}! What would you like to do?", name=_name(person)),
-             kb.main_menu())
+    turn.say(
+        t("Welcome back, {name}! What would you like to do?", name=_name(person)), kb.main_menu()
+    )
 
 
 def _name(person: Person) -> str:
@@ -96,9 +106,14 @@ async def _last_run(session: AsyncSession, person: Person, flow: str) -> FlowRun
     return runs[-1] if runs and runs[-1].status != RunStatus.COMPLETED else None
 
 
-@router.callback_query(kb.ConsentCB.filter())
-async def consent(callback: CallbackQuery, callback_data: kb.ConsentCB, session: AsyncSession,
-                  person: Person | None, outbox: Outbox, locale: str) -> None:
+async def consent(
+    callback: CallbackQuery,
+    callback_data: kb.ConsentCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    locale: str,
+) -> None:
     """Agree: the person's record begins here. Refuse: nothing is kept."""
     outbox.add(callback.answer())
     pressed = pressed_message(callback)
@@ -106,24 +121,38 @@ async def consent(callback: CallbackQuery, callback_data: kb.ConsentCB, session:
         outbox.add(pressed.edit_reply_markup(reply_markup=None))
     if not callback_data.ok:
         if person is None:
-            outbox.add(callback.message.answer(_(  # type: ignore[union-attr]
-                "That is fine, we respect your choice. We have not kept anything about you. "
-                "If you change your mind, just send /start.")))
+            outbox.add(
+                callback.message.answer(
+                    _(  # type: ignore[union-attr]
+                        "That is fine, we respect your choice. We have not kept anything about you. "
+                        "If you change your mind, just send /start."
+                    )
+                )
+            )
         return
     if person is not None:  # a double tap, or consent given on another device
         return
-    person = await repo.create_person(session, telegram_id=callback.from_user.id, locale=locale,
-                                      start_payload=callback_data.p or None)
-    await repo.give_consent(session, person=person, purpose=CONSENT_PURPOSE,
-                            text_version=CONSENT_VERSION)
+    person = await repo.create_person(
+        session,
+        telegram_id=callback.from_user.id,
+        locale=locale,
+        start_payload=callback_data.p or None,
+    )
+    await repo.give_consent(
+        session, person=person, purpose=CONSENT_PURPOSE, text_version=CONSENT_VERSION
+    )
     turn = turn_for(callback, session=session, person=person, outbox=outbox)
     turn.say(_("Thank you! Let us fill in a short profile. It takes about two minutes."))
     await driver.begin(turn, "onboarding")
 
 
-@router.callback_query(kb.ResumeCB.filter())
-async def resume(callback: CallbackQuery, callback_data: kb.ResumeCB, session: AsyncSession,
-                 person: Person | None, outbox: Outbox) -> None:
+async def resume(
+    callback: CallbackQuery,
+    callback_data: kb.ResumeCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+) -> None:
     """Continue a run where it was, or start the profile over."""
     outbox.add(callback.answer())
     if person is None:
@@ -147,7 +176,20 @@ async def resume(callback: CallbackQuery, callback_data: kb.ResumeCB, session: A
 async def onboarding_done(turn: driver.Turn, run: FlowRun) -> None:
     if turn.person.onboarded_at is None:
         turn.person.onboarded_at = utcnow()
-    turn.say(t("Thank you, {name}! Your profile is saved. You can see or change it any time "
-               "with /profil.", name=_name(turn.person)))
+    turn.say(
+        t(
+            "Thank you, {name}! Your profile is saved. You can see or change it any time "
+            "with /profil.",
+            name=_name(turn.person),
+        )
+    )
     turn.say(_("What would you like to do?"), kb.main_menu())
 
+
+def router() -> Router:
+    """This module's handlers, in the order they are tried."""
+    r = Router(name="start")
+    r.message.register(start, CommandStart())
+    r.callback_query.register(consent, kb.ConsentCB.filter())
+    r.callback_query.register(resume, kb.ResumeCB.filter())
+    return r

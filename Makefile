@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PYBABEL := $(VENV)/bin/pybabel
+KEYWORDS := -k N_ -k t -k __
+DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
+
+.PHONY: setup compile demo run chat migrate test lint i18n bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP) compile
+
+compile: $(STAMP)
+	$(PYBABEL) compile -q -d locales -D messages
+
+demo: setup
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
+
+chat: demo
+
+run: setup
+	$(VENV)/bin/juragan run
+
+migrate: setup
+	$(VENV)/bin/juragan migrate
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check bot flows storage tests bench
+
+# Extract every msgid, merge it into the catalogs, compile them.
+i18n: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
+		--project=pulang-juragan --msgid-bugs-address=- -o locales/messages.pot .
+	$(PYBABEL) update -q -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(PYBABEL) compile -q -d locales -D messages
+
+bench: setup
+	$(PY) bench/updates.py
+
+clean:
+	rm -rf $(VENV) juragan.db juragan.db-wal juragan.db-shm

@@ -1,0 +1,88 @@
+"""The person's own data: see it masked, correct it, delete it."""
+
+from __future__ import annotations
+
+from storage.models import Consent, FlowRun, Person
+from tests.support.talk import count, onboard, one, texts
+
+
+async def test_my_data_shows_everything_with_the_phone_masked(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    shown = texts(await chat.send("/datasaya"))
+    assert "Siti Aminah" in shown and "Kota Surabaya" in shown and "Taiwan" in shown
+    assert "+62 812-****-7890" in shown
+    assert "81234567890" not in shown
+
+
+async def test_delete_my_data_after_confirmation_keeps_only_anonymous_counts(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/hapusdata")
+    replies = await chat.press("Ya, hapus")
+    assert "/start" in texts(replies)
+    assert await count(app, Person) == 0
+    assert await count(app, Consent) == 0
+    run = await one(app, FlowRun)
+    assert run.person_id is None and run.answers == {} and run.status == "completed"
+
+
+async def test_declining_deletion_keeps_everything(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/hapusdata")
+    await chat.press("Tidak, jangan")
+    assert await count(app, Person) == 1
+
+
+async def test_double_tap_on_delete_is_harmless(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/hapusdata")
+    message = chat.last_keyboard_message()
+    await chat.press("Ya, hapus", message=message)
+    replies = await chat.press("Ya, hapus", message=message)
+    assert "/start" in texts(replies)
+    assert await count(app, Person) == 0
+
+
+async def test_after_deletion_start_asks_consent_again(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/hapusdata")
+    await chat.press("Ya, hapus")
+    await chat.send("/start")
+    assert "✅ Setuju" in chat.buttons()
+
+
+async def test_profile_edit_changes_one_field(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/profil")
+    await chat.press("Ubah")
+    await chat.choose("province")
+    await chat.send("Bali")
+    replies = await chat.send("Denpasar")
+    assert "Kota Denpasar" in texts(replies)
+    saved = await one(app, Person)
+    assert (saved.province_code, saved.regency_code, saved.name) == ("51", "51.71", "Siti Aminah")
+
+
+async def test_changing_province_clears_the_old_regency_until_answered(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/profil")
+    await chat.press("Ubah")
+    await chat.choose("province")
+    await chat.send("Bali")
+    saved = await one(app, Person)
+    assert (saved.province_code, saved.regency_code) == ("51", None)
+
+
+async def test_language_command_switches_to_english(app, person) -> None:
+    chat = person()
+    await onboard(chat)
+    await chat.send("/bahasa")
+    replies = await chat.press("English")
+    assert "What would you like to do?" in texts(replies)
+    assert (await one(app, Person)).locale == "en"

@@ -1,0 +1,107 @@
+"""Shared fixtures: a migrated database (SQLite, and PostgreSQL when asked), the app wired to
+an in-process Bot API, and people who talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from sqlalchemy import text
+
+from bot.app import LOCALES_DIR, OFFLINE_TOKEN, App, build_app
+from bot.config import Settings
+from bot.offline import OfflineChat, OfflineSession
+from storage.db import create_engine
+from storage.migrate import upgrade
+
+PG_URL = os.environ.get("JURAGAN_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+ADMIN_ID = 900001
+TABLES = ["flow_runs", "consents", "people", "processed_updates"]
+
+
+def compile_catalogs() -> None:
+    """Compile .po to .mo when stale, so a bare `pytest` sees the same text as `make test`."""
+    for po in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            with mo.open("wb") as f:
+                write_mo(f, catalog)
+
+
+compile_catalogs()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_ready() -> str:
+    assert PG_URL
+
+    async def reset() -> None:
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+    upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "juragan.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url = request.getfixturevalue("pg_ready")
+
+    async def truncate() -> None:
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(truncate())
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url, admin_ids=frozenset({ADMIN_ID}), flood_limit=1000, _env_file=None
+    )  # type: ignore[call-arg]
+
+
+@pytest_asyncio.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    application = build_app(settings, session=OfflineSession(), token=OFFLINE_TOKEN)
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+def person(app: App) -> Callable[..., OfflineChat]:
+    """Make a person who talks to the bot: person(user_id, language_code='id')."""
+
+    def make(user_id: int = 5001, **kwargs: object) -> OfflineChat:
+        return OfflineChat(app.bot, app.dp, app.bot.session, user_id, **kwargs)  # type: ignore[arg-type]
+
+    return make
