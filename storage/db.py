@@ -24,6 +24,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     per-update transactions instead of letting them fight over the file lock
     (measured: concurrent writers through the default pool were ~45% slower).
     """
+    # Errors must not carry statement parameters (phone numbers, names) into the logs.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)

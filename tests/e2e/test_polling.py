@@ -1,0 +1,149 @@
+"""`juragan run` as a real process, long polling a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from typing import Any
+
+import pytest
+
+from storage import repo
+from storage.db import create_engine, create_sessionmaker
+from storage.models import Person
+from tests.support.fake_bot_api import FakeBotAPI
+
+UID = 7001
+
+
+def _to(call: Any, uid: int) -> bool:
+    return str(call.params.get("chat_id")) == str(uid)
+
+
+async def _expect(fake: FakeBotAPI, since: int, text: str, uid: int = UID) -> None:
+    await fake.wait_for(
+        lambda c: c.method == "sendMessage" and _to(c, uid) and text in str(c.params.get("text")),
+        timeout=15,
+        since=since,
+    )
+
+
+async def _press(fake: FakeBotAPI, label: str, uid: int = UID) -> None:
+    for message in reversed(fake.sent_to(uid)):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        for button in [b for row in rows for b in row]:
+            if label in button["text"]:
+                fake.press(uid, message["message_id"], data=button["callback_data"])
+                return
+    raise AssertionError(f"no button {label!r}")
+
+
+async def _answer(fake: FakeBotAPI, action, expect: str) -> None:
+    since = len(fake.calls)
+    result = action()
+    if asyncio.iscoroutine(result):
+        await result
+    await _expect(fake, since, expect)
+
+
+async def test_a_returnee_onboards_through_the_real_process(database_url: str, tmp_path) -> None:
+    async with FakeBotAPI() as fake:
+        env = {
+            **os.environ,
+            "BOT_TOKEN": "123456:TEST-token",
+            "TELEGRAM_API_URL": fake.base_url,
+            "DATABASE_URL": database_url,
+            "FLOOD_LIMIT": "1000",
+            "LOG_LEVEL": "INFO",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await fake.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+            commands = [c for c in fake.calls if c.method == "setMyCommands"]
+            assert {c.params.get("language_code") for c in commands} >= {"id", "en"}
+
+            await _answer(fake, lambda: fake.send_text(UID, "/start"), "UU No. 27")
+            await _answer(fake, lambda: _press(fake, "Setuju"), "langkah 1 dari 8")
+            await _answer(fake, lambda: _press(fake, "Bahasa Indonesia"), "langkah 2 dari 8")
+            await _answer(fake, lambda: fake.send_text(UID, "Siti Aminah"), "langkah 3 dari 8")
+            await _answer(fake, lambda: fake.send_contact(UID, "6281234567890"), "langkah 4 dari 8")
+            await _answer(fake, lambda: fake.send_text(UID, "Jawa Tengah"), "langkah 5 dari 8")
+            await _answer(fake, lambda: fake.send_text(UID, "Cilacap"), "langkah 6 dari 8")
+            await _answer(fake, lambda: _press(fake, "Hong Kong"), "langkah 7 dari 8")
+            await _answer(fake, lambda: fake.send_text(UID, "4 tahun"), "langkah 8 dari 8")
+            await _answer(fake, lambda: _press(fake, "Pelatihan"), "Siti Aminah")
+
+            engine = create_engine(database_url)
+            async with create_sessionmaker(engine)() as session:
+                person: Person | None = await repo.person_by_telegram_id(session, telegram_id=UID)
+            await engine.dispose()
+            assert person is not None and person.onboarded_at is not None
+            assert (person.phone, person.regency_code, person.country) == (
+                "+6281234567890",
+                "33.01",
+                "HK",
+            )
+            assert (person.years_abroad, person.goal) == ("3to5", "training")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            output, _ = await asyncio.wait_for(proc.communicate(), timeout=20)
+        log = output.decode()
+        assert proc.returncode == 0, log
+        assert "81234567890" not in log and "Siti" not in log
+
+
+async def test_run_without_a_token_says_so_in_one_sentence(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 2
+    assert err.decode().strip().count("\n") == 0 and "BOT_TOKEN" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://x"),
+        ("ADMIN_IDS", "abc"),
+        ("DEFAULT_LOCALE", "fr"),
+        ("TELEGRAM_API_URL", "api.telegram.org"),
+        ("LOG_LEVEL", "LOUD"),
+        ("BOT_TOKEN", "nonsense"),
+    ],
+)
+async def test_a_malformed_setting_is_named_with_exit_status_2(tmp_path, name, value) -> None:
+    env = {**os.environ, "BOT_TOKEN": "123:abc", name: value}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 2, err.decode()
+    assert name in err.decode() and "Traceback" not in err.decode()

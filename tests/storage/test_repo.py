@@ -1,0 +1,60 @@
+"""Repositories against a real database: flush only, the caller's transaction decides."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage import repo
+from storage.db import create_engine, create_sessionmaker
+from storage.models import FlowRun, ProcessedUpdate
+
+
+async def test_an_update_id_is_recorded_once(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        assert await repo.mark_processed(session, update_id=77) is True
+        assert await repo.mark_processed(session, update_id=77) is False
+    async with sessions() as session:
+        assert len((await session.scalars(select(ProcessedUpdate))).all()) == 1
+    await engine.dispose()
+
+
+async def test_nothing_is_kept_when_the_transaction_rolls_back(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        async with session.begin():
+            await repo.mark_processed(session, update_id=78)
+            await repo.create_person(session, telegram_id=1, locale="id")
+            await session.rollback()
+    async with sessions() as session:
+        assert await repo.person_by_telegram_id(session, telegram_id=1) is None
+        assert await session.get(ProcessedUpdate, 78) is None
+    await engine.dispose()
+
+
+async def test_starting_a_flow_again_cancels_the_older_run(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        person = await repo.create_person(session, telegram_id=2, locale="id")
+        first = await repo.start_run(session, person_id=person.id, flow="onboarding", step="name")
+        second = await repo.start_run(session, person_id=person.id, flow="onboarding", step="name")
+        active = await repo.active_run(session, person_id=person.id)
+        assert active is not None and active.id == second.id
+    async with sessions() as session:
+        assert (await session.get(FlowRun, first.id)).status == "cancelled"
+    await engine.dispose()
+
+
+async def test_a_run_is_found_only_for_its_owner(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        owner = await repo.create_person(session, telegram_id=3, locale="id")
+        other = await repo.create_person(session, telegram_id=4, locale="id")
+        run = await repo.start_run(session, person_id=owner.id, flow="onboarding", step="name")
+        assert await repo.run_of(session, run_id=run.id, person_id=other.id) is None
+        assert await repo.run_of(session, run_id=run.id, person_id=owner.id) is not None
+    await engine.dispose()
