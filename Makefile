@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) compile
 
 compile: $(STAMP)
-	$(PYBABEL) compile -q -d locales -D messages
+	$(PYBABEL) compile --statistics -d locales -D messages
 
 demo: setup
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
@@ -42,8 +42,8 @@ lint: setup
 i18n: $(STAMP)
 	$(PYBABEL) extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
 		--project=pulang-juragan --msgid-bugs-address=- -o locales/messages.pot .
-	$(PYBABEL) update -q -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
-	$(PYBABEL) compile -q -d locales -D messages
+	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(PYBABEL) compile --statistics -d locales -D messages
 
 bench: setup
 	$(PY) bench/updates.py
