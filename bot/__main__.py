@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES, Settings
 from bot.handlers import get_routers
+from bot.logs import guard_personal_data
 from bot.middlewares import FloodControl, Locale, PersonContext, Transaction
 from flows.i18n import N_
 from storage.db import create_engine, create_sessionmaker
@@ -69,6 +70,7 @@ def build_app(
     settings: Settings, *, session: BaseSession | None = None, token: str | None = None
 ) -> App:
     """Everything wired together. `session` replaces the HTTP session (console, tests)."""
+    guard_personal_data()
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)

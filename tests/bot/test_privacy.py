@@ -86,3 +86,26 @@ async def test_language_command_switches_to_english(app, person) -> None:
     replies = await chat.press("English")
     assert "What would you like to do?" in texts(replies)
     assert (await one(app, Person)).locale == "en"
+
+
+async def test_personal_data_never_reaches_the_logs(app, person, caplog, monkeypatch) -> None:
+    import logging
+
+    from bot import driver
+
+    caplog.set_level(logging.DEBUG)
+    chat = person()
+    await onboard(chat)
+    await chat.send("/datasaya")
+    await chat.send("/profil")
+    await chat.press("Ubah")
+    await chat.choose("phone")
+
+    def explode(*args, **kwargs) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(driver, "_acknowledge", explode)
+    await chat.send("0813 9999 8888")  # fails after the phone was flushed: the error is logged
+    assert "boom" in caplog.text
+    for secret in ("Siti", "81234567890", "1234-567", "8139999", "9999 8888"):
+        assert secret not in caplog.text

@@ -1,0 +1,893 @@
+"""Update throughput and latency benchmark: a report, never a timed test.
+
+    python bench/updates.py [--people 1000] [--db sqlite|postgresql|both] [--pg-url URL]
+
+Measures, in one run on one machine:
+
+1. a bare aiogram echo bot (one ``@router.message()`` handler) fed text updates through the
+   same in-process ``OfflineSession``: the ceiling aiogram itself allows here;
+2. onboarding answers per second through the full stack (``build_app``: every middleware,
+   a real migrated database, ``OfflineSession``): N people each walk the whole onboarding,
+   fed concurrently like a polling bot with ``handle_as_tasks=True`` (at most
+   ``--concurrency`` updates in flight, each person's updates strictly in order);
+3. latency at a steady open-loop 200 answers/s spread over 1,000 people.
+
+Prints a table and writes ``bench/results/updates.json``. Exit code 0 whatever the figures
+(it is a report); 2 when a correctness check fails (work was lost or an update errored).
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import json
+import logging
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from aiogram import Bot, Dispatcher, Router  # noqa: E402
+from aiogram.client.default import DefaultBotProperties  # noqa: E402
+from aiogram.enums import ParseMode  # noqa: E402
+from aiogram.methods import SendMessage, TelegramMethod  # noqa: E402
+from aiogram.types import InlineKeyboardMarkup, Message, Update  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+import bot.app as app_module  # noqa: E402
+from bot.app import OFFLINE_TOKEN, App, build_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.keyboards import ConsentCB, FlowCB  # noqa: E402
+from bot.offline import BOT_USER, OfflineSession  # noqa: E402
+from storage.db import create_engine  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import FlowRun, Person, RunStatus  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "updates.json"
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+BENCH_DB = "bench"  # never the `test` database the test suite truncates
+
+TARGET_RATE = 1000.0  # answers/s through the full stack (set for SQLite)
+TARGET_P99_MS = 50.0  # at a steady 200 answers/s
+NAIVE_RATE = 480.0  # a naive aiogram + SQLAlchemy form, measured on the reference machine
+
+# (kind, payload) for the ten updates of one onboarding. Texts are sent as typed; presses
+# carry the callback data of the button the bot just sent.
+SCRIPT: tuple[tuple[str, str], ...] = (
+    ("text", "/start"),
+    ("consent", ""),
+    ("pick", "language:id"),
+    ("text", "Siti Aminah"),
+    ("text", "0812 3456 7890"),
+    ("text", "Jawa Timur"),
+    ("text", "Kota Surabaya"),
+    ("pick", "country:TW"),
+    ("pick", "years:5to10"),
+    ("pick", "goal:kur"),
+)
+STEP_NAMES = (
+    "/start",
+    "consent",
+    "language",
+    "name",
+    "phone",
+    "province",
+    "regency",
+    "country",
+    "years",
+    "goal",
+)
+# The run's step after a person has had `done` updates handled (2..9); 10 means onboarded.
+STEP_AFTER = {2: "language", 3: "name", 4: "phone", 5: "province", 6: "regency",
+              7: "country", 8: "years", 9: "goal"}  # fmt: skip
+ECHO_TEXTS = (
+    "/start",
+    "Setuju",
+    "Bahasa Indonesia",
+    "Siti Aminah",
+    "0812 3456 7890",
+    "Jawa Timur",
+    "Kota Surabaya",
+    "Taiwan",
+    "5 sampai 10 tahun",
+    "Pinjaman KUR",
+)
+
+BOT_DICT = BOT_USER.model_dump(exclude_none=True)
+log = logging.getLogger("bench")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class ErrorCounter(logging.Handler):
+    """Counts ERROR records (a failed update is logged by the Transaction middleware)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+ERRORS = ErrorCounter()
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return math.nan
+    k = max(0, min(len(sorted_values) - 1, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[k]
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    xs = sorted(s * 1000 for s in seconds)
+    return {
+        "count": len(xs),
+        "p50": pct(xs, 0.50),
+        "p95": pct(xs, 0.95),
+        "p99": pct(xs, 0.99),
+        "max": xs[-1] if xs else math.nan,
+        "mean": sum(xs) / len(xs) if xs else math.nan,
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+    versions = {}
+    for dist in ("aiogram", "sqlalchemy", "aiosqlite", "asyncpg", "pydantic"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:
+            versions[dist] = "?"
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except Exception:
+        commit = ""
+    return {
+        "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+        "nproc": usable,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "commit": commit,
+    }
+
+
+def ensure_catalogs() -> None:
+    """Use compiled catalogs; if any .mo is missing or stale, compile into a temp dir
+    (never into locales/) and point the app there."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    locales = app_module.LOCALES_DIR
+    pos = list(locales.glob("*/LC_MESSAGES/messages.po"))
+    stale = [
+        p
+        for p in pos
+        if not p.with_suffix(".mo").exists()
+        or p.with_suffix(".mo").stat().st_mtime < p.stat().st_mtime
+    ]
+    if not stale:
+        return
+    out = Path(tempfile.mkdtemp(prefix="juragan-bench-locales-"))
+    for po in pos:
+        target = out / po.parent.parent.name / "LC_MESSAGES" / "messages.mo"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        with target.open("wb") as f:
+            write_mo(f, catalog)
+    app_module.LOCALES_DIR = out
+    print(f"(catalogs were stale: compiled into {out} for this run)")
+
+
+# --------------------------------------------------------------------------- updates
+
+
+_update_ids = itertools.count(1)
+
+
+def _user(uid: int) -> dict[str, Any]:
+    return {"id": uid, "is_bot": False, "first_name": "Siti", "language_code": "id"}
+
+
+def _chat(uid: int) -> dict[str, Any]:
+    return {"id": uid, "type": "private", "first_name": "Siti"}
+
+
+def raw_text(uid: int, message_id: int, text_: str) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": _chat(uid),
+        "from": _user(uid),
+        "text": text_,
+    }
+    if text_.startswith("/"):
+        message["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": len(text_.split()[0])}
+        ]
+    return {"update_id": next(_update_ids), "message": message}
+
+
+def raw_press(uid: int, data: str, message_id: int, shown_text: str | None) -> dict[str, Any]:
+    """A button press on the bot's message `message_id` (text only: handlers read nothing else
+    of it; Telegram would also send the keyboard, which aiogram would then parse too)."""
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": _chat(uid),
+        "from": BOT_DICT,
+    }
+    if shown_text is not None:
+        message["text"] = shown_text
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": str(next(_update_ids)),
+            "from": _user(uid),
+            "chat_instance": f"bench-{uid}",
+            "data": data,
+            "message": message,
+        },
+    }
+
+
+class Keyboards:
+    """Listens to the OfflineSession: the newest inline keyboard the bot sent each chat."""
+
+    def __init__(self, session: OfflineSession) -> None:
+        self.last: dict[int, tuple[int, str | None, InlineKeyboardMarkup]] = {}
+        session.listeners.append(self._on_call)
+
+    def _on_call(self, method: TelegramMethod[Any], result: Any) -> None:
+        if type(method) is SendMessage and isinstance(method.reply_markup, InlineKeyboardMarkup):
+            self.last[int(method.chat_id)] = (result.message_id, method.text, method.reply_markup)
+
+
+@dataclass
+class Walker:
+    """One person walking the onboarding: `done` updates handled so far."""
+
+    uid: int
+    texts: dict[int, Update] = field(default_factory=dict)  # pre-built, by script index
+    done: int = 0
+    run_id: int | None = None
+    msg_ids: Iterator = field(default_factory=lambda: itertools.count(1))  # type: ignore[name-defined]
+
+
+Iterator = Any  # for the dataclass annotation above (kept simple)
+
+
+class Onboarding:
+    """Builds each person's next update; text updates are pre-built before timing."""
+
+    def __init__(self, app: App, session: OfflineSession) -> None:
+        self.app, self.bot = app, app.bot
+        self.keyboards = Keyboards(session)
+        self.build_seconds = 0.0  # time spent building updates inside the timed part
+
+    def people(self, first_uid: int, n: int) -> list[Walker]:
+        walkers = []
+        for i in range(n):
+            w = Walker(uid=first_uid + i)
+            for index, (kind, payload) in enumerate(SCRIPT):
+                if kind == "text":
+                    raw = raw_text(w.uid, next(w.msg_ids), payload)
+                    w.texts[index] = Update.model_validate(raw, context={"bot": self.bot})
+            walkers.append(w)
+        return walkers
+
+    def next_update(self, w: Walker) -> Update:
+        index = w.done
+        kind, payload = SCRIPT[index]
+        if kind == "text":
+            return w.texts.pop(index)
+        t0 = time.perf_counter()
+        shown = self.keyboards.last.get(w.uid)
+        if shown is None:
+            raise AssertionError(f"user {w.uid}: no keyboard to press at step {STEP_NAMES[index]}")
+        message_id, shown_text, markup = shown
+        if kind == "consent":
+            data = ConsentCB(ok=True, p="").pack()
+        else:
+            step, value = payload.split(":")
+            if w.run_id is None:
+                w.run_id = FlowCB.unpack(markup.inline_keyboard[0][0].callback_data or "").run
+            data = FlowCB(run=w.run_id, step=step, act="pick", v=value).pack()
+        if not any(b.callback_data == data for row in markup.inline_keyboard for b in row):
+            raise AssertionError(
+                f"user {w.uid}: the bot's newest keyboard has no {data!r} "
+                f"at step {STEP_NAMES[index]} (the flow went somewhere else)"
+            )
+        update = Update.model_validate(
+            raw_press(w.uid, data, message_id, shown_text), context={"bot": self.bot}
+        )
+        self.build_seconds += time.perf_counter() - t0
+        return update
+
+
+async def drive_closed_loop(
+    walkers: list[Walker],
+    steps: Callable[[Walker], int],
+    make: Callable[[Walker], Update],
+    feed: Callable[[Update], Awaitable[Any]],
+    concurrency: int,
+) -> tuple[int, float]:
+    """Everyone progresses in parallel, at most `concurrency` updates in flight, each
+    person's own updates strictly in order. Returns (updates, wall seconds)."""
+    sem = asyncio.Semaphore(concurrency)
+    fed = 0
+
+    async def person(w: Walker) -> None:
+        nonlocal fed
+        for _ in range(steps(w)):
+            update = make(w)
+            async with sem:
+                await feed(update)
+            w.done += 1
+            fed += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(person(w) for w in walkers))
+    return fed, time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- 1. echo
+
+
+async def bench_echo(people: int, concurrency: int) -> dict[str, Any]:
+    router = Router(name="echo")
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    session = OfflineSession()
+    bot = Bot(
+        token=OFFLINE_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
+
+    def prebuilt(first_uid: int, n: int) -> list[Walker]:
+        walkers = []
+        for i in range(n):
+            w = Walker(uid=first_uid + i)
+            for index, text_ in enumerate(ECHO_TEXTS):
+                raw = raw_text(w.uid, next(w.msg_ids), text_)
+                w.texts[index] = Update.model_validate(raw, context={"bot": bot})
+            walkers.append(w)
+        return walkers
+
+    async def feed(update: Update) -> Any:
+        return await dp.feed_update(bot, update)
+
+    def make(w: Walker) -> Update:
+        return w.texts.pop(w.done)
+
+    per_person = len(ECHO_TEXTS)
+    warm = prebuilt(1_000_000, min(50, people))
+    await drive_closed_loop(warm, lambda w: per_person, make, feed, concurrency)
+    walkers = prebuilt(2_000_000, people)
+    before = len(session.calls)
+    gc.collect()
+    fed, wall = await drive_closed_loop(walkers, lambda w: per_person, make, feed, concurrency)
+    replies = len(session.calls) - before
+    await bot.session.close()
+    if replies != fed:
+        raise AssertionError(f"echo: {fed} updates fed but {replies} replies sent")
+    return {"updates": fed, "seconds": wall, "rate": fed / wall}
+
+
+# --------------------------------------------------------------------------- 2 and 3
+
+
+async def onboarded_and_steps(app: App, uids: range) -> tuple[int, int, dict[int, str]]:
+    """(people, onboarded people, active run step by telegram id) among these ids."""
+    async with app.sessionmaker() as s:
+        where = Person.telegram_id.between(uids.start, uids.stop - 1)
+        people = await s.scalar(select(func.count()).select_from(Person).where(where))
+        onboarded = await s.scalar(
+            select(func.count()).select_from(Person).where(where, Person.onboarded_at.is_not(None))
+        )
+        rows = await s.execute(
+            select(Person.telegram_id, FlowRun.step)
+            .join(FlowRun, FlowRun.person_id == Person.id)
+            .where(where, FlowRun.status == RunStatus.ACTIVE)
+        )
+        steps = {int(tid): step for tid, step in rows}
+    return int(people or 0), int(onboarded or 0), steps
+
+
+def check_walkers(
+    label: str, walkers: list[Walker], found: tuple[int, int, dict[int, str]]
+) -> list[str]:
+    """Every person must be exactly where their handled updates put them."""
+    people, onboarded, steps = found
+    problems = []
+    want_people = sum(1 for w in walkers if w.done >= 2)
+    want_onboarded = sum(1 for w in walkers if w.done >= 10)
+    if people != want_people:
+        problems.append(f"{label}: {people} people in the DB, expected {want_people}")
+    if onboarded != want_onboarded:
+        problems.append(f"{label}: {onboarded} onboarded in the DB, expected {want_onboarded}")
+    wrong = [
+        w.uid for w in walkers if 2 <= w.done <= 9 and steps.get(w.uid) != STEP_AFTER[w.done]
+    ]
+    if wrong:
+        problems.append(f"{label}: {len(wrong)} people at the wrong step, e.g. user {wrong[0]}")
+    return problems
+
+
+async def bench_stack(
+    url: str,
+    *,
+    people: int,
+    concurrency: int,
+    rate: float,
+    seconds: float,
+    latency_people: int,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    settings = Settings(database_url=url, flood_limit=10**6, _env_file=None)  # type: ignore[call-arg]
+    session = OfflineSession()
+    app = build_app(settings, session=session, token=OFFLINE_TOKEN)
+    flow = Onboarding(app, session)
+    problems: list[str] = []
+    errors_before = ERRORS.count
+
+    async def feed(update: Update) -> Any:
+        return await app.dp.feed_update(app.bot, update)
+
+    def all_steps(w: Walker) -> int:
+        return len(SCRIPT) - w.done
+
+    try:
+        # Warm-up (untimed): imports, statement caches, pool connections.
+        warm = flow.people(10_000_000, min(50, people))
+        await drive_closed_loop(warm, all_steps, flow.next_update, feed, concurrency)
+
+        # 2. throughput
+        walkers = flow.people(20_000_000, people)
+        flow.build_seconds = 0.0
+        gc.collect()
+        profiler = _start_profiler(profile)
+        fed, wall = await drive_closed_loop(
+            walkers, all_steps, flow.next_update, feed, concurrency
+        )
+        _stop_profiler(profiler, profile)
+        build = flow.build_seconds
+        errors = ERRORS.count - errors_before
+        if errors:
+            problems.append(f"throughput: {errors} updates failed (see the errors above)")
+        found = await onboarded_and_steps(app, range(20_000_000, 20_000_000 + people))
+        problems += check_walkers("throughput", walkers, found)
+        throughput = {
+            "people": people,
+            "updates": fed,
+            "seconds": wall,
+            "rate": fed / wall,
+            "update_build_seconds": build,
+            "onboarded": found[1],
+            "errors": errors,
+        }
+
+        # 3. latency at a steady open-loop rate
+        lat = await latency(app, flow, feed, rate=rate, seconds=seconds, people=latency_people)
+        found = await onboarded_and_steps(app, range(30_000_000, 30_000_000 + latency_people))
+        problems += check_walkers("latency", lat.pop("_walkers"), found)
+        errors = ERRORS.count - errors_before - throughput["errors"]
+        if errors:
+            problems.append(f"latency: {errors} updates failed (see the errors above)")
+        lat["errors"] = errors
+    finally:
+        await app.close()
+    return {"throughput": throughput, "latency": lat, "problems": problems}
+
+
+async def latency(
+    app: App,
+    flow: Onboarding,
+    feed: Callable[[Update], Awaitable[Any]],
+    *,
+    rate: float,
+    seconds: float,
+    people: int,
+) -> dict[str, Any]:
+    """Open loop: one update starts every 1/rate s whether or not earlier ones finished.
+
+    People are first walked (untimed) to staggered points of the onboarding, so the timed
+    mix covers every step rather than only the first few; each person's next update starts
+    only after their previous one returned.
+    """
+    walkers = flow.people(30_000_000, people)
+    stage = {w.uid: i % len(SCRIPT) for i, w in enumerate(walkers)}
+    await drive_closed_loop(
+        walkers, lambda w: stage[w.uid], flow.next_update, feed, concurrency=100
+    )
+    ready = deque(w for w in walkers if w.done < len(SCRIPT))
+    interval = 1.0 / rate
+    samples: list[float] = []
+    lags: list[float] = []
+    by_step: dict[str, list[float]] = {name: [] for name in STEP_NAMES}
+    tasks: set[asyncio.Task[None]] = set()
+    starved = 0
+
+    async def one(w: Walker, scheduled: float) -> None:
+        update = flow.next_update(w)
+        t0 = time.perf_counter()
+        await feed(update)
+        elapsed = time.perf_counter() - t0
+        samples.append(elapsed)
+        lags.append(t0 - scheduled)
+        by_step[STEP_NAMES[w.done]].append(elapsed)
+        w.done += 1
+        if w.done < len(SCRIPT):
+            ready.append(w)
+
+    gc.collect()
+    start = time.perf_counter()
+    end = start + seconds
+    next_at = start
+    while next_at < end:
+        now = time.perf_counter()
+        while next_at <= now and next_at < end:
+            if ready:
+                task = asyncio.create_task(one(ready.popleft(), next_at))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            else:
+                starved += 1
+            next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    started_for = time.perf_counter() - start
+    if tasks:
+        await asyncio.gather(*list(tasks))
+    result: dict[str, Any] = {
+        "target_rate": rate,
+        "seconds": started_for,
+        "achieved_start_rate": len(samples) / started_for,
+        "people": people,
+        "latency_ms": summary_ms(samples),
+        "start_lag_ms": summary_ms(lags),
+        "starved_ticks": starved,
+        "by_step_ms": {k: summary_ms(v) for k, v in by_step.items() if v},
+        "step_mix": dict(Counter({k: len(v) for k, v in by_step.items()})),
+        "_walkers": walkers,
+    }
+    return result
+
+
+# --------------------------------------------------------------------------- profiling
+
+
+def _start_profiler(kind: str | None) -> Any:
+    if kind is None:
+        return None
+    if kind == "pyinstrument":
+        from pyinstrument import Profiler
+
+        p = Profiler(async_mode="disabled", interval=0.0005)
+        p.start()
+        return p
+    import cProfile
+
+    p = cProfile.Profile()
+    p.enable()
+    return p
+
+
+def _stop_profiler(profiler: Any, kind: str | None) -> None:
+    if profiler is None:
+        return
+    out = RESULTS.parent
+    out.mkdir(parents=True, exist_ok=True)
+    if kind == "pyinstrument":
+        profiler.stop()
+        (out / "profile.html").write_text(profiler.output_html())
+        (out / "profile.txt").write_text(profiler.output_text(unicode=True, show_all=False))
+        print(f"profile written to {out / 'profile.txt'} and profile.html")
+        return
+    import pstats
+
+    profiler.disable()
+    profiler.dump_stats(str(out / "profile.pstats"))
+    with (out / "profile.txt").open("w") as f:
+        stats = pstats.Stats(profiler, stream=f).sort_stats("cumulative")
+        stats.print_stats(80)
+        stats.sort_stats("tottime").print_stats(60)
+    print(f"profile written to {out / 'profile.pstats'} and profile.txt")
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def fresh_sqlite(tmp: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    upgrade(url)
+    return url
+
+
+def bench_pg_url(given: str) -> str:
+    return make_url(given).set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+def fresh_postgresql(given: str) -> str:
+    """Create database `bench` next to the given one (never touch the given one), empty its
+    schema, migrate it."""
+    bench_url = bench_pg_url(given)
+
+    async def prepare() -> None:
+        admin = create_engine(given, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+        try:
+            async with admin.connect() as conn:
+                exists = await conn.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}
+                )
+                if not exists:
+                    await conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
+        finally:
+            await admin.dispose()
+        engine = create_engine(bench_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(prepare())
+    upgrade(bench_url)
+    return bench_url
+
+
+# --------------------------------------------------------------------------- report
+
+
+def mark(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_report(meta: dict[str, Any], echo: dict[str, Any], backends: dict[str, Any]) -> None:
+    names = list(backends)
+    w0, w = 44, 22
+    line = "-" * (w0 + w * max(1, len(names)) + 24)
+    print()
+    print("Pulang Juragan: update throughput and latency")
+    print(
+        f"{meta['date']}  |  {meta['nproc']} CPU: {meta['cpu']}  |  "
+        f"{meta['implementation']} {meta['python']}  |  commit {meta['commit'] or '?'}"
+    )
+    v = meta["versions"]
+    print(
+        f"aiogram {v['aiogram']}, SQLAlchemy {v['sqlalchemy']}, aiosqlite {v['aiosqlite']}, "
+        f"asyncpg {v['asyncpg']}  |  people {meta['people']}, in flight ≤ {meta['concurrency']}"
+    )
+    print(line)
+    print(f"{'figure':<{w0}}" + "".join(f"{n:>{w}}" for n in names) + "   target")
+    print(line)
+
+    def row(label: str, cells: list[str], target: str = "") -> None:
+        print(f"{label:<{w0}}" + "".join(f"{c:>{w}}" for c in cells) + f"   {target}")
+
+    row("1. bare aiogram echo (updates/s)", [f"{echo['rate']:,.0f}"] * len(names), "(baseline)")
+    row(
+        "2. onboarding, full stack (answers/s)",
+        [
+            f"{b['throughput']['rate']:,.0f} {mark(b['throughput']['rate'] >= TARGET_RATE)}"
+            for b in backends.values()
+        ],
+        f"≥ {TARGET_RATE:,.0f}/s (naive ~{NAIVE_RATE:.0f}/s)",
+    )
+    row(
+        "   updates / wall seconds",
+        [f"{b['throughput']['updates']} / {b['throughput']['seconds']:.2f}" for b in backends.values()],
+    )
+    row(
+        "   full stack / bare echo",
+        [f"{b['throughput']['rate'] / echo['rate']:.1%}" for b in backends.values()],
+    )
+    row(
+        "   people onboarded (DB check)",
+        [f"{b['throughput']['onboarded']}/{meta['people']}" for b in backends.values()],
+        "= people",
+    )
+    lat = [b["latency"] for b in backends.values()]
+    row(
+        "3. steady load: started answers/s",
+        [f"{x['achieved_start_rate']:.0f} of {x['target_rate']:.0f}" for x in lat],
+        f"{lat[0]['seconds']:.0f} s, {lat[0]['people']} people",
+    )
+    for key in ("p50", "p95", "p99", "max"):
+        cells = []
+        for x in lat:
+            value = x["latency_ms"][key]
+            cells.append(
+                f"{value:.1f} {mark(value <= TARGET_P99_MS)}" if key == "p99" else f"{value:.1f}"
+            )
+        row(f"   latency {key} (ms)", cells, f"≤ {TARGET_P99_MS:.0f} ms" if key == "p99" else "")
+    row("   generator start lag p99 (ms)", [f"{x['start_lag_ms']['p99']:.1f}" for x in lat])
+    print(line)
+    print("latency p50 / p99 (ms) by step, steady load:")
+    for name in STEP_NAMES:
+        cells = []
+        for x in lat:
+            s = x["by_step_ms"].get(name)
+            cells.append(f"{s['p50']:.1f} / {s['p99']:.1f} (n={s['count']})" if s else "-")
+        row(f"   {name}", cells)
+    print(line)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--people", type=int, default=1000, help="people onboarding (default 1000)")
+    p.add_argument(
+        "--db",
+        choices=["sqlite", "postgresql", "both"],
+        default=None,
+        help="default: sqlite, plus postgresql when --pg-url or JURAGAN_TEST_DATABASE_URL is set",
+    )
+    p.add_argument(
+        "--pg-url",
+        default=None,
+        help=f"a PostgreSQL server URL; the run uses database '{BENCH_DB}' on that server "
+        f"(default: $JURAGAN_TEST_DATABASE_URL or {DEFAULT_PG})",
+    )
+    p.add_argument("--concurrency", type=int, default=100, help="updates in flight (default 100)")
+    p.add_argument("--rate", type=float, default=200.0, help="steady-load answers/s (default 200)")
+    p.add_argument("--seconds", type=float, default=15.0, help="steady-load duration (default 15)")
+    p.add_argument(
+        "--latency-people", type=int, default=1000, help="people in the steady load (default 1000)"
+    )
+    p.add_argument(
+        "--profile",
+        choices=["cprofile", "pyinstrument"],
+        default=None,
+        help="profile the full-stack throughput phase (first backend) into bench/results/",
+    )
+    p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON output (default {RESULTS})")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("aiogram", "sqlalchemy", "alembic", "bot", "storage", "flows"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger().addHandler(ERRORS)
+    ensure_catalogs()
+
+    env_pg = os.environ.get("JURAGAN_TEST_DATABASE_URL")
+    pg_given = args.pg_url or env_pg
+    if args.db is None:
+        dbs = ["sqlite"] + (["postgresql"] if pg_given else [])
+    elif args.db == "both":
+        dbs = ["sqlite", "postgresql"]
+    else:
+        dbs = [args.db]
+    pg_url = pg_given or DEFAULT_PG
+
+    meta = machine()
+    meta.update(
+        people=args.people,
+        concurrency=args.concurrency,
+        steady_rate=args.rate,
+        steady_seconds=args.seconds,
+        steady_people=args.latency_people,
+        updates_per_person=len(SCRIPT),
+    )
+    print(
+        f"bench: {args.people} people x {len(SCRIPT)} updates on {', '.join(dbs)}; "
+        f"{meta['nproc']} CPU {meta['cpu']}; Python {meta['python']}; {meta['date']}"
+    )
+
+    t_all = time.perf_counter()
+    print("1/3 bare aiogram echo ...", flush=True)
+    echo = asyncio.run(bench_echo(args.people, args.concurrency))
+    backends: dict[str, Any] = {}
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="juragan-bench-") as tmp:
+        for i, db in enumerate(dbs):
+            if db == "sqlite":
+                url = fresh_sqlite(Path(tmp))
+                shown = "sqlite (temp file, WAL)"
+            else:
+                url = fresh_postgresql(pg_url)
+                shown = make_url(url).render_as_string(hide_password=True)
+            print(f"2-3/3 full stack on {shown} ...", flush=True)
+            result = asyncio.run(
+                bench_stack(
+                    url,
+                    people=args.people,
+                    concurrency=args.concurrency,
+                    rate=args.rate,
+                    seconds=args.seconds,
+                    latency_people=args.latency_people,
+                    profile=args.profile if i == 0 else None,
+                )
+            )
+            result["database"] = shown
+            backends[db] = result
+            problems += [f"[{db}] {p}" for p in result["problems"]]
+
+    meta["total_seconds"] = time.perf_counter() - t_all
+    print_report(meta, echo, backends)
+    verdict = {
+        db: {
+            "throughput": mark(b["throughput"]["rate"] >= TARGET_RATE),
+            "p99": mark(b["latency"]["latency_ms"]["p99"] <= TARGET_P99_MS),
+        }
+        for db, b in backends.items()
+    }
+    report = {
+        "meta": meta,
+        "targets": {
+            "answers_per_second": TARGET_RATE,
+            "p99_ms_at_steady_rate": TARGET_P99_MS,
+            "naive_reference_answers_per_second": NAIVE_RATE,
+        },
+        "echo": echo,
+        "backends": {
+            db: {**b, "ratio_to_echo": b["throughput"]["rate"] / echo["rate"]}
+            for db, b in backends.items()
+        },
+        "verdict": verdict,
+        "correct": not problems,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"JSON: {args.out}   ({meta['total_seconds']:.0f} s in all)")
+    if problems:
+        print("\n!!! CORRECTNESS CHECK FAILED: the benchmark lost work !!!", file=sys.stderr)
+        for p in problems:
+            print("  - " + p, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
