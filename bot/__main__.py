@@ -45,10 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"juragan: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level if args.command == "run" else "WARNING",
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(settings.log_level if args.command == "run" else "WARNING")
     try:
         _migrate(settings)
     except Exception as exc:  # e.g. the database server is down
