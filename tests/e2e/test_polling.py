@@ -69,7 +69,16 @@ async def test_a_returnee_onboards_through_the_real_process(database_url: str, t
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            await fake.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+            polling = asyncio.create_task(
+                fake.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+            )
+            died = asyncio.create_task(proc.wait())
+            await asyncio.wait({polling, died}, return_when=asyncio.FIRST_COMPLETED)
+            if died.done():
+                output = (await proc.stdout.read()).decode()  # type: ignore[union-attr]
+                pytest.fail(f"juragan run exited early:\n{output}")
+            died.cancel()
+            await polling
             commands = [c for c in fake.calls if c.method == "setMyCommands"]
             assert {c.params.get("language_code") for c in commands} >= {"id", "en"}
 
@@ -96,7 +105,8 @@ async def test_a_returnee_onboards_through_the_real_process(database_url: str, t
             )
             assert (person.years_abroad, person.goal) == ("3to5", "training")
         finally:
-            proc.send_signal(signal.SIGINT)
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
             output, _ = await asyncio.wait_for(proc.communicate(), timeout=20)
         log = output.decode()
         assert proc.returncode == 0, log
