@@ -104,7 +104,7 @@ def render(
     options = list(matches) if matches else list(step.options_for(run.answers))
     multi = step.kind in (Kind.MULTI_CHOICE, Kind.CHECKLIST)
     markup = kb.step_options(
-        run_id=run.id,
+        flow=run.flow,
         step=step.key,
         options=options,
         page=page,
@@ -132,16 +132,25 @@ async def begin(turn: Turn, flow_key: str) -> FlowRun:
     return run
 
 
-def _apply_profile_field(turn: Turn, field: str, value: Any) -> None:
-    repo.set_profile_field(turn.person, field=field, value=value)
-    if field == "locale":
-        I18n.get_current().current_locale = value
-    if (
-        field == "province_code"
-        and turn.person.regency_code
-        and not str(turn.person.regency_code).startswith(f"{value}.")
-    ):
-        turn.person.regency_code = None
+async def _save_profile(turn: Turn, flow: engine.Flow, state: RunState, step: engine.Step) -> None:
+    """Copy answers to the profile: the language at once (the next question is in it), the rest
+    when the flow is finished. Until then the run's answers hold them, so nothing is lost."""
+    if not state.done:
+        if step.saves_to == "locale":
+            await repo.update_person(turn.session, turn.person, locale=state.answers[step.key])
+            I18n.get_current().current_locale = state.answers[step.key]
+        return
+    fields = {
+        flow.step(key).saves_to: state.answers[key]
+        for key in state.history
+        if flow.step(key).saves_to and key in state.answers
+    }
+    regency = turn.person.regency_code
+    province = fields.get("province_code")
+    if province and "regency_code" not in fields and regency and not regency.startswith(province):
+        fields["regency_code"] = None  # a new province: the old regency no longer fits
+    if fields:
+        await repo.update_person(turn.session, turn.person, **fields)
 
 
 async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | None = None) -> None:
@@ -168,7 +177,8 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         show(turn, run, matches=outcome.options)
         return
     if isinstance(outcome, Stayed):
-        repo.save_run(
+        await repo.save_run(
+            turn.session,
             run,
             step=run.step,
             answers=outcome.state.answers,
@@ -188,10 +198,10 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         return
     assert isinstance(outcome, Advanced)
     state = outcome.state
-    if step.saves_to:
-        _apply_profile_field(turn, step.saves_to, outcome.value)
+    await _save_profile(turn, flow, state, step)
     status = RunStatus.COMPLETED if state.done else RunStatus.ACTIVE
-    repo.save_run(
+    await repo.save_run(
+        turn.session,
         run,
         step=state.step if not state.done else END,
         answers=state.answers,
@@ -229,8 +239,13 @@ def _acknowledge(turn: Turn, run: FlowRun, step: engine.Step, pressed: Message |
 
 async def go_back(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
     state = engine.back(registry.get(run.flow), state_of(run))
-    repo.save_run(
-        run, step=state.step, answers=state.answers, history=state.history, status=RunStatus.ACTIVE
+    await repo.save_run(
+        turn.session,
+        run,
+        step=state.step,
+        answers=state.answers,
+        history=state.history,
+        status=RunStatus.ACTIVE,
     )
     if pressed is not None:
         turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
@@ -239,7 +254,8 @@ async def go_back(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -
 
 async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
     """Stop the flow; answers stay, so /start (or the progress page) continues it later."""
-    repo.save_run(
+    await repo.save_run(
+        turn.session,
         run,
         step=run.step,
         answers=dict(run.answers or {}),
@@ -262,12 +278,12 @@ async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) ->
 async def resume(turn: Turn, run: FlowRun) -> None:
     """Continue a run exactly where it was, even one that was cancelled."""
     if run.status != RunStatus.ACTIVE:
-        repo.save_run(
+        await repo.save_run(
+            turn.session,
             run,
             step=run.step,
             answers=dict(run.answers or {}),
             history=list(run.history or []),
             status=RunStatus.ACTIVE,
         )
-        run.finished_at = None
     show(turn, run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -13,7 +14,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.text import label
+from bot.text import current_locale, label
 from flows.engine import Option
 
 
@@ -23,9 +24,10 @@ class ConsentCB(CallbackData, prefix="c"):
 
 
 class FlowCB(CallbackData, prefix="f"):
-    """A button inside a flow; `run` and `step` let stale or forged presses be refused."""
+    """A button inside a flow. It names the flow and step, not a run: it acts on the presser's
+    own active run of that flow, and only while that run is still at that step."""
 
-    run: int
+    flow: str
     step: str
     act: str  # pick | page | back | cancel | done
     v: str = ""
@@ -52,7 +54,9 @@ MENU_ITEMS = ("coop", "kur", "training", "progress", "help", "language")
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
+    # model_construct: our own well-typed values; validating a dozen buttons per reply is the
+    # largest single cost of rendering a step.
+    return InlineKeyboardButton.model_construct(text=text, callback_data=data.pack())
 
 
 def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
@@ -79,6 +83,11 @@ def consent(payload: str = "") -> InlineKeyboardMarkup:
 
 
 def main_menu() -> InlineKeyboardMarkup:
+    return _main_menu(current_locale())
+
+
+@lru_cache(maxsize=8)
+def _main_menu(locale: str) -> InlineKeyboardMarkup:
     texts = {
         "coop": "🤝 " + _("Cooperative"),
         "kur": "💰 " + _("KUR loan"),
@@ -124,7 +133,7 @@ def single(text: str, data: CallbackData) -> InlineKeyboardMarkup:
 
 def step_options(
     *,
-    run_id: int,
+    flow: str,
     step: str,
     options: Sequence[Option],
     page: int,
@@ -134,34 +143,59 @@ def step_options(
     done_button: bool = False,
     chosen: Sequence[str] = (),
 ) -> InlineKeyboardMarkup:
-    """Options of a step, a page at a time, then Back and Cancel."""
+    """Options of a step, a page at a time, then Back and Cancel.
+
+    The same for everyone at the same place in a flow, so it is built once per language.
+    """
+    return _step_options(
+        flow,
+        step,
+        tuple(options),
+        page,
+        page_size,
+        columns,
+        can_go_back,
+        done_button,
+        tuple(chosen),
+        current_locale(),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _step_options(
+    flow: str,
+    step: str,
+    options: tuple[Option, ...],
+    page: int,
+    page_size: int,
+    columns: int,
+    can_go_back: bool,
+    done_button: bool,
+    chosen: tuple[str, ...],
+    locale: str,
+) -> InlineKeyboardMarkup:
+    def cb(act: str, v: str = "") -> FlowCB:
+        return FlowCB(flow=flow, step=step, act=act, v=v)
+
     pages = max(1, -(-len(options) // page_size))
     page = min(max(page, 0), pages - 1)
     shown = options[page * page_size : (page + 1) * page_size]
     buttons = [
-        _button(
-            ("☑️ " if o.value in chosen else "") + label(o),
-            FlowCB(run=run_id, step=step, act="pick", v=o.value),
-        )
-        for o in shown
+        _button(("☑️ " if o.value in chosen else "") + label(o), cb("pick", o.value)) for o in shown
     ]
     rows = _rows(buttons, columns)
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(_button("◀️", FlowCB(run=run_id, step=step, act="page", v=str(page - 1))))
-        nav.append(
-            _button(f"{page + 1}/{pages}", FlowCB(run=run_id, step=step, act="page", v=str(page)))
-        )
+            nav.append(_button("◀️", cb("page", str(page - 1))))
+        nav.append(_button(f"{page + 1}/{pages}", cb("page", str(page))))
         if page < pages - 1:
-            nav.append(_button("▶️", FlowCB(run=run_id, step=step, act="page", v=str(page + 1))))
+            nav.append(_button("▶️", cb("page", str(page + 1))))
         rows.append(nav)
     if done_button:
-        rows.append([_button("✅ " + _("Done"), FlowCB(run=run_id, step=step, act="done"))])
-    last = []
-    if can_go_back:
-        last.append(_button(back_label(), FlowCB(run=run_id, step=step, act="back")))
-    last.append(_button(cancel_label(), FlowCB(run=run_id, step=step, act="cancel")))
+        rows.append([_button("✅ " + _("Done"), cb("done"))])
+    last = [_button(back_label(), cb("back"))] if can_go_back else []
+    last.append(_button(cancel_label(), cb("cancel")))
     rows.append(last)
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -139,17 +139,20 @@ class Transaction(BaseMiddleware):
 
 
 class PersonContext(BaseMiddleware):
-    """Loads the person (None before consent) and their role; admins come from ADMIN_IDS."""
+    """Loads the person (None before consent), their active run and their role.
+
+    Admins come from ADMIN_IDS. Handlers get `person`, `active_run` and `role`.
+    """
 
     def __init__(self, admin_ids: frozenset[int]) -> None:
         self.admin_ids = admin_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        person: Person | None = None
+        person, run = None, None
         if user is not None:
-            person = await repo.person_by_telegram_id(data["session"], telegram_id=user.id)
-        data["person"] = person
+            person, run = await repo.person_and_active_run(data["session"], telegram_id=user.id)
+        data["person"], data["active_run"] = person, run
         if user is not None and user.id in self.admin_ids:
             data["role"] = Role.ADMIN
         else:

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from flows.errors import Invalid
@@ -202,6 +203,7 @@ def progress(flow: Flow, state: RunState) -> tuple[int, int]:
     return n, n + remaining
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Lower case, no accents or punctuation, single spaces: for matching typed text."""
     text = unicodedata.normalize("NFKD", text)

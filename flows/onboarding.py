@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cache, lru_cache
 
 from flows import regions, validators
 from flows.engine import END, Answers, Flow, Kind, Option, Step
@@ -41,12 +42,22 @@ GOALS = (
 )
 
 
+@cache
+def _province_options() -> tuple[Option, ...]:
+    return tuple(Option(r.code, r.name, literal=True) for r in regions.provinces())
+
+
+@lru_cache(maxsize=64)
+def _regency_options(province_code: str) -> tuple[Option, ...]:
+    return tuple(Option(r.code, r.name, literal=True) for r in regions.regencies(province_code))
+
+
 def _provinces(_: Answers) -> Sequence[Option]:
-    return [Option(r.code, r.name, literal=True) for r in regions.provinces()]
+    return _province_options()
 
 
 def _regencies(answers: Answers) -> Sequence[Option]:
-    return [Option(r.code, r.name, literal=True) for r in regions.regencies(answers["province"])]
+    return _regency_options(answers["province"])
 
 
 def _find_province(text: str, _: Answers) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,3 +21,10 @@ def turn_for(
 def pressed_message(callback: CallbackQuery) -> Message | None:
     """The message a button was on, if Telegram still gives it to us."""
     return callback.message if isinstance(callback.message, Message) else None
+
+
+class IsCommand(Filter):
+    """A cheap router-level check, so plain answers skip every command handler's parsing."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.text is not None and message.text.startswith("/")

@@ -17,7 +17,7 @@ from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
 from flows.engine import DONE, Input
 from storage import repo
-from storage.models import Person, RunStatus
+from storage.models import FlowRun, Person, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,9 @@ class InFlow(Filter):
     """Passes when the person has an active run, and hands it to the handler as `run`."""
 
     async def __call__(
-        self, message: Message, session: AsyncSession, person: Person | None
+        self, message: Message, active_run: FlowRun | None = None
     ) -> bool | dict[str, Any]:
-        if person is None:
-            return False
-        run = await repo.active_run(session, person_id=person.id)
-        return {"run": run} if run is not None else False
+        return {"run": active_run} if active_run is not None else False
 
 
 def _input(message: Message) -> Input:
@@ -71,15 +68,18 @@ async def press(
     session: AsyncSession,
     person: Person | None,
     outbox: Outbox,
+    active_run: FlowRun | None = None,
 ) -> None:
-    """A button on a step; presses on older questions or other people's runs change nothing."""
+    """A button on a step; presses on older questions or forged data change nothing."""
     if person is None:
         outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
         return
-    run = await repo.run_of(session, run_id=callback_data.run, person_id=person.id)
+    run = active_run
+    if run is None or run.flow != callback_data.flow:
+        run = await repo.active_run(session, person_id=person.id, flow=callback_data.flow)
     if run is None or run.status != RunStatus.ACTIVE or run.step != callback_data.step:
         if run is None:
-            log.info("flow button for an unknown run from a person: ignored")
+            log.info("flow button without an active run of its flow: ignored")
         outbox.add(callback.answer(_("That button is from an earlier question.")))
         return
     outbox.add(callback.answer())

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver
 from bot import keyboards as kb
-from bot.handlers.common import pressed_message, turn_for
+from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
 from flows.i18n import N_
 from storage import repo
-from storage.models import Person
+from storage.models import FlowRun, Person
 
 
 def help_text() -> str:
@@ -44,12 +44,16 @@ NOT_READY = {
 
 
 async def help_command(
-    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+    message: Message,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    active_run: FlowRun | None = None,
 ) -> None:
     """Help, plus a button back into whatever the person was doing."""
     markup = None
     if person is not None:
-        run = await repo.active_run(session, person_id=person.id)
+        run = active_run
         if run is not None:
             n, m = engine.progress(registry.get(run.flow), driver.state_of(run))
             markup = kb.single(
@@ -77,7 +81,11 @@ async def language_command(message: Message, outbox: Outbox) -> None:
 
 
 async def language_chosen(
-    callback: CallbackQuery, callback_data: kb.LangCB, person: Person | None, outbox: Outbox
+    callback: CallbackQuery,
+    callback_data: kb.LangCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
 ) -> None:
     """Save the language on the profile and answer in it from now on."""
     outbox.add(callback.answer())
@@ -86,7 +94,7 @@ async def language_chosen(
     if person is None:
         outbox.add(callback.message.answer(_("Please send /start to begin.")))  # type: ignore[union-attr]
         return
-    person.locale = callback_data.code
+    await repo.update_person(session, person, locale=callback_data.code)
     I18n.get_current().current_locale = callback_data.code
     pressed = pressed_message(callback)
     if pressed is not None:
@@ -104,10 +112,14 @@ async def language_chosen(
 
 
 async def cancel_command(
-    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+    message: Message,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    active_run: FlowRun | None = None,
 ) -> None:
     """Stop whatever is going on; what was entered stays."""
-    run = await repo.active_run(session, person_id=person.id) if person else None
+    run = active_run
     if person is None or run is None:
         outbox.add(message.answer(_("There is nothing to stop right now.")))
         return
@@ -154,6 +166,7 @@ async def menu_item(
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
     r = Router(name="menu")
+    r.message.filter(IsCommand())
     r.message.register(help_command, Command("help", "bantuan"))
     r.message.register(menu_command, Command("menu"))
     r.message.register(language_command, Command("bahasa", "language"))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver
 from bot import keyboards as kb
-from bot.handlers.common import pressed_message
+from bot.handlers.common import IsCommand, pressed_message
 from bot.outbox import Outbox
 from bot.text import day, label, t
 from flows import regions, registry
@@ -172,6 +172,7 @@ async def erase(
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
     r = Router(name="privacy")
+    r.message.filter(IsCommand())
     r.message.register(profile, Command("profil", "profile"))
     r.message.register(my_data, Command("datasaya", "mydata"))
     r.message.register(erase_ask, Command("hapusdata", "deletemydata"))

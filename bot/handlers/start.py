@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver
 from bot import keyboards as kb
-from bot.handlers.common import pressed_message, turn_for
+from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
@@ -61,6 +61,7 @@ async def start(
     session: AsyncSession,
     person: Person | None,
     outbox: Outbox,
+    active_run: FlowRun | None = None,
 ) -> None:
     """Greet a newcomer with the consent question; welcome back anyone else."""
     payload = (command.args or "").strip()
@@ -72,9 +73,9 @@ async def start(
         outbox.add(message.answer(consent_text(), reply_markup=kb.consent(payload)))
         return
     if payload:
-        person.start_payload = payload
+        await repo.update_person(session, person, start_payload=payload)
     turn = turn_for(message, session=session, person=person, outbox=outbox)
-    run = await repo.active_run(session, person_id=person.id)
+    run = active_run
     if run is None and person.onboarded_at is None:
         run = await _last_run(session, person, "onboarding")
     if run is not None:
@@ -175,7 +176,7 @@ async def resume(
 @driver.on_finish("onboarding")
 async def onboarding_done(turn: driver.Turn, run: FlowRun) -> None:
     if turn.person.onboarded_at is None:
-        turn.person.onboarded_at = utcnow()
+        await repo.update_person(turn.session, turn.person, onboarded_at=utcnow())
     turn.say(
         t(
             "Thank you, {name}! Your profile is saved. You can see or change it any time "
@@ -189,6 +190,7 @@ async def onboarding_done(turn: driver.Turn, run: FlowRun) -> None:
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
     r = Router(name="start")
+    r.message.filter(IsCommand())
     r.message.register(start, CommandStart())
     r.callback_query.register(consent, kb.ConsentCB.filter())
     r.callback_query.register(resume, kb.ResumeCB.filter())

@@ -88,14 +88,28 @@ async def test_forged_callback_data_changes_nothing(app, person) -> None:
     assert (after.step, after.answers) == (before.step, before.answers)
 
 
-async def test_callback_for_someone_elses_run_changes_nothing(app, person) -> None:
-    victim, attacker = person(5001), person(5002)
+async def test_a_button_acts_only_on_the_pressers_own_run(app, person) -> None:
+    victim, other = person(5001), person(5002)
     await at_name_step(victim)
-    await at_name_step(attacker)
-    run = await one(app, FlowRun, FlowRun.person_id == 1)
-    forged = FlowCB(run=run.id, step="name", act="cancel").pack()
-    await attacker.press_data(forged)
-    assert (await one(app, FlowRun, FlowRun.id == run.id)).status == "active"
+    await at_name_step(other)
+    forged = FlowCB(flow="onboarding", step="name", act="cancel").pack()
+    await other.press_data(forged)
+    runs = {
+        r.person_id: r.status
+        for r in [await one(app, FlowRun, FlowRun.person_id == i) for i in (1, 2)]
+    }
+    assert runs == {1: "active", 2: "cancelled"}
+
+
+async def test_a_button_for_another_step_changes_nothing(app, person) -> None:
+    chat = person()
+    await at_name_step(chat)
+    replies = await chat.press_data(
+        FlowCB(flow="onboarding", step="goal", act="pick", v="kur").pack()
+    )
+    assert "sebelumnya" in texts(replies).lower()
+    run = await one(app, FlowRun)
+    assert run.step == "name" and "goal" not in run.answers
 
 
 async def test_start_in_the_middle_of_the_profile_offers_to_continue(app, person) -> None:
@@ -113,8 +127,8 @@ async def test_help_in_the_middle_of_the_profile_keeps_the_place(app, person) ->
     replies = await chat.send("/help")
     assert "/hapusdata" in texts(replies)
     assert any("Lanjutkan" in b for b in chat.buttons())
-    replies = await chat.send("Siti Aminah")
-    assert (await one(app, Person)).name == "Siti Aminah"
+    await chat.send("Siti Aminah")
+    assert (await one(app, FlowRun)).answers["name"] == "Siti Aminah"
 
 
 async def test_double_tap_on_a_button_answers_once(app, person) -> None:

@@ -68,15 +68,16 @@ async def test_profile_edit_changes_one_field(app, person) -> None:
     assert (saved.province_code, saved.regency_code, saved.name) == ("51", "51.71", "Siti Aminah")
 
 
-async def test_changing_province_clears_the_old_regency_until_answered(app, person) -> None:
+async def test_a_profile_edit_stopped_halfway_changes_nothing(app, person) -> None:
     chat = person()
     await onboard(chat)
     await chat.send("/profil")
     await chat.press("Ubah")
     await chat.choose("province")
     await chat.send("Bali")
+    await chat.send("/batal")
     saved = await one(app, Person)
-    assert (saved.province_code, saved.regency_code) == ("51", None)
+    assert (saved.province_code, saved.regency_code) == ("35", "35.78")
 
 
 async def test_language_command_switches_to_english(app, person) -> None:
