@@ -49,7 +49,8 @@ def build_i18n(default_locale: str) -> I18n:
 def build_dispatcher(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> Dispatcher:
-    dp = Dispatcher(settings=settings, sessionmaker=sessionmaker, translator=i18n)
+    # disable_fsm: a conversation's state is its flow run row, not aiogram's FSM storage.
+    dp = Dispatcher(settings=settings, sessionmaker=sessionmaker, translator=i18n, disable_fsm=True)
     dp.update.outer_middleware(
         FloodControl(
             i18n,

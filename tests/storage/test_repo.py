@@ -58,3 +58,45 @@ async def test_a_run_is_found_only_for_its_owner(database_url: str) -> None:
         assert await repo.run_of(session, run_id=run.id, person_id=other.id) is None
         assert await repo.run_of(session, run_id=run.id, person_id=owner.id) is not None
     await engine.dispose()
+
+
+async def test_many_concurrent_transactions_all_commit(database_url: str) -> None:
+    """SQLite runs them one at a time on its single connection; PostgreSQL in its pool."""
+    import asyncio
+
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+
+    async def one(i: int) -> None:
+        async with sessions() as session, session.begin():
+            await repo.mark_processed(session, update_id=10_000 + i)
+            await repo.create_person(session, telegram_id=10_000 + i, locale="id")
+
+    await asyncio.gather(*(one(i) for i in range(60)))
+    async with sessions() as session:
+        assert len((await session.scalars(select(ProcessedUpdate))).all()) == 60
+    await engine.dispose()
+
+
+async def test_person_and_active_run_come_back_in_one_query(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        person = await repo.create_person(session, telegram_id=9, locale="en")
+        await repo.start_run(session, person_id=person.id, flow="onboarding", step="language")
+        newer = await repo.start_run(
+            session, person_id=person.id, flow="profile_edit", step="field"
+        )
+    async with sessions() as session, session.begin():
+        found, run = await repo.person_and_active_run(session, telegram_id=9)
+        assert found is not None and (found.id, found.locale) == (person.id, "en")
+        assert run is not None and run.id == newer.id
+        await repo.update_person(session, found, name="Dewi")
+        await repo.save_run(
+            session, run, step="name", answers={"field": "name"}, history=["field"], status="active"
+        )
+    async with sessions() as session:
+        found, run = await repo.person_and_active_run(session, telegram_id=9)
+        assert found.name == "Dewi" and run.step == "name" and run.answers == {"field": "name"}
+        assert await repo.person_and_active_run(session, telegram_id=10) == (None, None)
+    await engine.dispose()
