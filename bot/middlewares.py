@@ -15,7 +15,7 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
 from bot.outbox import Outbox
@@ -97,18 +97,24 @@ class Transaction(BaseMiddleware):
         self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n, default_locale: str
     ) -> None:
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
+        self.engine: AsyncEngine = sessionmaker.kw["bind"]
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         outbox = Outbox()
         data["outbox"] = outbox
         try:
-            async with self.sessionmaker() as session, session.begin():
-                if not await repo.mark_processed(session, update_id=event.update_id):
-                    log.info("update %s was already processed: skipped", event.update_id)
-                    return UNHANDLED
-                data["session"] = session
-                result = await handler(event, data)
+            # One connection and transaction; the ORM session rides on it (and never commits).
+            async with self.engine.connect() as connection, connection.begin():
+                session = self.sessionmaker(bind=connection)
+                try:
+                    if not await repo.mark_processed(session, update_id=event.update_id):
+                        log.info("update %s was already processed: skipped", event.update_id)
+                        return UNHANDLED
+                    data["session"] = session
+                    result = await handler(event, data)
+                finally:
+                    await session.close()
         except Exception:
             log.exception("update %s failed (%s)", event.update_id, event.event_type)
             await self._after_failure(event, data, outbox)

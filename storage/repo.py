@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.dml import Insert, Update
 
-from storage.models import Consent, FlowRun, Person, ProcessedUpdate, RunStatus, utcnow
+from storage.models import Consent, FlowRun, Person, ProcessedUpdate, Role, RunStatus, utcnow
 
 PROFILE_FIELDS = frozenset(
     {"name", "phone", "province_code", "regency_code", "country", "years_abroad", "goal", "locale"}
@@ -46,9 +46,30 @@ _RUN_OF = select(FlowRun).where(
 )
 
 
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, looked up once per transaction (it is asked for often)."""
+    if isinstance(session.bind, AsyncConnection):
+        return session.bind
+    connection = session.info.get("connection")
+    if connection is None or connection.closed or not connection.in_transaction():
+        connection = session.info["connection"] = await session.connection()
+    return connection
+
+
+@lru_cache(maxsize=16)
+def _insert_returning_id(table: Table) -> Insert:
+    return insert(table).returning(table.c.id)
+
+
+async def _insert(session: AsyncSession, table: Table, values: dict[str, Any]) -> int:
+    """Insert one row with Core and return its id (RETURNING: SQLite 3.35+, PostgreSQL)."""
+    connection = await _connection(session)
+    return int((await connection.execute(_insert_returning_id(table), values)).scalar_one())
+
+
 async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
     """Record an update id; False if it was already there (a redelivery)."""
-    connection = await session.connection()
+    connection = await _connection(session)
     stmt = _RECORD_UPDATE[connection.dialect.name]
     result = await connection.execute(stmt, {"update_id": update_id, "processed_at": utcnow()})
     return bool(result.rowcount)
@@ -66,7 +87,7 @@ async def person_and_active_run(
     Read with Core, which costs half as much as the ORM's loading, and returned as objects the
     session does not track: change them only through this module (`update_person`, `save_run`).
     """
-    connection = await session.connection()
+    connection = await _connection(session)
     row = (await connection.execute(_PERSON_AND_RUN, {"telegram_id": telegram_id})).first()
     if row is None:
         return None, None
@@ -80,19 +101,28 @@ async def person_and_active_run(
 async def create_person(
     session: AsyncSession, *, telegram_id: int, locale: str, start_payload: str | None = None
 ) -> Person:
-    person = Person(telegram_id=telegram_id, locale=locale, start_payload=start_payload)
-    session.add(person)
-    await session.flush()
-    return person
+    now = utcnow()
+    values = {
+        "telegram_id": telegram_id,
+        "locale": locale,
+        "start_payload": start_payload,
+        "role": Role.RETURNEE.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return Person(id=await _insert(session, _P, values), **values)
 
 
 async def give_consent(
     session: AsyncSession, *, person: Person, purpose: str, text_version: str
 ) -> Consent:
-    consent = Consent(person_id=person.id, purpose=purpose, text_version=text_version)
-    session.add(consent)
-    await session.flush()
-    return consent
+    values = {
+        "person_id": person.id,
+        "purpose": purpose,
+        "text_version": text_version,
+        "given_at": utcnow(),
+    }
+    return Consent(id=await _insert(session, Consent.__table__, values), **values)
 
 
 async def consents_of(session: AsyncSession, *, person_id: int) -> list[Consent]:
@@ -118,7 +148,7 @@ async def update_person(session: AsyncSession, person: Person, **fields: Any) ->
     if unknown:
         raise KeyError(", ".join(sorted(unknown)))
     fields["updated_at"] = utcnow()
-    connection = await session.connection()
+    connection = await _connection(session)
     await connection.execute(_update_person(tuple(sorted(fields))), {"pid": person.id, **fields})
     for name, value in fields.items():
         set_committed_value(person, name, value)
@@ -145,30 +175,40 @@ async def runs_of(session: AsyncSession, *, person_id: int) -> list[FlowRun]:
     return list(rows)
 
 
+_CANCEL_RUNS_OF_FLOW = (
+    update(FlowRun)
+    .where(
+        FlowRun.person_id == bindparam("b_person_id"),
+        FlowRun.flow == bindparam("b_flow"),
+        FlowRun.status == RunStatus.ACTIVE,
+    )
+    .values(
+        status=RunStatus.CANCELLED,
+        finished_at=bindparam("now", type_=FlowRun.finished_at.type),
+        updated_at=bindparam("now", type_=FlowRun.updated_at.type),
+    )
+)
+
+
 async def start_run(session: AsyncSession, *, person_id: int, flow: str, step: str) -> FlowRun:
     """Begin a flow; any other active run of the same flow is cancelled first."""
     now = utcnow()
-    await session.execute(
-        update(FlowRun)
-        .where(
-            FlowRun.person_id == person_id,
-            FlowRun.flow == flow,
-            FlowRun.status == RunStatus.ACTIVE,
-        )
-        .values(status=RunStatus.CANCELLED, finished_at=now, updated_at=now)
+    connection = await _connection(session)
+    await connection.execute(
+        _CANCEL_RUNS_OF_FLOW, {"b_person_id": person_id, "b_flow": flow, "now": now}
     )
-    run = FlowRun(
-        person_id=person_id,
-        flow=flow,
-        step=step,
-        answers={},
-        history=[],
-        started_at=now,
-        updated_at=now,
-    )
-    session.add(run)
-    await session.flush()
-    return run
+    values = {
+        "person_id": person_id,
+        "flow": flow,
+        "step": step,
+        "answers": {},
+        "history": [],
+        "status": RunStatus.ACTIVE.value,
+        "started_at": now,
+        "updated_at": now,
+        "finished_at": None,
+    }
+    return FlowRun(id=await _insert(session, _R, values), **values)
 
 
 _SAVE_RUN = (
@@ -204,7 +244,7 @@ async def save_run(
         "updated_at": now,
         "finished_at": None if status == RunStatus.ACTIVE else now,
     }
-    connection = await session.connection()
+    connection = await _connection(session)
     await connection.execute(_SAVE_RUN, {"run_id": run.id, **values})
     for name, value in values.items():
         set_committed_value(run, name, value)

@@ -1,5 +1,9 @@
-"""Routers, one per audience or concern. Order matters: commands first, the flow's catch-all
-for typed answers after them, and the fallback for everything else last."""
+"""Routers, one per audience or concern. Order matters.
+
+The flow router comes first because most updates are answers to a step; it never takes a
+command (a message starting with "/"), so /start, /help or /batal in the middle of a flow
+reach their own handlers. The fallback, which takes anything, is last.
+"""
 
 from __future__ import annotations
 
@@ -9,4 +13,4 @@ from bot.handlers import fallback, flow, menu, privacy, start
 
 
 def get_routers() -> list[Router]:
-    return [start.router(), menu.router(), privacy.router(), flow.router(), fallback.router()]
+    return [flow.router(), start.router(), menu.router(), privacy.router(), fallback.router()]

@@ -23,12 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class InFlow(Filter):
-    """Passes when the person has an active run, and hands it to the handler as `run`."""
+    """Passes for a non-command message from someone with an active run, handed on as `run`."""
 
     async def __call__(
         self, message: Message, active_run: FlowRun | None = None
     ) -> bool | dict[str, Any]:
-        return {"run": active_run} if active_run is not None else False
+        if active_run is None or (message.text or "").startswith("/"):
+            return False  # commands go to their own handlers, even in the middle of a flow
+        return {"run": active_run}
 
 
 def _input(message: Message) -> Input:
