@@ -5,15 +5,17 @@
 Measures, in one run on one machine:
 
 1. a bare aiogram echo bot (one ``@router.message()`` handler) fed text updates through the
-   same in-process ``OfflineSession``: the ceiling aiogram itself allows here;
+   same in-process Bot API (``BenchSession``, on ``bot.offline.OfflineSession``): the ceiling
+   aiogram itself allows here;
 2. onboarding answers per second through the full stack (``build_app``: every middleware,
-   a real migrated database, ``OfflineSession``): N people each walk the whole onboarding,
+   a real migrated database, the same in-process Bot API): N people each walk the onboarding,
    fed concurrently like a polling bot with ``handle_as_tasks=True`` (at most
    ``--concurrency`` updates in flight, each person's updates strictly in order);
 3. latency at a steady open-loop 200 answers/s spread over 1,000 people.
 
 Prints a table and writes ``bench/results/updates.json``. Exit code 0 whatever the figures
-(it is a report); 2 when a correctness check fails (work was lost or an update errored).
+(it is a report); 2 when a correctness check fails (work was lost or an update errored);
+a traceback (exit 1) when the bot answers off script (no button to press where one is due).
 See bench/README.md.
 """
 
@@ -33,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +54,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import bot.app as app_module  # noqa: E402
-from bot.app import OFFLINE_TOKEN, App, build_app  # noqa: E402
+from bot.app import OFFLINE_TOKEN, App, build_app, settle  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.keyboards import ConsentCB, FlowCB  # noqa: E402
 from bot.offline import BOT_USER, OfflineSession  # noqa: E402
@@ -131,6 +133,65 @@ class ErrorCounter(logging.Handler):
 ERRORS = ErrorCounter()
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all processes, steal included), or nan."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return math.nan
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall time, CPU time (this thread, and all threads: aiosqlite runs a worker thread)
+    and garbage-collector pauses over one measured phase."""
+
+    def __enter__(self) -> Meter:
+        gc.collect()
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._gc_start = 0.0
+        gc.callbacks.append(self._on_gc)
+        self.wall = time.perf_counter()
+        self.cpu_main = time.thread_time()
+        self.cpu_all = time.process_time()
+        self.busy = machine_busy_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu_main = time.thread_time() - self.cpu_main
+        self.cpu_all = time.process_time() - self.cpu_all
+        self.busy = machine_busy_seconds() - self.busy
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._gc_start)
+
+    def report(self, updates: int) -> dict[str, Any]:
+        per = max(1, updates)
+        return {
+            "cpu_main_ms_per_update": self.cpu_main * 1000 / per,
+            "cpu_all_ms_per_update": self.cpu_all * 1000 / per,
+            "cpu_utilisation": self.cpu_all / self.wall if self.wall else math.nan,
+            # Cores' worth of CPU other processes (a database server, other jobs) used meanwhile.
+            "other_processes_cores": max(0.0, self.busy - self.cpu_all) / self.wall
+            if self.wall
+            else math.nan,
+            "gc": {
+                f"gen{g}": {
+                    "count": len(v),
+                    "total_ms": sum(v) * 1000,
+                    "max_ms": max(v, default=0.0) * 1000,
+                }
+                for g, v in self.pauses.items()
+            },
+        }
+
+
 def pct(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
@@ -181,8 +242,21 @@ def machine() -> dict[str, Any]:
         ).stdout.strip()
     except Exception:
         commit = ""
+    try:
+        porcelain = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.splitlines()
+        dirty = sorted(line[3:] for line in porcelain if not line[3:].startswith("bench/"))
+    except Exception:
+        dirty = []
     return {
         "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+        "loadavg_at_start": list(os.getloadavg()),
+        "other_load_at_start_cores": _busy_now(),
+        "uncommitted_outside_bench": dirty,
         "nproc": usable,
         "cpu": cpu,
         "python": platform.python_version(),
@@ -191,6 +265,13 @@ def machine() -> dict[str, Any]:
         "versions": versions,
         "commit": commit,
     }
+
+
+def _busy_now(seconds: float = 1.0) -> float:
+    """Cores' worth of CPU the machine is using right now (sampled over `seconds`)."""
+    before = machine_busy_seconds()
+    time.sleep(seconds)
+    return max(0.0, machine_busy_seconds() - before) / seconds
 
 
 def ensure_catalogs() -> None:
@@ -273,10 +354,57 @@ def raw_press(uid: int, data: str, message_id: int, shown_text: str | None) -> d
     }
 
 
+class BenchSession(OfflineSession):
+    """The in-process Bot API of `bot.offline`, with a fixed, small cost per call.
+
+    Telegram's answer to a send or an edit is the message, which aiogram parses with
+    pydantic; here it is validated the same way from the method's own fields (so the bot
+    pays what it would pay for a real response, and no more). Unlike the test session it
+    keeps nothing: recording every call and message for tens of thousands of updates makes
+    the heap, and each full GC pass, grow with the run, a cost Telegram does not put on a
+    real bot. Calls are counted; listeners still see every call and its result. Anything
+    else is answered by `OfflineSession` itself.
+    """
+
+    MESSAGES = frozenset({"SendMessage", "SendPhoto", "SendDocument"})
+    EDITS = frozenset({"EditMessageText", "EditMessageReplyMarkup"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
+        self.count += 1
+        result = self._answer(bot, method)
+        for listener in self.listeners:
+            listener(method, result)
+        return result
+
+    def _answer(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        name = type(method).__name__
+        if (name not in self.MESSAGES and name not in self.EDITS) or getattr(
+            method, "chat_id", None
+        ) is None:
+            return self._result(bot, method)
+        markup = getattr(method, "reply_markup", None)
+        raw = {
+            "message_id": next(self._ids) if name in self.MESSAGES else method.message_id,  # type: ignore[attr-defined]
+            "date": int(time.time()),
+            "chat": {"id": int(method.chat_id), "type": "private"},  # type: ignore[attr-defined]
+            "from": BOT_DICT,
+            "text": getattr(method, "text", None),
+            "caption": getattr(method, "caption", None),
+            "reply_markup": markup if isinstance(markup, InlineKeyboardMarkup) else None,
+        }
+        return Message.model_validate(raw, context={"bot": bot})
+
+
 class Keyboards:
     """Listens to the OfflineSession: the newest inline keyboard the bot sent each chat."""
 
-    def __init__(self, session: OfflineSession) -> None:
+    def __init__(self, session: BenchSession) -> None:
         self.last: dict[int, tuple[int, str | None, InlineKeyboardMarkup]] = {}
         session.listeners.append(self._on_call)
 
@@ -292,17 +420,34 @@ class Walker:
     uid: int
     texts: dict[int, Update] = field(default_factory=dict)  # pre-built, by script index
     done: int = 0
-    run_id: int | None = None
-    msg_ids: Iterator = field(default_factory=lambda: itertools.count(1))  # type: ignore[name-defined]
+    msg_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
-Iterator = Any  # for the dataclass annotation above (kept simple)
+def find_button(markup: InlineKeyboardMarkup, kind: str, payload: str) -> str | None:
+    """The callback data of the button to press, read from the keyboard the bot sent and
+    recognised through the typed CallbackData classes (whatever other fields they carry)."""
+    if kind == "consent":
+        want: tuple[type[Any], dict[str, Any]] = (ConsentCB, {"ok": True})
+    else:
+        step, value = payload.split(":")
+        want = (FlowCB, {"step": step, "act": "pick", "v": value})
+    cls, fields = want
+    prefix = cls.__prefix__ + cls.__separator__
+    for row in markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data or ""
+            if not data.startswith(prefix):
+                continue
+            cb = cls.unpack(data)
+            if all(getattr(cb, k) == v for k, v in fields.items()):
+                return data
+    return None
 
 
 class Onboarding:
     """Builds each person's next update; text updates are pre-built before timing."""
 
-    def __init__(self, app: App, session: OfflineSession) -> None:
+    def __init__(self, app: App, session: BenchSession) -> None:
         self.app, self.bot = app, app.bot
         self.keyboards = Keyboards(session)
         self.build_seconds = 0.0  # time spent building updates inside the timed part
@@ -328,16 +473,10 @@ class Onboarding:
         if shown is None:
             raise AssertionError(f"user {w.uid}: no keyboard to press at step {STEP_NAMES[index]}")
         message_id, shown_text, markup = shown
-        if kind == "consent":
-            data = ConsentCB(ok=True, p="").pack()
-        else:
-            step, value = payload.split(":")
-            if w.run_id is None:
-                w.run_id = FlowCB.unpack(markup.inline_keyboard[0][0].callback_data or "").run
-            data = FlowCB(run=w.run_id, step=step, act="pick", v=value).pack()
-        if not any(b.callback_data == data for row in markup.inline_keyboard for b in row):
+        data = find_button(markup, kind, payload)
+        if data is None:
             raise AssertionError(
-                f"user {w.uid}: the bot's newest keyboard has no {data!r} "
+                f"user {w.uid}: the bot's newest keyboard has no {kind} {payload!r} button "
                 f"at step {STEP_NAMES[index]} (the flow went somewhere else)"
             )
         update = Update.model_validate(
@@ -385,9 +524,11 @@ async def bench_echo(people: int, concurrency: int) -> dict[str, Any]:
 
     dp = Dispatcher()
     dp.include_router(router)
-    session = OfflineSession()
+    session = BenchSession()
     bot = Bot(
-        token=OFFLINE_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+        token=OFFLINE_TOKEN,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 
     def prebuilt(first_uid: int, n: int) -> list[Walker]:
@@ -410,26 +551,49 @@ async def bench_echo(people: int, concurrency: int) -> dict[str, Any]:
     warm = prebuilt(1_000_000, min(50, people))
     await drive_closed_loop(warm, lambda w: per_person, make, feed, concurrency)
     walkers = prebuilt(2_000_000, people)
-    before = len(session.calls)
-    gc.collect()
-    fed, wall = await drive_closed_loop(walkers, lambda w: per_person, make, feed, concurrency)
-    replies = len(session.calls) - before
+    before = session.count
+    with Meter() as meter:
+        fed, wall = await drive_closed_loop(walkers, lambda w: per_person, make, feed, concurrency)
+    replies = session.count - before
     await bot.session.close()
     if replies != fed:
         raise AssertionError(f"echo: {fed} updates fed but {replies} replies sent")
-    return {"updates": fed, "seconds": wall, "rate": fed / wall}
+    return {"updates": fed, "seconds": wall, "rate": fed / wall, **meter.report(fed)}
 
 
 # --------------------------------------------------------------------------- 2 and 3
 
 
-async def onboarded_and_steps(app: App, uids: range) -> tuple[int, int, dict[int, str]]:
-    """(people, onboarded people, active run step by telegram id) among these ids."""
+# What every onboarded person's profile must hold after the scripted answers.
+PROFILE = {
+    "name": "Siti Aminah",
+    "phone": "+6281234567890",
+    "province_code": "35",
+    "regency_code": "35.78",
+    "country": "TW",
+    "years_abroad": "5to10",
+    "goal": "kur",
+    "locale": "id",
+}
+
+
+async def onboarded_and_steps(app: App, uids: range) -> tuple[int, int, int, dict[int, str]]:
+    """(people, onboarded people, onboarded with the full expected profile, active run step by
+    telegram id) among these ids."""
     async with app.sessionmaker() as s:
         where = Person.telegram_id.between(uids.start, uids.stop - 1)
         people = await s.scalar(select(func.count()).select_from(Person).where(where))
         onboarded = await s.scalar(
             select(func.count()).select_from(Person).where(where, Person.onboarded_at.is_not(None))
+        )
+        complete = await s.scalar(
+            select(func.count())
+            .select_from(Person)
+            .where(
+                where,
+                Person.onboarded_at.is_not(None),
+                *(getattr(Person, k) == v for k, v in PROFILE.items()),
+            )
         )
         rows = await s.execute(
             select(Person.telegram_id, FlowRun.step)
@@ -437,14 +601,14 @@ async def onboarded_and_steps(app: App, uids: range) -> tuple[int, int, dict[int
             .where(where, FlowRun.status == RunStatus.ACTIVE)
         )
         steps = {int(tid): step for tid, step in rows}
-    return int(people or 0), int(onboarded or 0), steps
+    return int(people or 0), int(onboarded or 0), int(complete or 0), steps
 
 
 def check_walkers(
-    label: str, walkers: list[Walker], found: tuple[int, int, dict[int, str]]
+    label: str, walkers: list[Walker], found: tuple[int, int, int, dict[int, str]]
 ) -> list[str]:
     """Every person must be exactly where their handled updates put them."""
-    people, onboarded, steps = found
+    people, onboarded, complete, steps = found
     problems = []
     want_people = sum(1 for w in walkers if w.done >= 2)
     want_onboarded = sum(1 for w in walkers if w.done >= 10)
@@ -452,9 +616,11 @@ def check_walkers(
         problems.append(f"{label}: {people} people in the DB, expected {want_people}")
     if onboarded != want_onboarded:
         problems.append(f"{label}: {onboarded} onboarded in the DB, expected {want_onboarded}")
-    wrong = [
-        w.uid for w in walkers if 2 <= w.done <= 9 and steps.get(w.uid) != STEP_AFTER[w.done]
-    ]
+    if complete != want_onboarded:
+        problems.append(
+            f"{label}: {complete} onboarded people have the full profile, expected {want_onboarded}"
+        )
+    wrong = [w.uid for w in walkers if 2 <= w.done <= 9 and steps.get(w.uid) != STEP_AFTER[w.done]]
     if wrong:
         problems.append(f"{label}: {len(wrong)} people at the wrong step, e.g. user {wrong[0]}")
     return problems
@@ -471,8 +637,9 @@ async def bench_stack(
     profile: str | None = None,
 ) -> dict[str, Any]:
     settings = Settings(database_url=url, flood_limit=10**6, _env_file=None)  # type: ignore[call-arg]
-    session = OfflineSession()
+    session = BenchSession()
     app = build_app(settings, session=session, token=OFFLINE_TOKEN)
+    settle()  # as `juragan run` does after start-up
     flow = Onboarding(app, session)
     problems: list[str] = []
     errors_before = ERRORS.count
@@ -491,12 +658,12 @@ async def bench_stack(
         # 2. throughput
         walkers = flow.people(20_000_000, people)
         flow.build_seconds = 0.0
-        gc.collect()
-        profiler = _start_profiler(profile)
-        fed, wall = await drive_closed_loop(
-            walkers, all_steps, flow.next_update, feed, concurrency
-        )
-        _stop_profiler(profiler, profile)
+        with Meter() as meter:
+            profiler = _start_profiler(profile)
+            fed, wall = await drive_closed_loop(
+                walkers, all_steps, flow.next_update, feed, concurrency
+            )
+            _stop_profiler(profiler, profile)
         build = flow.build_seconds
         errors = ERRORS.count - errors_before
         if errors:
@@ -510,7 +677,9 @@ async def bench_stack(
             "rate": fed / wall,
             "update_build_seconds": build,
             "onboarded": found[1],
+            "complete_profiles": found[2],
             "errors": errors,
+            **meter.report(fed),
         }
 
         # 3. latency at a steady open-loop rate
@@ -566,24 +735,24 @@ async def latency(
         if w.done < len(SCRIPT):
             ready.append(w)
 
-    gc.collect()
-    start = time.perf_counter()
-    end = start + seconds
-    next_at = start
-    while next_at < end:
-        now = time.perf_counter()
-        while next_at <= now and next_at < end:
-            if ready:
-                task = asyncio.create_task(one(ready.popleft(), next_at))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-            else:
-                starved += 1
-            next_at += interval
-        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-    started_for = time.perf_counter() - start
-    if tasks:
-        await asyncio.gather(*list(tasks))
+    with Meter() as meter:
+        start = time.perf_counter()
+        end = start + seconds
+        next_at = start
+        while next_at < end:
+            now = time.perf_counter()
+            while next_at <= now and next_at < end:
+                if ready:
+                    task = asyncio.create_task(one(ready.popleft(), next_at))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                else:
+                    starved += 1
+                next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        started_for = time.perf_counter() - start
+        if tasks:
+            await asyncio.gather(*list(tasks))
     result: dict[str, Any] = {
         "target_rate": rate,
         "seconds": started_for,
@@ -594,6 +763,7 @@ async def latency(
         "starved_ticks": starved,
         "by_step_ms": {k: summary_ms(v) for k, v in by_step.items() if v},
         "step_mix": dict(Counter({k: len(v) for k, v in by_step.items()})),
+        **meter.report(len(samples)),
         "_walkers": walkers,
     }
     return result
@@ -689,7 +859,7 @@ def mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def print_report(meta: dict[str, Any], echo: dict[str, Any], backends: dict[str, Any]) -> None:
+def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
     names = list(backends)
     w0, w = 44, 22
     line = "-" * (w0 + w * max(1, len(names)) + 24)
@@ -704,6 +874,13 @@ def print_report(meta: dict[str, Any], echo: dict[str, Any], backends: dict[str,
         f"aiogram {v['aiogram']}, SQLAlchemy {v['sqlalchemy']}, aiosqlite {v['aiosqlite']}, "
         f"asyncpg {v['asyncpg']}  |  people {meta['people']}, in flight ≤ {meta['concurrency']}"
     )
+    busy = meta["other_load_at_start_cores"]
+    print(
+        f"other processes at start: {busy:.2f} cores busy"
+        + ("  (busy machine: figures are pessimistic)" if busy > 0.2 else "")
+    )
+    if meta["uncommitted_outside_bench"]:
+        print("uncommitted changes measured: " + ", ".join(meta["uncommitted_outside_bench"]))
     print(line)
     print(f"{'figure':<{w0}}" + "".join(f"{n:>{w}}" for n in names) + "   target")
     print(line)
@@ -711,7 +888,12 @@ def print_report(meta: dict[str, Any], echo: dict[str, Any], backends: dict[str,
     def row(label: str, cells: list[str], target: str = "") -> None:
         print(f"{label:<{w0}}" + "".join(f"{c:>{w}}" for c in cells) + f"   {target}")
 
-    row("1. bare aiogram echo (updates/s)", [f"{echo['rate']:,.0f}"] * len(names), "(baseline)")
+    echoes = [b["echo"] for b in backends.values()]
+    row("1. bare aiogram echo (updates/s)", [f"{e['rate']:,.0f}" for e in echoes], "(baseline)")
+    row(
+        "   CPU ms/update (main thread / all)",
+        [f"{e['cpu_main_ms_per_update']:.3f} / {e['cpu_all_ms_per_update']:.3f}" for e in echoes],
+    )
     row(
         "2. onboarding, full stack (answers/s)",
         [
@@ -722,15 +904,41 @@ def print_report(meta: dict[str, Any], echo: dict[str, Any], backends: dict[str,
     )
     row(
         "   updates / wall seconds",
-        [f"{b['throughput']['updates']} / {b['throughput']['seconds']:.2f}" for b in backends.values()],
+        [
+            f"{b['throughput']['updates']} / {b['throughput']['seconds']:.2f}"
+            for b in backends.values()
+        ],
     )
     row(
         "   full stack / bare echo",
-        [f"{b['throughput']['rate'] / echo['rate']:.1%}" for b in backends.values()],
+        [f"{b['throughput']['rate'] / b['echo']['rate']:.1%}" for b in backends.values()],
     )
     row(
-        "   people onboarded (DB check)",
-        [f"{b['throughput']['onboarded']}/{meta['people']}" for b in backends.values()],
+        "   CPU ms/update (main thread / all)",
+        [
+            f"{b['throughput']['cpu_main_ms_per_update']:.2f} / "
+            f"{b['throughput']['cpu_all_ms_per_update']:.2f}"
+            for b in backends.values()
+        ],
+    )
+    row(
+        "   full GCs: count, max pause (ms)",
+        [
+            f"{b['throughput']['gc']['gen2']['count']}, {b['throughput']['gc']['gen2']['max_ms']:.0f}"
+            for b in backends.values()
+        ],
+    )
+    row(
+        "   other processes' CPU meanwhile (cores)",
+        [f"{b['throughput']['other_processes_cores']:.2f}" for b in backends.values()],
+    )
+    row(
+        "   onboarded / with full profile (DB)",
+        [
+            f"{b['throughput']['onboarded']} / {b['throughput']['complete_profiles']}"
+            f" of {meta['people']}"
+            for b in backends.values()
+        ],
         "= people",
     )
     lat = [b["latency"] for b in backends.values()]
@@ -748,6 +956,16 @@ def print_report(meta: dict[str, Any], echo: dict[str, Any], backends: dict[str,
             )
         row(f"   latency {key} (ms)", cells, f"≤ {TARGET_P99_MS:.0f} ms" if key == "p99" else "")
     row("   generator start lag p99 (ms)", [f"{x['start_lag_ms']['p99']:.1f}" for x in lat])
+    row(
+        "   full GCs: count, max pause (ms)",
+        [f"{x['gc']['gen2']['count']}, {x['gc']['gen2']['max_ms']:.0f}" for x in lat],
+    )
+    row(
+        "   other processes' CPU meanwhile (cores)",
+        [f"{x['other_processes_cores']:.2f}" for x in lat],
+    )
+    if any(x["starved_ticks"] for x in lat):
+        row("   ticks with nobody ready (skipped)", [str(x["starved_ticks"]) for x in lat])
     print(line)
     print("latency p50 / p99 (ms) by step, steady load:")
     for name in STEP_NAMES:
@@ -826,8 +1044,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     t_all = time.perf_counter()
-    print("1/3 bare aiogram echo ...", flush=True)
-    echo = asyncio.run(bench_echo(args.people, args.concurrency))
     backends: dict[str, Any] = {}
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="juragan-bench-") as tmp:
@@ -838,6 +1054,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 url = fresh_postgresql(pg_url)
                 shown = make_url(url).render_as_string(hide_password=True)
+            # The echo baseline runs right before each backend, so both see the same machine.
+            print(f"1/3 bare aiogram echo (for {db}) ...", flush=True)
+            echo = asyncio.run(bench_echo(args.people, args.concurrency))
             print(f"2-3/3 full stack on {shown} ...", flush=True)
             result = asyncio.run(
                 bench_stack(
@@ -851,11 +1070,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             result["database"] = shown
+            result["echo"] = echo
+            result["ratio_to_echo"] = result["throughput"]["rate"] / echo["rate"]
             backends[db] = result
             problems += [f"[{db}] {p}" for p in result["problems"]]
 
     meta["total_seconds"] = time.perf_counter() - t_all
-    print_report(meta, echo, backends)
+    print_report(meta, backends)
     verdict = {
         db: {
             "throughput": mark(b["throughput"]["rate"] >= TARGET_RATE),
@@ -870,11 +1091,7 @@ def main(argv: list[str] | None = None) -> int:
             "p99_ms_at_steady_rate": TARGET_P99_MS,
             "naive_reference_answers_per_second": NAIVE_RATE,
         },
-        "echo": echo,
-        "backends": {
-            db: {**b, "ratio_to_echo": b["throughput"]["rate"] / echo["rate"]}
-            for db, b in backends.items()
-        },
+        "backends": backends,
         "verdict": verdict,
         "correct": not problems,
     }

@@ -17,9 +17,10 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _poll(settings: Settings) -> None:
-    from bot.app import build_app
+    from bot.app import build_app, settle
 
     app = build_app(settings)
+    settle()
     try:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)

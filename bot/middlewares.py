@@ -1,5 +1,5 @@
-"""Outer middlewares on every update, in this order: flood control, then one transaction
-(with the dedup record and the outbox), then the person and their role, then the locale."""
+"""Outer middlewares on every update, in this order: flood control, then the update's context
+(one transaction with the dedup record and the outbox, the person and role, the language)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import TelegramObject, Update, User
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
 from bot.outbox import Outbox
 from storage import repo
-from storage.models import Person, Role
+from storage.models import Role
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -86,18 +86,27 @@ class FloodControl(BaseMiddleware):
             self.warned.pop(uid, None)
 
 
-class Transaction(BaseMiddleware):
-    """One session and one transaction per update; a redelivered update id is skipped.
+class UpdateContext(BaseMiddleware):
+    """Everything an update runs inside, in one middleware (each extra layer costs on every
+    update): one connection and transaction, the dedup record, the person with their active
+    run and role, and their language.
 
-    The update id is recorded in the same transaction as the update's effects, and the
-    replies in the outbox are sent only after the commit.
+    The update id is recorded in the same transaction as the update's effects, so a redelivered
+    update is skipped; the replies in the outbox are sent only after the commit. Handlers get
+    `session`, `outbox`, `person` (None before consent), `active_run`, `role` and `locale`.
     """
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n, default_locale: str
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        i18n: I18n,
+        *,
+        admin_ids: frozenset[int],
+        default_locale: str,
     ) -> None:
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
         self.engine: AsyncEngine = sessionmaker.kw["bind"]
+        self.admin_ids = admin_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -112,7 +121,9 @@ class Transaction(BaseMiddleware):
                         log.info("update %s was already processed: skipped", event.update_id)
                         return UNHANDLED
                     data["session"] = session
-                    result = await handler(event, data)
+                    await self._load_person(data)
+                    with self.i18n.context(), self.i18n.use_locale(data["locale"]):
+                        result = await handler(event, data)
                 finally:
                     await session.close()
         except Exception:
@@ -121,6 +132,21 @@ class Transaction(BaseMiddleware):
             result = UNHANDLED
         await outbox.flush(data["bot"])
         return result
+
+    async def _load_person(self, data: dict[str, Any]) -> None:
+        """The person, their active run and role; the language from profile, Telegram, default."""
+        user: User | None = data.get("event_from_user")
+        person, run = None, None
+        if user is not None:
+            person, run = await repo.person_and_active_run(data["session"], telegram_id=user.id)
+        data["person"], data["active_run"] = person, run
+        if user is not None and user.id in self.admin_ids:
+            data["role"] = Role.ADMIN
+        else:
+            data["role"] = Role(person.role) if person else Role.RETURNEE
+        locale = person.locale if person and person.locale in LOCALES else None
+        data["locale"] = locale or telegram_locale(user, self.default_locale)
+        data["i18n"] = self.i18n
 
     async def _after_failure(self, event: Update, data: dict[str, Any], outbox: Outbox) -> None:
         """Nothing of the update was kept; record its id so a redelivery does not loop, apologise."""
@@ -142,36 +168,3 @@ class Transaction(BaseMiddleware):
         if event.callback_query:
             outbox.add(AnswerCallbackQuery(callback_query_id=event.callback_query.id))
         outbox.add(SendMessage(chat_id=user.id, text=text))
-
-
-class PersonContext(BaseMiddleware):
-    """Loads the person (None before consent), their active run and their role.
-
-    Admins come from ADMIN_IDS. Handlers get `person`, `active_run` and `role`.
-    """
-
-    def __init__(self, admin_ids: frozenset[int]) -> None:
-        self.admin_ids = admin_ids
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        person, run = None, None
-        if user is not None:
-            person, run = await repo.person_and_active_run(data["session"], telegram_id=user.id)
-        data["person"], data["active_run"] = person, run
-        if user is not None and user.id in self.admin_ids:
-            data["role"] = Role.ADMIN
-        else:
-            data["role"] = Role(person.role) if person else Role.RETURNEE
-        return await handler(event, data)
-
-
-class Locale(I18nMiddleware):
-    """The person's language: their profile, then Telegram's language_code, then the default."""
-
-    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        person: Person | None = data.get("person")
-        locale = person.locale if person and person.locale in LOCALES else None
-        locale = locale or telegram_locale(data.get("event_from_user"), self.i18n.default_locale)
-        data["locale"] = locale
-        return locale

@@ -72,11 +72,10 @@ class OfflineSession(BaseSession):
             return BOT_USER
         chat_id = getattr(method, "chat_id", None)
         if name in ("SendMessage", "SendPhoto", "SendDocument"):
-            # model_construct: the bot's own well-formed values, as Telegram would echo them.
-            message = Message.model_construct(
+            message = Message(
                 message_id=next(self._ids),
                 date=datetime.now(UTC),
-                chat=Chat.model_construct(id=int(chat_id), type="private"),
+                chat=Chat(id=int(chat_id), type="private"),
                 from_user=BOT_USER,
                 text=getattr(method, "text", None),
                 caption=getattr(method, "caption", None),

@@ -90,16 +90,17 @@ class Flow:
         keys = [s.key for s in self.steps]
         if len(set(keys)) != len(keys):
             raise ValueError(f"duplicate step keys in flow {self.key}")
+        object.__setattr__(self, "_index", {s.key: i for i, s in enumerate(self.steps)})
 
     @property
     def first(self) -> str:
         return self.steps[0].key
 
     def step(self, key: str) -> Step:
-        for s in self.steps:
-            if s.key == key:
-                return s
-        raise KeyError(f"{self.key} has no step {key!r}")
+        try:
+            return self.steps[self._index[key]]  # type: ignore[attr-defined]
+        except KeyError:
+            raise KeyError(f"{self.key} has no step {key!r}") from None
 
     def following(self, key: str, answers: Answers) -> str:
         """The step after `key` for these answers, or END."""
@@ -109,7 +110,7 @@ class Flow:
             return nxt(answers)
         if nxt is not None:
             return nxt
-        index = self.steps.index(step)
+        index = self._index[key]  # type: ignore[attr-defined]
         return self.steps[index + 1].key if index + 1 < len(self.steps) else END
 
 
