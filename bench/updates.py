@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.client.default import DefaultBotProperties  # noqa: E402
 from aiogram.enums import ParseMode  # noqa: E402
-from aiogram.methods import SendMessage, TelegramMethod  # noqa: E402
+from aiogram.methods import EditMessageText, SendMessage, TelegramMethod  # noqa: E402
 from aiogram.types import InlineKeyboardMarkup, Message, Update  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -409,7 +409,9 @@ class Keyboards:
         session.listeners.append(self._on_call)
 
     def _on_call(self, method: TelegramMethod[Any], result: Any) -> None:
-        if type(method) is SendMessage and isinstance(method.reply_markup, InlineKeyboardMarkup):
+        if type(method) in (SendMessage, EditMessageText) and isinstance(
+            method.reply_markup, InlineKeyboardMarkup
+        ):  # a pressed question is edited into the next one
             self.last[int(method.chat_id)] = (result.message_id, method.text, method.reply_markup)
 
 

@@ -80,12 +80,13 @@ def render(
     error: str | None = None,
     page: int = 0,
     matches: tuple[engine.Option, ...] | None = None,
+    answered: str | None = None,
 ) -> tuple[str, Any]:
     """The text and keyboard of the run's current step."""
     flow = registry.get(run.flow)
     step = flow.step(run.step)
     n, m = engine.progress(flow, state_of(run))
-    parts = []
+    parts = [answered] if answered else []
     if error:
         parts.append("⚠️ " + error)
     parts.append("<i>" + t("{title} · step {n} of {m}", title=t(flow.title), n=n, m=m) + "</i>")
@@ -208,7 +209,19 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         history=state.history,
         status=status,
     )
-    _acknowledge(turn, run, step, pressed)
+    answer = html.escape(shown_value(run, step.key) or "")
+    following = None if state.done else registry.get(run.flow).step(state.step)
+    if pressed is not None and following is not None and following.kind is not Kind.PHONE:
+        # One call instead of two: the pressed message becomes the next question, headed by
+        # the answer just given, so the chat keeps the record and stays short.
+        text, markup = render(run, answered=f"✅ {t(step.prompt)} <b>{answer}</b>")
+        turn.outbox.add(
+            EditMessageText(
+                chat_id=turn.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
+            )
+        )
+        return
+    _acknowledge(turn, step, answer, pressed)
     if state.done:
         finisher = FINISHERS.get(run.flow)
         if finisher:
@@ -221,9 +234,8 @@ def _escaped(params: dict[str, Any]) -> dict[str, Any]:
     return {k: html.escape(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
-def _acknowledge(turn: Turn, run: FlowRun, step: engine.Step, pressed: Message | None) -> None:
-    """Show what was understood: on the pressed message, or a short note for typed answers."""
-    answer = html.escape(shown_value(run, step.key) or "")
+def _acknowledge(turn: Turn, step: engine.Step, answer: str, pressed: Message | None) -> None:
+    """Show what was understood: on the pressed message, or a short note for a typed phone."""
     if pressed is not None:
         turn.outbox.add(
             EditMessageText(

@@ -24,7 +24,11 @@ def _to(call: Any, uid: int) -> bool:
 
 async def _expect(fake: FakeBotAPI, since: int, text: str, uid: int = UID) -> None:
     await fake.wait_for(
-        lambda c: c.method == "sendMessage" and _to(c, uid) and text in str(c.params.get("text")),
+        lambda c: (
+            c.method in ("sendMessage", "editMessageText")
+            and _to(c, uid)
+            and text in str(c.params.get("text"))
+        ),
         timeout=15,
         since=since,
     )
