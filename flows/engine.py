@@ -264,7 +264,7 @@ def _accept(step: Step, state: RunState, given: Input, label: Label) -> Any:
             found = [by_value[v] for v in step.finder(given.text, answers) if v in by_value]
         if len(found) == 1:
             return found[0].value
-        if found and step.searchable:
+        if found:  # several fit: let the person choose rather than guess or take it as typed
             return Matches(tuple(found[:10]))
         if step.validate is not None:
             return step.validate(given.text, answers)

@@ -79,7 +79,11 @@ def _words(text: str) -> list[str]:
     """Lower-case, accent-free words of ``text`` with punctuation dropped."""
     plain = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    return re.sub(r"[^0-9a-z]+", " ", plain).split()
+    return [_SPELLINGS.get(w, w) for w in re.sub(r"[^0-9a-z]+", " ", plain).split()]
+
+
+# Everyday spellings of words in official names ("Sumatra" for Sumatera, "Jogja" is an alias).
+_SPELLINGS = {"sumatra": "sumatera", "sulawesy": "sulawesi"}
 
 
 def _bare(text: str) -> tuple[str, str | None]:

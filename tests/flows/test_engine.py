@@ -124,3 +124,19 @@ def test_province_search_understands_common_abbreviations() -> None:
     state = engine.RunState(step="province", history=["language", "name", "phone"])
     outcome = engine.answer(ONBOARDING, state, Input(text="jatim"))
     assert isinstance(outcome, Advanced) and outcome.value == "35"
+
+
+def test_typed_text_fitting_several_options_offers_them_even_with_free_text_allowed() -> None:
+    state = engine.RunState(step="country", history=["language", "name"])
+    outcome = engine.answer(ONBOARDING, state, Input(text="Arab"))
+    assert isinstance(outcome, Matches) and {o.value for o in outcome.options} == {"SA", "AE"}
+    outcome = engine.answer(ONBOARDING, state, Input(text="Nepal"))
+    assert isinstance(outcome, Advanced) and outcome.value == "Nepal"
+
+
+def test_province_search_accepts_the_everyday_spelling_sumatra() -> None:
+    state = engine.RunState(step="province", history=["language", "name", "phone"])
+    outcome = engine.answer(ONBOARDING, state, Input(text="sumatra utara"))
+    assert isinstance(outcome, Advanced) and outcome.value == "12"
+    outcome = engine.answer(ONBOARDING, state, Input(text="sumatra"))
+    assert isinstance(outcome, Matches) and len(outcome.options) == 3
