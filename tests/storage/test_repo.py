@@ -100,3 +100,13 @@ async def test_person_and_active_run_come_back_in_one_query(database_url: str) -
         assert found.name == "Dewi" and run.step == "name" and run.answers == {"field": "name"}
         assert await repo.person_and_active_run(session, telegram_id=10) == (None, None)
     await engine.dispose()
+
+
+async def test_sqlite_files_run_in_wal_mode(tmp_path) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    await engine.dispose()
