@@ -54,7 +54,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import bot.app as app_module  # noqa: E402
-from bot.app import OFFLINE_TOKEN, App, build_app, settle  # noqa: E402
+from bot.app import OFFLINE_TOKEN, App, build_app, run_fast, settle  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.keyboards import ConsentCB, FlowCB  # noqa: E402
 from bot.offline import BOT_USER, OfflineSession  # noqa: E402
@@ -1058,9 +1058,9 @@ def main(argv: list[str] | None = None) -> int:
                 shown = make_url(url).render_as_string(hide_password=True)
             # The echo baseline runs right before each backend, so both see the same machine.
             print(f"1/3 bare aiogram echo (for {db}) ...", flush=True)
-            echo = asyncio.run(bench_echo(args.people, args.concurrency))
+            echo = run_fast(bench_echo(args.people, args.concurrency))
             print(f"2-3/3 full stack on {shown} ...", flush=True)
-            result = asyncio.run(
+            result = run_fast(
                 bench_stack(
                     url,
                     people=args.people,

@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run_console(settings, user_id=args.user, role=args.role))
         return 0
-    asyncio.run(_poll(settings))
+    from bot.app import run_fast
+
+    run_fast(_poll(settings))
     return 0
 
 

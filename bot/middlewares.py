@@ -125,7 +125,8 @@ class UpdateContext(BaseMiddleware):
                     with self.i18n.context(), self.i18n.use_locale(data["locale"]):
                         result = await handler(event, data)
                 finally:
-                    await session.close()
+                    if session.sync_session.in_transaction() or session.sync_session.identity_map:
+                        await session.close()  # a session never used by the ORM holds nothing
         except Exception:
             log.exception("update %s failed (%s)", event.update_id, event.event_type)
             await self._after_failure(event, data, outbox)
