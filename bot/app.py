@@ -25,7 +25,7 @@ from bot.handlers import get_routers
 from bot.logs import guard_personal_data
 from bot.middlewares import FloodControl, UpdateContext
 from flows.i18n import N_
-from storage.db import create_engine, create_sessionmaker
+from storage.db import Transactions, create_engine, create_sessionmaker
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 OFFLINE_TOKEN = "1:offline"
@@ -44,6 +44,7 @@ class App:
 
     async def close(self) -> None:
         await self.bot.session.close()
+        await self.dp["transactions"].close()
         await self.engine.dispose()
 
 
@@ -83,9 +84,14 @@ def build_dispatcher(
             default_locale=settings.default_locale,
         )
     )
+    dp["transactions"] = transactions = Transactions(sessionmaker.kw["bind"])
     dp.update.outer_middleware(
         UpdateContext(
-            sessionmaker, i18n, admin_ids=settings.admin_ids, default_locale=settings.default_locale
+            sessionmaker,
+            transactions,
+            i18n,
+            admin_ids=settings.admin_ids,
+            default_locale=settings.default_locale,
         )
     )
     dp.include_routers(*get_routers())

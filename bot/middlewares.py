@@ -15,11 +15,12 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
 from bot.outbox import Outbox
 from storage import repo
+from storage.db import Transactions
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,14 @@ class UpdateContext(BaseMiddleware):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
+        transactions: Transactions,
         i18n: I18n,
         *,
         admin_ids: frozenset[int],
         default_locale: str,
     ) -> None:
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
-        self.engine: AsyncEngine = sessionmaker.kw["bind"]
+        self.transactions = transactions
         self.admin_ids = admin_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -114,7 +116,7 @@ class UpdateContext(BaseMiddleware):
         data["outbox"] = outbox
         try:
             # One connection and transaction; the ORM session rides on it (and never commits).
-            async with self.engine.connect() as connection, connection.begin():
+            async with self.transactions.begin() as connection:
                 session = self.sessionmaker(bind=connection)
                 try:
                     if not await repo.mark_processed(session, update_id=event.update_id):

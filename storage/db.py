@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -60,3 +64,44 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Transactions:
+    """Where each bot update's transaction comes from.
+
+    On SQLite, one connection is opened once and held for the process's life: the writer.
+    Checking a connection out of a pool per update cost as much as one statement (measured:
+    130 µs against 63 µs for begin, one query and commit). Its statements run inline and an
+    update's transaction never waits on I/O, so transactions cannot interleave; a lock keeps it
+    so should one ever await. Everything else (migrations, tools, tests) uses the main engine.
+    On PostgreSQL, each transaction takes a connection from the main engine's pool.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.engine = (
+            create_engine(engine.url.render_as_string(hide_password=False))
+            if self.sqlite
+            else engine
+        )
+        self._held: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        if not self.sqlite:
+            async with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        async with self._lock:
+            if self._held is None:
+                self._held = await self.engine.connect()
+            async with self._held.begin():
+                yield self._held
+
+    async def close(self) -> None:
+        if self._held is not None:
+            await self._held.close()
+            self._held = None
+        if self.sqlite:
+            await self.engine.dispose()
