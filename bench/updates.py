@@ -900,7 +900,9 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
         "2. onboarding, full stack (answers/s)",
         [
             f"{b['throughput']['rate']:,.0f} {mark(b['throughput']['rate'] >= TARGET_RATE)}"
-            for b in backends.values()
+            if name == "sqlite"
+            else f"{b['throughput']['rate']:,.0f}"  # the issue sets the target for SQLite
+            for name, b in backends.items()
         ],
         f"≥ {TARGET_RATE:,.0f}/s (naive ~{NAIVE_RATE:.0f}/s)",
     )
@@ -1081,7 +1083,7 @@ def main(argv: list[str] | None = None) -> int:
     print_report(meta, backends)
     verdict = {
         db: {
-            "throughput": mark(b["throughput"]["rate"] >= TARGET_RATE),
+            "throughput": mark(b["throughput"]["rate"] >= TARGET_RATE) if db == "sqlite" else "n/a",
             "p99": mark(b["latency"]["latency_ms"]["p99"] <= TARGET_P99_MS),
         }
         for db, b in backends.items()
