@@ -264,16 +264,21 @@ async def go_back(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -
     show(turn, run)
 
 
-async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
-    """Stop the flow; answers stay, so /start (or the progress page) continues it later."""
+async def _set_status(turn: Turn, run: FlowRun, status: RunStatus) -> None:
+    """Stop or resume a run where it is."""
     await repo.save_run(
         turn.session,
         run,
         step=run.step,
         answers=dict(run.answers or {}),
         history=list(run.history or []),
-        status=RunStatus.CANCELLED,
+        status=status,
     )
+
+
+async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
+    """Stop the flow; answers stay, so /start (or the progress page) continues it later."""
+    await _set_status(turn, run, RunStatus.CANCELLED)
     if pressed is not None:
         turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
     text = _("Stopped. What you entered so far is kept; you can continue later.")
@@ -290,12 +295,5 @@ async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) ->
 async def resume(turn: Turn, run: FlowRun) -> None:
     """Continue a run exactly where it was, even one that was cancelled."""
     if run.status != RunStatus.ACTIVE:
-        await repo.save_run(
-            turn.session,
-            run,
-            step=run.step,
-            answers=dict(run.answers or {}),
-            history=list(run.history or []),
-            status=RunStatus.ACTIVE,
-        )
+        await _set_status(turn, run, RunStatus.ACTIVE)
     show(turn, run)
