@@ -22,6 +22,8 @@ compile: $(STAMP)
 	$(PYBABEL) compile --statistics -d locales -D messages
 
 demo: setup
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan migrate > /dev/null
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan import cooperatives flows/content/sample_cooperatives.csv
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
 
 chat: demo

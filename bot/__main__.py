@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
+from typing import Any
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
@@ -28,6 +30,38 @@ async def _poll(settings: Settings) -> None:
         await app.close()
 
 
+def _import(settings: Settings, path: str) -> int:
+    """Validate every row, then load all of them in one transaction, or none."""
+    from storage.importers import parse_cooperatives
+
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"juragan: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    rows, errors = parse_cooperatives(text)
+    if errors:
+        for error in errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        print(f"juragan: nothing loaded: {len(errors)} problem(s) in {path}", file=sys.stderr)
+        return 1
+    added, updated = asyncio.run(_load_cooperatives(settings, rows))
+    print(f"juragan: {len(rows)} cooperatives loaded ({added} new, {updated} updated)")
+    return 0
+
+
+async def _load_cooperatives(settings: Settings, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    from storage.db import create_engine, create_sessionmaker
+    from storage.importers import load_cooperatives
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return await load_cooperatives(session, rows)
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="juragan", description="Pulang Juragan bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -38,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument(
         "--as", dest="role", choices=["admin", "staff", "coordinator"], help="take this role"
     )
+    load = sub.add_parser("import", help="load a directory from a CSV file (all rows or none)")
+    load.add_argument("what", choices=["cooperatives"])
+    load.add_argument("file", help="path of the CSV file")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -55,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         print("juragan: database is up to date")
         return 0
+    if args.command == "import":
+        return _import(settings, args.file)
     if args.command == "chat":
         from bot.console import run_console
 

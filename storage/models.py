@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -119,3 +128,37 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CoopKind(StrEnum):
+    SIMPAN_PINJAM = "simpan_pinjam"
+    KONSUMEN = "konsumen"
+    PRODUSEN = "produsen"
+    PEMASARAN = "pemasaran"
+    JASA = "jasa"
+
+
+class Cooperative(Base):
+    """An entry in the cooperative directory (loaded with `juragan import cooperatives`)."""
+
+    __tablename__ = "cooperatives"
+    __table_args__ = (
+        UniqueConstraint("name", "regency_code", name="uq_cooperatives_name_regency"),
+        Index("ix_cooperatives_regency_kind", "regency_code", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    merah_putih: Mapped[bool] = mapped_column(default=False)
+    migrant: Mapped[bool] = mapped_column(default=False)
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    village: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(500))
+    simpanan_pokok: Mapped[int] = mapped_column(BigInteger)
+    simpanan_wajib: Mapped[int] = mapped_column(BigInteger)
+    requirements: Mapped[str] = mapped_column(String(500))
+    benefits: Mapped[str] = mapped_column(String(500))
+    sample: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

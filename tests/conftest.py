@@ -24,7 +24,7 @@ from storage.migrate import upgrade
 PG_URL = os.environ.get("JURAGAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ADMIN_ID = 900001
-TABLES = ["flow_runs", "consents", "people", "processed_updates"]
+TABLES = ["flow_runs", "consents", "people", "processed_updates", "cooperatives"]
 
 
 def compile_catalogs() -> None:

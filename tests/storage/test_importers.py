@@ -1,0 +1,87 @@
+"""The cooperative directory from CSV: every row checked, bad rows named, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from storage.db import create_engine, create_sessionmaker
+from storage.importers import COOPERATIVE_COLUMNS, load_cooperatives, parse_cooperatives
+from storage.models import Cooperative
+
+SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "content" / "sample_cooperatives.csv"
+HEADER = ",".join(COOPERATIVE_COLUMNS)
+GOOD = "Koperasi A,konsumen,no,no,35.78,Genteng,Toko,Rp 100.000,10000,KTP,SHU,yes"
+
+
+def test_the_sample_file_is_valid_large_enough_and_marked_as_sample() -> None:
+    rows, errors = parse_cooperatives(SAMPLE.read_text("utf-8"))
+    assert errors == [] and len(rows) >= 20
+    assert all(r["sample"] and "CONTOH" in r["name"] for r in rows)
+    assert any(r["merah_putih"] for r in rows) and any(r["migrant"] for r in rows)
+    assert {r["kind"] for r in rows} == {
+        "simpan_pinjam",
+        "konsumen",
+        "produsen",
+        "pemasaran",
+        "jasa",
+    }
+
+
+def test_bad_rows_are_reported_by_line_and_column() -> None:
+    text = "\n".join([
+        HEADER, GOOD,
+        "Koperasi B,bank,no,no,35.78,Genteng,Toko,100000,0,KTP,SHU,no",
+        "Koperasi C,jasa,maybe,no,99.99,Genteng,Toko,seratus,0,KTP,SHU,no",
+        GOOD,
+    ])  # fmt: skip
+    rows, errors = parse_cooperatives(text)
+    found = {(e.line, e.column) for e in errors}
+    assert found == {
+        (3, "kind"),
+        (4, "merah_putih"),
+        (4, "regency_code"),
+        (4, "simpanan_pokok"),
+        (5, "name"),
+    }
+    assert len(rows) == 1 and rows[0]["simpanan_pokok"] == 100_000
+
+
+def test_a_row_with_too_few_fields_is_refused() -> None:
+    _rows, errors = parse_cooperatives(HEADER + "\n" + GOOD.rsplit(",", 1)[0] + "\n")
+    assert [(e.line, e.column) for e in errors] == [(2, "row")]
+
+
+def test_a_missing_column_is_named() -> None:
+    _rows, errors = parse_cooperatives("name,kind\nA,jasa\n")
+    assert errors[0].line == 1 and "regency_code" in errors[0].column
+
+
+async def test_loading_twice_updates_instead_of_duplicating(database_url: str) -> None:
+    rows, _ = parse_cooperatives(SAMPLE.read_text("utf-8"))
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        assert await load_cooperatives(session, rows) == (len(rows), 0)
+    async with sessions() as session, session.begin():
+        assert await load_cooperatives(session, rows) == (0, len(rows))
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Cooperative)) == len(rows)
+    await engine.dispose()
+
+
+def test_import_command_loads_nothing_from_a_file_with_a_bad_row(tmp_path) -> None:
+    bad = tmp_path / "coops.csv"
+    bad.write_text("\n".join([HEADER, GOOD, GOOD.replace("35.78", "00.00")]), "utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    run = [sys.executable, "-m", "bot", "import", "cooperatives"]
+    done = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 1 and "line 3, regency_code" in done.stderr
+    done = subprocess.run(
+        [*run, str(SAMPLE)], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0 and "new" in done.stdout, done.stderr
