@@ -98,10 +98,6 @@ class OfflineSession(BaseSession):
             return []
         return True
 
-    def sent(self, chat_id: int) -> list[TelegramMethod[Any]]:
-        """Everything the bot did in one chat, in order."""
-        return [c for c in self.calls if getattr(c, "chat_id", None) == chat_id]
-
 
 def _inline(markup: Any) -> InlineKeyboardMarkup | None:
     return markup if isinstance(markup, InlineKeyboardMarkup) else None

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n, gettext
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_currency, format_decimal
 
 from flows.engine import Option
 
 BABEL_LOCALES = {"id": "id_ID", "en": "en_US"}
+# What Indonesians call their zones, in either language (Babel has no English names for them).
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 def t(msgid: str, **params: Any) -> str:
@@ -43,12 +46,10 @@ def day(value: date, locale: str | None = None) -> str:
 
 
 def moment(value: datetime, tz: str, locale: str | None = None) -> str:
-    """A date and time in the person's own zone (e.g. Asia/Makassar for WITA)."""
+    """A date and time in the person's own zone, e.g. "17 Agustus 2026, 10.00 WIB"."""
     loc = BABEL_LOCALES.get(locale or current_locale(), "id_ID")
-    return format_datetime(value, "d MMMM y, HH:mm zzz", tzinfo=_zone(tz), locale=loc)
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
+    zone = ZoneInfo(tz)
+    when = format_date(value.astimezone(zone), "long", locale=loc)
+    clock = format_time(value, "short", tzinfo=zone, locale=loc)
+    label = ZONE_LABELS.get(tz) or format_datetime(value, "zzz", tzinfo=zone, locale=loc)
+    return f"{when}, {clock} {label}"

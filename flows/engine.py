@@ -181,12 +181,6 @@ def back(flow: Flow, state: RunState) -> RunState:
     return RunState(step=state.history[-1], answers=dict(state.answers), history=state.history[:-1])
 
 
-def goto(flow: Flow, state: RunState, key: str) -> RunState:
-    """Jump to a step (e.g. to correct one answer), remembering where we were."""
-    flow.step(key)
-    return RunState(step=key, answers=dict(state.answers), history=[*state.history, state.step])
-
-
 def progress(flow: Flow, state: RunState) -> tuple[int, int]:
     """(n, m): this is step n of m along this person's own branch, as far as it is known."""
     n = len(state.history) + 1

@@ -117,20 +117,20 @@ async def test_a_returnee_onboards_through_the_real_process(database_url: str, t
         assert "81234567890" not in log and "Siti" not in log
 
 
+async def _run_expecting_refusal(env: dict[str, str], cwd) -> tuple[int | None, bytes]:
+    """`juragan run` with settings it should refuse: its exit status and what it printed."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await proc.communicate()
+    return proc.returncode, err
+
+
 async def test_run_without_a_token_says_so_in_one_sentence(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 2
+    returncode, err = await _run_expecting_refusal(env, tmp_path)
+    assert returncode == 2
     assert err.decode().strip().count("\n") == 0 and "BOT_TOKEN" in err.decode()
     assert "Traceback" not in err.decode()
 
@@ -148,16 +148,6 @@ async def test_run_without_a_token_says_so_in_one_sentence(tmp_path) -> None:
 )
 async def test_a_malformed_setting_is_named_with_exit_status_2(tmp_path, name, value) -> None:
     env = {**os.environ, "BOT_TOKEN": "123:abc", name: value}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await proc.communicate()
-    assert proc.returncode == 2, err.decode()
+    returncode, err = await _run_expecting_refusal(env, tmp_path)
+    assert returncode == 2, err.decode()
     assert name in err.decode() and "Traceback" not in err.decode()
