@@ -8,6 +8,7 @@ from functools import cache, lru_cache
 
 from flows import regions, validators
 from flows.engine import END, Answers, Flow, Kind, Option, Step
+from flows.errors import Invalid
 from flows.i18n import N_
 
 LANGUAGES = (Option("id", "Bahasa Indonesia", literal=True), Option("en", "English", literal=True))
@@ -65,7 +66,24 @@ def _find_province(text: str, _: Answers) -> list[str]:
 
 
 def _find_regency(text: str, answers: Answers) -> list[str]:
-    return [r.code for r in regions.search(text, regions.regencies(answers["province"]))]
+    found = [r.code for r in regions.search(text, regions.regencies(answers["province"]))]
+    if not found:  # perhaps it is in another province: say which, rather than "not found"
+        elsewhere = regions.search(text, _all_regencies())
+        if elsewhere and regions.get(elsewhere[0].province_code or ""):
+            raise Invalid(
+                IN_OTHER_PROVINCE,
+                place=elsewhere[0].name,
+                province=regions.get(elsewhere[0].province_code or "").name,  # type: ignore[union-attr]
+            )
+    return found
+
+
+IN_OTHER_PROVINCE = N_("{place} is in {province}. Press Back to choose that province.")
+
+
+@cache
+def _all_regencies() -> tuple[regions.Region, ...]:
+    return tuple(r for p in regions.provinces() for r in regions.regencies(p.code))
 
 
 def _country(raw: str, _: Answers) -> str:

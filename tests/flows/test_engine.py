@@ -140,3 +140,10 @@ def test_province_search_accepts_the_everyday_spelling_sumatra() -> None:
     assert isinstance(outcome, Advanced) and outcome.value == "12"
     outcome = engine.answer(ONBOARDING, state, Input(text="sumatra"))
     assert isinstance(outcome, Matches) and len(outcome.options) == 3
+
+
+def test_a_regency_in_another_province_says_which_province() -> None:
+    state = engine.RunState(step="regency", answers={"province": "11"}, history=["province"])
+    outcome = engine.answer(ONBOARDING, state, Input(text="medan"))
+    assert isinstance(outcome, Rejected)
+    assert outcome.error.params == {"place": "Kota Medan", "province": "Sumatera Utara"}
