@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from aiogram import Bot
 from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
 from bot.outbox import Outbox
-from bot.text import label, t
+from bot.text import day, label, rupiah, t
 from flows import engine, registry
 from flows.engine import END, Advanced, Input, Kind, Matches, Rejected, RunState, Stayed
 from flows.validators import mask_phone
@@ -33,6 +35,7 @@ class Turn:
     person: Person
     outbox: Outbox
     chat_id: int
+    bot: Bot | None = None
 
     def say(self, text: str, markup: Any = None) -> None:
         self.outbox.add(SendMessage(chat_id=self.chat_id, text=text, reply_markup=markup))
@@ -65,6 +68,13 @@ def shown_value(run: FlowRun, key: str) -> str | None:
     step = flow.step(key)
     if step.kind is Kind.PHONE:
         return mask_phone(str(value))
+    if step.kind is Kind.MONEY and isinstance(value, int):
+        return rupiah(value)
+    if step.kind is Kind.DATE and isinstance(value, str):
+        try:
+            return day(date.fromisoformat(value))
+        except ValueError:
+            return value
     try:
         options = {o.value: o for o in step.options_for(run.answers)}
     except (KeyError, TypeError):
@@ -123,11 +133,12 @@ def show(turn: Turn, run: FlowRun, **kwargs: Any) -> None:
     turn.say(text, markup)
 
 
-async def begin(turn: Turn, flow_key: str) -> FlowRun:
-    """Start a flow for the person and ask its first question."""
+async def begin(turn: Turn, flow_key: str, answers: dict[str, Any] | None = None) -> FlowRun:
+    """Start a flow for the person and ask its first question. `answers` holds what is known
+    beforehand (which cooperative, which training); steps may read it."""
     flow = registry.get(flow_key)
     run = await repo.start_run(
-        turn.session, person_id=turn.person.id, flow=flow.key, step=flow.first
+        turn.session, person_id=turn.person.id, flow=flow.key, step=flow.first, answers=answers
     )
     show(turn, run)
     return run

@@ -131,6 +131,19 @@ def single(text: str, data: CallbackData) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_button(text, data)]])
 
 
+def buttons_column(buttons: Sequence[tuple[str, CallbackData]]) -> InlineKeyboardMarkup:
+    """One button per row: (text, callback data) pairs, e.g. a list of cooperatives."""
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(text, data)] for text, data in buttons])
+
+
+def buttons_grid(
+    buttons: Sequence[tuple[str, CallbackData]], width: int = 2
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=_rows([_button(text, data) for text, data in buttons], width)
+    )
+
+
 def step_options(
     *,
     flow: str,

@@ -23,6 +23,13 @@ def t(msgid: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def t_for(locale: str | None, msgid: str, **params: Any) -> str:
+    """Translate for someone else (a message to another person goes in *their* language)."""
+    i18n = I18n.get_current()
+    with i18n.use_locale(locale if locale in i18n.available_locales else i18n.default_locale):
+        return t(msgid, **params)
+
+
 def label(option: Option) -> str:
     return option.label if option.literal else gettext(option.label)
 

@@ -82,9 +82,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Flow:
+    """`journey` names the journey a flow belongs to ("coop", "kur", "training"), for the
+    person's progress page; None for flows that are not part of one (onboarding, profile)."""
+
     key: str
     title: str
     steps: tuple[Step, ...]
+    journey: str | None = None
 
     def __post_init__(self) -> None:
         keys = [s.key for s in self.steps]

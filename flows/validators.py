@@ -38,6 +38,7 @@ DATE_TOO_LATE = N_("Please choose a date on or before {date}.")
 NUMBER_INVALID = N_("Please type a number, like 3.")
 NUMBER_NOT_WHOLE = N_("Please type a whole number, like 3.")
 NUMBER_RANGE = N_("Please type a number from {min} to {max}.")
+TIME_INVALID = N_("Please type a time like 09.00, 14:30 or 2 siang.")
 YEARS_INVALID = N_("Please type how many years you worked abroad, like 3 or 3 tahun.")
 YEARS_RANGE = N_("Please type a number of years from 0 to {max}.")
 
@@ -348,3 +349,28 @@ def years_abroad(raw: str) -> str:
         if amount < upper:
             return bucket
     return "gt10"
+
+
+_TIME = re.compile(
+    r"(?:jam|pukul|pkl\.?)?\s*(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s*"
+    r"(?P<part>pagi|siang|sore|malam|am|pm|a\.m\.|p\.m\.)?\s*(?:wib|wita|wit)?"
+)
+
+
+def time_of_day(raw: str) -> str:
+    """A clock time as "HH:MM" from "14.30", "14:30", "jam 9", "2 siang" or "7 pm"."""
+    match = _TIME.fullmatch(" ".join(raw.strip().lower().split()))
+    if not match:
+        raise Invalid(TIME_INVALID)
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    part = (match["part"] or "").replace(".", "")
+    if part and not 1 <= hour <= 12:
+        raise Invalid(TIME_INVALID)
+    if part in ("pm", "siang", "sore", "malam") and hour < 12:
+        if not (part == "siang" and hour >= 10):  # "11 siang" is 11:00, "1 siang" is 13:00
+            hour += 12
+    elif part in ("am", "pagi") and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        raise Invalid(TIME_INVALID)
+    return f"{hour:02d}:{minute:02d}"

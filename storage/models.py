@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -75,6 +76,7 @@ class Person(Base):
     locale: Mapped[str | None] = mapped_column(String(5))
     role: Mapped[str] = mapped_column(String(20), default=Role.RETURNEE)
     start_payload: Mapped[str | None] = mapped_column(String(64))
+    nik: Mapped[str | None] = mapped_column(String(16))  # asked only where a sign-up needs it
     onboarded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -162,3 +164,175 @@ class Cooperative(Base):
     benefits: Mapped[str] = mapped_column(String(500))
     sample: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SubmissionKind(StrEnum):
+    JOIN_REQUEST = "join_request"
+    FOUNDING = "founding"
+    KUR_READINESS = "kur_readiness"
+    TRAINING = "training_registration"
+
+
+class SubmissionStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETURNED = "returned"  # sent back for correction
+
+
+class Submission(Base):
+    """A finished journey that needs a person to look at it, with a snapshot of the answers.
+
+    `ref_id` points at what it is about: a cooperative (join request), a founding plan, a loan
+    (KUR readiness) or a training registration. The region is copied for the review queue.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_kind_status_created", "kind", "status", "created_at"),
+        Index("ix_submissions_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("flow_runs.id", ondelete="SET NULL"))
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=SubmissionStatus.SUBMITTED)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    returned_fields: Mapped[list[Any] | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class FoundingStatus(StrEnum):
+    PLANNING = "planning"
+    SUBMITTED = "submitted"
+    CANCELLED = "cancelled"
+
+
+class Founding(Base):
+    """A plan to found a cooperative: its founders, legal milestones and meeting date."""
+
+    __tablename__ = "foundings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    founder_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    code: Mapped[str] = mapped_column(String(24), unique=True)  # the invite deep link's payload
+    kind: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(120))
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    meeting_at: Mapped[datetime | None]  # the founding meeting (rapat pendirian), for reminders
+    milestones: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key -> ISO date done
+    status: Mapped[str] = mapped_column(String(20), default=FoundingStatus.PLANNING)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+
+class FoundingMember(Base):
+    """A founder of a planned cooperative (the one who started the plan is the first)."""
+
+    __tablename__ = "founding_members"
+    __table_args__ = (UniqueConstraint("founding_id", "person_id", name="uq_founding_member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    founding_id: Mapped[int] = mapped_column(ForeignKey("foundings.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoanStage(StrEnum):
+    PREPARING = "preparing"  # readiness done, documents being gathered
+    APPOINTMENT = "appointment"  # a bank and branch visit chosen
+    SURVEY = "survey"  # the bank visited the business
+    AKAD = "akad"  # the loan contract signed
+    CAIR = "cair"  # the money paid out
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Loan(Base):
+    """One person's way to a KUR loan, from readiness to the bank's answer.
+
+    Amounts are personal financial data (specific data under UU 27/2022): shown only to the
+    person and the staff who must see them.
+    """
+
+    __tablename__ = "loans"
+    __table_args__ = (Index("ix_loans_person", "person_id"), Index("ix_loans_stage", "stage"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    scheme: Mapped[str | None] = mapped_column(String(20))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    tenor_months: Mapped[int | None] = mapped_column(Integer)
+    documents: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key -> ISO date ticked
+    bank: Mapped[str | None] = mapped_column(String(30))
+    branch: Mapped[str | None] = mapped_column(String(120))
+    appointment_at: Mapped[datetime | None]
+    stage: Mapped[str] = mapped_column(String(20), default=LoanStage.PREPARING)
+    stage_dates: Mapped[dict[str, Any]] = mapped_column(default=dict)  # stage -> ISO date
+    rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Training(Base):
+    """A training session; `regency_code` and `province_code` None means open to all (online)."""
+
+    __tablename__ = "trainings"
+    __table_args__ = (
+        UniqueConstraint("title", "starts_at", name="uq_trainings_title_start"),
+        Index("ix_trainings_starts", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(150))
+    organiser: Mapped[str] = mapped_column(String(150))
+    topic: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(200))
+    link: Mapped[str | None] = mapped_column(String(300))
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    seats: Mapped[int] = mapped_column(Integer)
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class TrainingRegistration(Base):
+    """A person's place in a training, or on its waitlist (first come, first promoted)."""
+
+    __tablename__ = "training_registrations"
+    __table_args__ = (
+        UniqueConstraint("training_id", "person_id", name="uq_training_registration"),
+        Index("ix_training_registrations_queue", "training_id", "status", "created_at"),
+        Index("ix_training_registrations_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted_at: Mapped[datetime | None]

@@ -12,12 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert, Update
 
-from storage.models import Base, Consent, FlowRun, Person, ProcessedUpdate, Role, RunStatus, utcnow
+from storage.models import (
+    Base,
+    Consent,
+    FlowRun,
+    Founding,
+    FoundingMember,
+    Loan,
+    Person,
+    ProcessedUpdate,
+    Role,
+    RunStatus,
+    Submission,
+    TrainingRegistration,
+    utcnow,
+)
 
 PROFILE_FIELDS = frozenset(
     {"name", "phone", "province_code", "regency_code", "country", "years_abroad", "goal", "locale"}
 )
-UPDATABLE_PERSON_FIELDS = PROFILE_FIELDS | {"start_payload", "onboarded_at"}
+SENSITIVE_PERSON_FIELDS = frozenset({"nik"})
+UPDATABLE_PERSON_FIELDS = (
+    PROFILE_FIELDS | SENSITIVE_PERSON_FIELDS | {"start_payload", "onboarded_at"}
+)
 
 
 # Statements on the path of every update are built once; only their parameters change.
@@ -198,8 +215,16 @@ _CANCEL_RUNS_OF_FLOW = (
 )
 
 
-async def start_run(session: AsyncSession, *, person_id: int, flow: str, step: str) -> FlowRun:
-    """Begin a flow; any other active run of the same flow is cancelled first."""
+async def start_run(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    flow: str,
+    step: str,
+    answers: dict[str, Any] | None = None,
+) -> FlowRun:
+    """Begin a flow (with answers known beforehand, e.g. which cooperative); any other active
+    run of the same flow is cancelled first."""
     now = utcnow()
     connection = await _connection(session)
     await connection.execute(
@@ -209,7 +234,7 @@ async def start_run(session: AsyncSession, *, person_id: int, flow: str, step: s
         "person_id": person_id,
         "flow": flow,
         "step": step,
-        "answers": {},
+        "answers": dict(answers or {}),
         "history": [],
         "status": RunStatus.ACTIVE.value,
         "started_at": now,
@@ -259,11 +284,29 @@ async def save_run(
 
 
 async def delete_person(session: AsyncSession, *, person: Person) -> None:
-    """Erase a person: profile and consents go; their runs stay without owner or answers."""
+    """Erase a person: profile, consents, NIK, founder places and training places go; runs,
+    submissions and loans stay without owner, answers or amounts, so anonymous counts survive."""
     await session.execute(
         update(FlowRun)
         .where(FlowRun.person_id == person.id)
         .values(person_id=None, answers={}, history=[])
+    )
+    await session.execute(
+        update(Submission)
+        .where(Submission.person_id == person.id)
+        .values(person_id=None, answers={}, reason=None)
+    )
+    await session.execute(
+        update(Loan)
+        .where(Loan.person_id == person.id)
+        .values(person_id=None, amount=None, branch=None, rejection_reason=None)
+    )
+    await session.execute(
+        update(Founding).where(Founding.founder_id == person.id).values(founder_id=None)
+    )
+    await session.execute(delete(FoundingMember).where(FoundingMember.person_id == person.id))
+    await session.execute(
+        delete(TrainingRegistration).where(TrainingRegistration.person_id == person.id)
     )
     await session.execute(delete(Consent).where(Consent.person_id == person.id))
     await session.execute(delete(Person).where(Person.id == person.id))

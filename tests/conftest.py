@@ -24,7 +24,19 @@ from storage.migrate import upgrade
 PG_URL = os.environ.get("JURAGAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ADMIN_ID = 900001
-TABLES = ["flow_runs", "consents", "people", "processed_updates", "cooperatives"]
+TABLES = [
+    "flow_runs",
+    "consents",
+    "people",
+    "processed_updates",
+    "cooperatives",
+    "submissions",
+    "foundings",
+    "founding_members",
+    "loans",
+    "trainings",
+    "training_registrations",
+]
 
 
 def compile_catalogs() -> None:

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import fallback, flow, menu, privacy, start
+from bot.handlers import coop, fallback, flow, kur, menu, privacy, progress, start, training
 
 
 def get_routers() -> list[Router]:
-    return [flow.router(), start.router(), menu.router(), privacy.router(), fallback.router()]
+    return [
+        flow.router(),
+        start.router(),
+        menu.router(),
+        privacy.router(),
+        progress.router(),
+        coop.router(),
+        kur.router(),
+        training.router(),
+        fallback.router(),
+    ]

@@ -15,7 +15,7 @@ def turn_for(
     event: Message | CallbackQuery, *, session: AsyncSession, person: Person, outbox: Outbox
 ) -> Turn:
     chat_id = event.chat.id if isinstance(event, Message) else event.from_user.id
-    return Turn(session=session, person=person, outbox=outbox, chat_id=chat_id)
+    return Turn(session=session, person=person, outbox=outbox, chat_id=chat_id, bot=event.bot)
 
 
 def pressed_message(callback: CallbackQuery) -> Message | None:

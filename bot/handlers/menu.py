@@ -9,13 +9,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver
+from bot import driver, journeys
 from bot import keyboards as kb
+from bot.handlers import progress
 from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
-from flows.i18n import N_
 from storage import repo
 from storage.models import FlowRun, Person
 
@@ -26,6 +26,7 @@ def help_text() -> str:
         "Press the buttons, or type your answer when I ask a question.\n\n"
         "/start – begin, or continue where you were\n"
         "/menu – the main menu\n"
+        "/progres – where you are in each journey\n"
         "/profil – see and change your profile\n"
         "/bahasa – change the language\n"
         "/batal – stop what is going on now\n"
@@ -33,14 +34,6 @@ def help_text() -> str:
         "/hapusdata – delete your data\n"
         "/help – this help"
     )
-
-
-NOT_READY = {
-    "coop": N_("Cooperatives"),
-    "kur": N_("KUR loans"),
-    "training": N_("Training"),
-    "progress": N_("My progress"),
-}
 
 
 async def help_command(
@@ -148,16 +141,11 @@ async def menu_item(
         await driver.begin(
             turn_for(callback, session=session, person=person, outbox=outbox), "profile_edit"
         )
-    elif item in NOT_READY:
-        outbox.add(
-            message.answer(
-                t(
-                    "“{part}” is still being built. We will tell you here as soon as it is ready. "
-                    "Thank you for your patience!",
-                    part=_(NOT_READY[item]),
-                ),
-                reply_markup=kb.main_menu(),
-            )
+    elif item == "progress":
+        await progress.show(turn_for(callback, session=session, person=person, outbox=outbox))
+    elif item in journeys.ENTRIES:
+        await journeys.ENTRIES[item](
+            turn_for(callback, session=session, person=person, outbox=outbox)
         )
     else:
         outbox.add(message.answer(_("What would you like to do?"), reply_markup=kb.main_menu()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import driver
 from storage.models import FlowRun
-from tests.support.talk import agree, count, onboard, one, texts
+from tests.support.talk import agree, one, texts
 
 
 async def test_twenty_messages_in_a_moment_get_one_slow_down(app, person, settings) -> None:
@@ -45,10 +45,3 @@ async def test_a_failing_handler_keeps_nothing_and_apologises(app, person, monke
     await chat.send("Siti Aminah")
     assert (await one(app, FlowRun)).answers["name"] == "Siti Aminah"
 
-
-async def test_menu_entry_not_built_yet_says_so(app, person) -> None:
-    chat = person()
-    await onboard(chat)
-    replies = await chat.press("Koperasi")
-    assert "sedang" in texts(replies).lower()
-    assert await count(app, FlowRun, FlowRun.status == "active") == 0

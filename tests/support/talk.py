@@ -38,10 +38,12 @@ async def agree(chat: OfflineChat, payload: str = "") -> None:
     await chat.press("Setuju")
 
 
-async def onboard(chat: OfflineChat, *, name: str = "Siti Aminah") -> None:
-    """Walk the whole onboarding in Indonesian with valid answers."""
-    await agree(chat)
-    await chat.choose("id")
+async def onboard(
+    chat: OfflineChat, *, name: str = "Siti Aminah", lang: str = "id", payload: str = ""
+) -> None:
+    """Walk the whole onboarding with valid answers (home: Kota Surabaya, Jawa Timur)."""
+    await agree(chat, payload)
+    await chat.choose(lang)
     await chat.send(name)
     await chat.send("0812 3456 7890")
     await chat.send("Jawa Timur")

@@ -1,0 +1,106 @@
+"""/progres ("Progres saya"): every journey, where it stands, what comes next, and a button
+that continues exactly where the person left off."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import driver, journeys
+from bot import keyboards as kb
+from bot.driver import Turn
+from bot.handlers.common import IsCommand, turn_for
+from bot.outbox import Outbox
+from bot.text import t
+from flows import engine, registry
+from flows.i18n import N_
+from storage import repo
+from storage.models import FlowRun, Person, RunStatus
+
+HEADINGS = {
+    "coop": N_("Cooperative"),
+    "kur": N_("KUR loan"),
+    "training": N_("Training"),
+}
+ICONS = {"coop": "🤝", "kur": "💰", "training": "🎓"}
+
+
+def unfinished(runs: list[FlowRun]) -> list[FlowRun]:
+    """The newest run of each journey flow, if it is not finished (in progress or stopped)."""
+    newest: dict[str, FlowRun] = {}
+    for run in runs:  # oldest first
+        flow = registry.FLOWS.get(run.flow)
+        if flow is not None and flow.journey is not None:
+            newest[run.flow] = run
+    return [r for r in newest.values() if r.status != RunStatus.COMPLETED]
+
+
+def _run_line(run: FlowRun) -> journeys.Line:
+    flow = registry.get(run.flow)
+    n, m = engine.progress(flow, driver.state_of(run))
+    status = (
+        t("step {n} of {m}, in progress", n=n, m=m)
+        if run.status == RunStatus.ACTIVE
+        else t("step {n} of {m}, stopped", n=n, m=m)
+    )
+    return journeys.Line(
+        journey=flow.journey or "",
+        title=t(flow.title),
+        status=status,
+        next_step=t(flow.step(run.step).prompt),
+        button=("▶️ " + t(flow.title), kb.ResumeCB(act="continue", run=run.id)),
+    )
+
+
+async def page(turn: Turn) -> tuple[str, InlineKeyboardMarkup]:
+    """The progress page: text and buttons."""
+    runs = await repo.runs_of(turn.session, person_id=turn.person.id)
+    lines = [_run_line(r) for r in unfinished(runs)]
+    for journey in journeys.JOURNEYS:
+        provider = journeys.PROGRESS.get(journey)
+        if provider is not None:
+            lines += await provider(turn)
+    parts = ["<b>" + _("Your progress") + "</b>"]
+    buttons: list[tuple[str, kb.CallbackData]] = []
+    for journey in journeys.JOURNEYS:
+        mine = [line for line in lines if line.journey == journey]
+        block = [f"{ICONS[journey]} <b>{t(HEADINGS[journey])}</b>"]
+        if not mine:
+            block.append(_("Not started yet."))
+            buttons.append((f"{ICONS[journey]} " + t(HEADINGS[journey]), kb.MenuCB(item=journey)))
+        for line in mine:
+            block.append(f"• {html.escape(line.title)}: {line.status}")
+            if line.next_step:
+                block.append("  " + t("Next: {step}", step=line.next_step))
+            if line.button:
+                buttons.append(line.button)
+        parts.append("\n".join(block))
+    markup = kb.buttons_column(buttons + [("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
+    return "\n\n".join(parts), markup
+
+
+async def show(turn: Turn) -> None:
+    text, markup = await page(turn)
+    turn.say(text, markup)
+
+
+async def progress_command(
+    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+) -> None:
+    if person is None:
+        outbox.add(message.answer(_("Please send /start to begin.")))
+        return
+    await show(turn_for(message, session=session, person=person, outbox=outbox))
+
+
+def router() -> Router:
+    """This module's handlers, in the order they are tried."""
+    r = Router(name="progress")
+    r.message.filter(IsCommand())
+    r.message.register(progress_command, Command("progres", "progress"))
+    return r

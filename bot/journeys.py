@@ -1,0 +1,57 @@
+"""What the three journeys (cooperative, KUR, training) offer the rest of the bot.
+
+Each journey's handler module registers its menu entry and what it adds to the person's
+progress page; the menu and /progres know the journeys only through this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot.driver import Turn
+
+JOURNEYS = ("coop", "kur", "training")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One entry on the progress page, already translated.
+
+    `status` says where things stand ("Join request sent on 3 Dec, waiting for review"),
+    `next_step` what the person does next, `button` a way to do it (text, callback data).
+    """
+
+    journey: str
+    title: str
+    status: str
+    next_step: str | None = None
+    button: tuple[str, CallbackData] | None = None
+
+
+Entry = Callable[[Turn], Awaitable[None]]
+Progress = Callable[[Turn], Awaitable[list[Line]]]
+ENTRIES: dict[str, Entry] = {}
+PROGRESS: dict[str, Progress] = {}
+
+
+def entry(journey: str) -> Callable[[Entry], Entry]:
+    """Register what the main menu button of a journey opens."""
+
+    def register(fn: Entry) -> Entry:
+        ENTRIES[journey] = fn
+        return fn
+
+    return register
+
+
+def progress(journey: str) -> Callable[[Progress], Progress]:
+    """Register the lines a journey adds to the progress page (beyond unfinished steps)."""
+
+    def register(fn: Progress) -> Progress:
+        PROGRESS[journey] = fn
+        return fn
+
+    return register
