@@ -55,3 +55,28 @@ def progress(journey: str) -> Callable[[Progress], Progress]:
         return fn
 
     return register
+
+
+Invite = Callable[[Turn, str], Awaitable[None]]
+INVITES: dict[str, Invite] = {}
+
+
+def invite(prefix: str) -> Callable[[Invite], Invite]:
+    """Register what a deep link `https://t.me/<bot>?start=<prefix>-<code>` opens.
+
+    The link works for anyone: someone new gives consent and fills in the profile first,
+    and is then shown what the link invited them to.
+    """
+
+    def register(fn: Invite) -> Invite:
+        INVITES[prefix] = fn
+        return fn
+
+    return register
+
+
+def invitation(payload: str | None) -> tuple[Invite, str] | None:
+    """The handler and code of a /start payload that is an invitation, if it is one."""
+    prefix, _, code = (payload or "").partition("-")
+    handler = INVITES.get(prefix)
+    return (handler, code) if handler is not None and code else None

@@ -18,14 +18,26 @@ from bot.text import day, label, t
 from flows import regions, registry
 from flows.i18n import N_
 from flows.onboarding import COUNTRIES, GOALS, YEARS
-from flows.validators import mask_phone
-from storage import repo
-from storage.models import FlowRun, Person, RunStatus
+from flows.validators import mask_nik, mask_phone
+from storage import repo, submissions
+from storage.models import FlowRun, Person, RunStatus, SubmissionKind, SubmissionStatus
 
 STATUS = {
     RunStatus.ACTIVE: N_("in progress"),
     RunStatus.COMPLETED: N_("finished"),
     RunStatus.CANCELLED: N_("stopped"),
+}
+SUBMISSION_KINDS = {
+    SubmissionKind.JOIN_REQUEST: N_("Request to join a cooperative"),
+    SubmissionKind.FOUNDING: N_("Founding a cooperative"),
+    SubmissionKind.KUR_READINESS: N_("KUR readiness check"),
+    SubmissionKind.TRAINING: N_("Training registration"),
+}
+SUBMISSION_STATUS = {
+    SubmissionStatus.SUBMITTED: N_("waiting for review"),
+    SubmissionStatus.APPROVED: N_("approved"),
+    SubmissionStatus.REJECTED: N_("not approved"),
+    SubmissionStatus.RETURNED: N_("returned to you for correction"),
 }
 
 
@@ -51,7 +63,7 @@ def profile_lines(person: Person) -> list[str]:
         t("Years abroad: {value}", value=_option(YEARS, person.years_abroad)),
         t("What I want first: {value}", value=_option(GOALS, person.goal)),
         t("Language: {value}", value="English" if person.locale == "en" else "Bahasa Indonesia"),
-    ]
+    ] + ([t("NIK: {value}", value=mask_nik(person.nik))] if person.nik else [])
 
 
 async def profile(message: Message, person: Person | None, outbox: Outbox) -> None:
@@ -112,6 +124,22 @@ async def my_data(
                 )
                 for r in runs
                 if r.flow in registry.FLOWS
+            )
+        )
+    filed = await submissions.of_person(session, person_id=person.id)
+    if filed:
+        parts.append(
+            "<b>"
+            + _("Your sign-ups")
+            + "</b>\n"
+            + "\n".join(
+                t(
+                    "{kind}: {status}, sent {date}",
+                    kind=t(SUBMISSION_KINDS[SubmissionKind(s.kind)]),
+                    status=t(SUBMISSION_STATUS[SubmissionStatus(s.status)]),
+                    date=day(s.created_at.date()),
+                )
+                for s in reversed(filed)
             )
         )
     parts.append(

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver
+from bot import driver, journeys
 from bot import keyboards as kb
 from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.outbox import Outbox
@@ -75,6 +75,11 @@ async def start(
     if payload:
         await repo.update_person(session, person, start_payload=payload)
     turn = turn_for(message, session=session, person=person, outbox=outbox)
+    invited = journeys.invitation(payload)
+    if invited is not None and person.onboarded_at is not None:
+        handler, code = invited
+        await handler(turn, code)
+        return
     run = active_run
     if run is None and person.onboarded_at is None:
         run = await _last_run(session, person, "onboarding")
@@ -184,6 +189,11 @@ async def onboarding_done(turn: driver.Turn, run: FlowRun) -> None:
             name=_name(turn.person),
         )
     )
+    invited = journeys.invitation(turn.person.start_payload)
+    if invited is not None:  # they came through an invitation: show it now
+        handler, code = invited
+        await handler(turn, code)
+        return
     turn.say(_("What would you like to do?"), kb.main_menu())
 
 

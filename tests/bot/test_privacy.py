@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from storage.models import Consent, FlowRun, Person
+from storage import repo, submissions
+from storage.models import Consent, FlowRun, Person, SubmissionKind
 from tests.support.talk import count, onboard, one, texts
 
 
@@ -13,6 +14,20 @@ async def test_my_data_shows_everything_with_the_phone_masked(app, person) -> No
     assert "Siti Aminah" in shown and "Kota Surabaya" in shown and "Taiwan" in shown
     assert "+62 812-****-7890" in shown
     assert "81234567890" not in shown
+
+
+async def test_my_data_shows_the_nik_masked_and_every_sign_up(app, person) -> None:
+    chat = person()
+    await onboard(chat, lang="en")
+    async with app.sessionmaker() as session, session.begin():
+        saved = await repo.person_by_telegram_id(session, telegram_id=chat.user.id)
+        await repo.update_person(session, saved, nik="3578014101900001")
+        await submissions.create(
+            session, person=saved, kind=SubmissionKind.JOIN_REQUEST, ref_id=3, answers={}
+        )
+    shown = texts(await chat.send("/datasaya"))
+    assert "NIK: 3578********0001" in shown and "3578014101900001" not in shown
+    assert "Request to join a cooperative: waiting for review" in shown
 
 
 async def test_delete_my_data_after_confirmation_keeps_only_anonymous_counts(app, person) -> None:

@@ -51,3 +51,12 @@ async def onboard(
     await chat.choose("TW")
     await chat.choose("5to10")
     await chat.choose("kur")
+
+
+def restarted(app: App) -> App:
+    """A second app on the same database, as after a restart or on another instance; the
+    caller closes it. Talk to it with `OfflineChat(new.bot, new.dp, new.bot.session, uid)`."""
+    from bot.app import OFFLINE_TOKEN, build_app
+    from bot.offline import OfflineSession
+
+    return build_app(app.settings, session=OfflineSession(), token=OFFLINE_TOKEN)
