@@ -636,3 +636,47 @@ def test_years_abroad_property(hundredths, unit, comma):
 @given(st.integers(0, 720), st.sampled_from([" bulan", " bln", " months", "bulan"]))
 def test_years_abroad_property_months(months, unit):
     assert v.years_abroad(f"{months}{unit}") == _bucket(Decimal(months) / 12)
+
+
+# --------------------------------------------------------------------------- time of day
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("14.30", "14:30"),
+        ("14:30", "14:30"),
+        ("09.00", "09:00"),
+        ("jam 9", "09:00"),
+        ("pukul 08.00 WIB", "08:00"),
+        ("2 siang", "14:00"),
+        ("11 siang", "11:00"),
+        ("12 siang", "12:00"),
+        ("4 sore", "16:00"),
+        ("7 malam", "19:00"),
+        ("9 pagi", "09:00"),
+        ("7 pm", "19:00"),
+        ("12 am", "00:00"),
+        ("  Jam  10.15  ", "10:15"),
+    ],
+)
+def test_time_of_day_accepts(raw, expected):
+    assert v.time_of_day(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "25:00", "12:60", "13 pm", "0 pagi", "9.5", "besok"])
+def test_time_of_day_rejects(raw):
+    with pytest.raises(Invalid) as caught:
+        v.time_of_day(raw)
+    assert caught.value.msgid == v.TIME_INVALID
+
+
+@given(st.integers(0, 23), st.integers(0, 59), st.sampled_from([".", ":"]), st.booleans())
+def test_time_of_day_property_24_hour_clock_round_trips(hour, minute, sep, pad):
+    raw = f"{hour:02d}{sep}{minute:02d}" if pad else f"{hour}{sep}{minute:02d}"
+    assert v.time_of_day(raw) == f"{hour:02d}:{minute:02d}"
+
+
+@given(st.integers(1, 11), st.sampled_from(["pm", "malam", "sore"]))
+def test_time_of_day_property_afternoon_words_add_twelve(hour, word):
+    assert v.time_of_day(f"{hour} {word}") == f"{hour + 12:02d}:00"
