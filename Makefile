@@ -24,6 +24,7 @@ compile: $(STAMP)
 demo: setup
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan migrate > /dev/null
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan import cooperatives flows/content/sample_cooperatives.csv
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan import trainings flows/content/sample_trainings.csv
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
 
 chat: demo

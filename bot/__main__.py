@@ -30,34 +30,38 @@ async def _poll(settings: Settings) -> None:
         await app.close()
 
 
-def _import(settings: Settings, path: str) -> int:
+def _import(settings: Settings, path: str, what: str = "cooperatives") -> int:
     """Validate every row, then load all of them in one transaction, or none."""
-    from storage.importers import parse_cooperatives
+    from storage.importers import parse_cooperatives, parse_trainings
 
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"juragan: cannot read {path}: {exc}", file=sys.stderr)
         return 2
-    rows, errors = parse_cooperatives(text)
+    rows, errors = (parse_trainings if what == "trainings" else parse_cooperatives)(text)
     if errors:
         for error in errors:
             print(f"{path}: {error}", file=sys.stderr)
         print(f"juragan: nothing loaded: {len(errors)} problem(s) in {path}", file=sys.stderr)
         return 1
-    added, updated = asyncio.run(_load_cooperatives(settings, rows))
-    print(f"juragan: {len(rows)} cooperatives loaded ({added} new, {updated} updated)")
+    added, updated = asyncio.run(_load(settings, rows, what))
+    print(f"juragan: {len(rows)} {what} loaded ({added} new, {updated} updated)")
     return 0
 
 
-async def _load_cooperatives(settings: Settings, rows: list[dict[str, Any]]) -> tuple[int, int]:
+async def _load(
+    settings: Settings, rows: list[dict[str, Any]], what: str = "cooperatives"
+) -> tuple[int, int]:
     from storage.db import create_engine, create_sessionmaker
-    from storage.importers import load_cooperatives
+    from storage.importers import load_cooperatives, load_trainings
+
+    load = load_trainings if what == "trainings" else load_cooperatives
 
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            return await load_cooperatives(session, rows)
+            return await load(session, rows)
     finally:
         await engine.dispose()
 
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "--as", dest="role", choices=["admin", "staff", "coordinator"], help="take this role"
     )
     load = sub.add_parser("import", help="load a directory from a CSV file (all rows or none)")
-    load.add_argument("what", choices=["cooperatives"])
+    load.add_argument("what", choices=["cooperatives", "trainings"])
     load.add_argument("file", help="path of the CSV file")
     args = parser.parse_args(argv)
     try:
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print("juragan: database is up to date")
         return 0
     if args.command == "import":
-        return _import(settings, args.file)
+        return _import(settings, args.file, args.what)
     if args.command == "chat":
         from bot.console import run_console
 

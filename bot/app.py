@@ -123,6 +123,7 @@ def commands(i18n: I18n, locale: str) -> list[BotCommand]:
     names = [
         ("start", N_("Begin, or continue where you were")),
         ("menu", N_("Main menu")),
+        ("progres", N_("Where you are in each journey")),
         ("profil", N_("See and change your profile")),
         ("bahasa", N_("Change the language")),
         ("batal", N_("Stop what is going on now")),
@@ -134,7 +135,9 @@ def commands(i18n: I18n, locale: str) -> list[BotCommand]:
 
 
 async def set_commands(bot: Bot, translator: I18n, settings: Settings) -> None:
-    """setMyCommands for every language, and the default for everyone else."""
+    """setMyCommands for every language, and the default for everyone else; getMe once, so
+    handlers read the bot's username (invitation links) from aiogram's cache, never the network."""
+    await bot.me()
     for locale in LOCALES:
         await bot.set_my_commands(commands(translator, locale), language_code=locale)
     await bot.set_my_commands(

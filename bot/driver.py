@@ -22,7 +22,7 @@ from flows import engine, registry
 from flows.engine import END, Advanced, Input, Kind, Matches, Rejected, RunState, Stayed
 from flows.validators import mask_phone
 from storage import repo
-from storage.models import FlowRun, Person, RunStatus
+from storage.models import FlowRun, Person, Role, RunStatus
 
 MAX_INPUT = 1000
 
@@ -36,6 +36,7 @@ class Turn:
     outbox: Outbox
     chat_id: int
     bot: Bot | None = None
+    role: Role = Role.RETURNEE  # checked on the server for every privileged action
 
     def say(self, text: str, markup: Any = None) -> None:
         self.outbox.add(SendMessage(chat_id=self.chat_id, text=text, reply_markup=markup))
@@ -66,6 +67,8 @@ def shown_value(run: FlowRun, key: str) -> str | None:
     if value is None:
         return None
     step = flow.step(key)
+    if step.mask is not None:
+        return step.mask(value)
     if step.kind is Kind.PHONE:
         return mask_phone(str(value))
     if step.kind is Kind.MONEY and isinstance(value, int):
@@ -84,6 +87,17 @@ def shown_value(run: FlowRun, key: str) -> str | None:
     return label(options[value]) if value in options else str(value)
 
 
+def recap(run: FlowRun) -> str:
+    """Every answer given on the way here, as the person reads it, for a last look."""
+    flow = registry.get(run.flow)
+    lines = []
+    for key in run.history or []:
+        shown = shown_value(run, key)
+        if shown:
+            lines.append(f"• {t(flow.step(key).prompt)} <b>{html.escape(shown)}</b>")
+    return "\n".join(lines)
+
+
 def render(
     run: FlowRun,
     *,
@@ -100,6 +114,8 @@ def render(
     if error:
         parts.append("⚠️ " + error)
     parts.append("<i>" + t("{title} · step {n} of {m}", title=t(flow.title), n=n, m=m) + "</i>")
+    if step.recap:
+        parts.append(recap(run))
     parts.append("<b>" + t(step.prompt) + "</b>")
     if matches:
         parts.append(_("I found several. Please choose one:"))

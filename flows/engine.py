@@ -57,6 +57,8 @@ class Step:
 
     A choice step matches typed text against its labels, or with `finder` (text, answers ->
     option values, best first) where a better search exists, e.g. regions with aliases.
+    A step with `recap` shows the answers given so far, e.g. a confirmation at the end.
+    A step with `mask` never shows its answer back in full, not even to the person.
     """
 
     key: str
@@ -71,6 +73,8 @@ class Step:
     finder: Finder | None = None
     page_size: int = 8
     columns: int = 1
+    recap: bool = False  # show every answer so far above the prompt (a last look before saving)
+    mask: Callable[[Any], str] | None = None  # how a sensitive answer is shown back (a NIK)
 
     def options_for(self, answers: Answers) -> Sequence[Option]:
         if self.kind is Kind.CONFIRM and self.options is None:

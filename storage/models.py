@@ -20,9 +20,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from flows import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the one clock flows read too (tests set it to a known day)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy import text
 from bot.app import LOCALES_DIR, OFFLINE_TOKEN, App, build_app
 from bot.config import Settings
 from bot.offline import OfflineChat, OfflineSession
+from flows import clock
 from storage.db import create_engine
 from storage.migrate import upgrade
 
@@ -51,6 +54,18 @@ def compile_catalogs() -> None:
 
 
 compile_catalogs()
+
+# Tests live on a known day, so dates typed in them ("15/01/2027") stay in the future. The clock
+# still ticks (from this moment), so "the run touched last" keeps its meaning.
+TEST_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10.00 WIB
+
+
+@pytest.fixture(autouse=True)
+def known_day() -> Iterator[None]:
+    started = time.monotonic()
+    clock.set_clock(lambda: TEST_NOW + timedelta(seconds=time.monotonic() - started))
+    yield
+    clock.set_clock(None)
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.driver import Turn
 from bot.outbox import Outbox
-from storage.models import Person
+from storage.models import Person, Role
 
 
 def turn_for(
-    event: Message | CallbackQuery, *, session: AsyncSession, person: Person, outbox: Outbox
+    event: Message | CallbackQuery,
+    *,
+    session: AsyncSession,
+    person: Person,
+    outbox: Outbox,
+    role: Role = Role.RETURNEE,
 ) -> Turn:
+    """What the driver and journeys need; `role` is the middleware's (ADMIN_IDS included)."""
     chat_id = event.chat.id if isinstance(event, Message) else event.from_user.id
-    return Turn(session=session, person=person, outbox=outbox, chat_id=chat_id, bot=event.bot)
+    return Turn(
+        session=session, person=person, outbox=outbox, chat_id=chat_id, bot=event.bot, role=role
+    )
 
 
 def pressed_message(callback: CallbackQuery) -> Message | None:

@@ -2,9 +2,631 @@
 
 from __future__ import annotations
 
+import html
+from datetime import UTC, date
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
 from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import EditMessageText
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import driver, journeys
+from bot import keyboards as kb
+from bot.driver import Turn
+from bot.handlers.common import pressed_message, turn_for
+from bot.outbox import Outbox
+from bot.text import day, moment, number, rupiah, t
+from flows import clock, regions
+from flows import kur as flow
+from flows.content import kur as facts
+from flows.i18n import N_
+from storage import loans, repo, submissions
+from storage.models import FlowRun, Loan, LoanStage, Person, RunStatus, SubmissionKind
+
+
+class LoanCB(CallbackData, prefix="k"):
+    """A KUR button. `loan` is checked against the presser; `on` is the wanted document state,
+    so a double tap of the same button does the same thing twice, not undo it."""
+
+    act: str  # page | new | sim | docs | doc | bank | out | stage | reject
+    loan: int = 0
+    v: str = ""
+    on: int = 0
+
+
+STAGES = {
+    LoanStage.PREPARING: N_("Preparing documents"),
+    LoanStage.APPOINTMENT: N_("Bank visit planned"),
+    LoanStage.SURVEY: N_("Survey done (the bank visited)"),
+    LoanStage.AKAD: N_("Akad: contract signed"),
+    LoanStage.CAIR: N_("Cair: money paid out"),
+    LoanStage.REJECTED: N_("The bank said no"),
+    LoanStage.WITHDRAWN: N_("Withdrawn"),
+}
+EVENTS = {
+    LoanStage.SURVEY: N_("🏠 The bank visited (survey)"),
+    LoanStage.AKAD: N_("✍️ Contract signed (akad)"),
+    LoanStage.CAIR: N_("💵 Money paid out (cair)"),
+    LoanStage.REJECTED: N_("❌ The bank said no"),
+}
+NEXT = {
+    LoanStage.PREPARING: N_("Tick your documents, then choose a bank and a day to go."),
+    LoanStage.APPOINTMENT: N_("Go to the bank on the day you chose, then record what happened."),
+    LoanStage.SURVEY: N_("Wait for the bank's answer; record the akad when you sign."),
+    LoanStage.AKAD: N_("Record when the money is paid out."),
+    LoanStage.CAIR: N_("Pay each instalment on time."),
+    LoanStage.REJECTED: N_("See the next steps, and start a new check when you are ready."),
+}
+REASONS = {o.value: o.label for o in flow.REASONS}
+NOT_YOURS = N_("That button is not for you, or it is out of date. Nothing was changed.")
+
+
+def tz_of(person: Person) -> str:
+    try:
+        return regions.tz_name(person.province_code or "")
+    except KeyError:
+        return "Asia/Jakarta"
+
+
+def today_for(person: Person) -> date:
+    return clock.today(ZoneInfo(tz_of(person)))
+
+
+def _as_of(value: date) -> str:
+    return t("as of {date}, check with the bank", date=day(value))
+
+
+def _sources(urls: tuple[str, ...]) -> str:
+    """Each source as a short link: its site's name, pointing at the page."""
+    links = []
+    for url in urls:
+        site = urlsplit(url).netloc.removeprefix("www.")
+        links.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(site)}</a>')
+    return ", ".join(links)
+
+
+# --- the loan page -----------------------------------------------------------------------
+
+
+def _docs_count(loan: Loan) -> tuple[int, int]:
+    docs = facts.documents_for(loan.amount, loan.scheme)
+    ready = sum(1 for d in docs if d.key in (loan.documents or {}))
+    return ready, len(docs)
+
+
+def _scheme_name(loan: Loan) -> str:
+    for scheme in facts.SCHEMES:
+        if scheme.key == loan.scheme:
+            return scheme.name
+    return _("No KUR scheme fits this amount")
+
+
+def page_text(turn: Turn, loan: Loan) -> str:
+    stage = LoanStage(loan.stage)
+    lines = ["💰 <b>" + _("Your KUR loan") + "</b>"]
+    lines.append(t("Scheme: {scheme}", scheme=_scheme_name(loan)))
+    if loan.amount:
+        lines.append(t("Amount: {amount}", amount=rupiah(loan.amount)))
+    if loan.tenor_months:
+        lines.append(t("Tenor: {months} months", months=loan.tenor_months))
+    ready, total = _docs_count(loan)
+    lines.append(t("Documents: {n} of {m} ready", n=ready, m=total))
+    if loan.bank:
+        where = html.escape(loan.bank) + (", " + html.escape(loan.branch) if loan.branch else "")
+        when = moment(loan.appointment_at, tz_of(turn.person)) if loan.appointment_at else ""
+        lines.append(t("Bank: {where}", where=where) + (f" · {when}" if when else ""))
+    lines.append(t("Stage: {stage}", stage="<b>" + t(STAGES[stage]) + "</b>"))
+    for key in (*loans.ORDER, LoanStage.REJECTED):
+        when = (loan.stage_dates or {}).get(key.value)
+        if when:
+            lines.append(f"  • {t(STAGES[key])}: {day(date.fromisoformat(when))}")
+    if stage == LoanStage.REJECTED:
+        if loan.rejection_reason:
+            lines.append(t("Reason: {reason}", reason=html.escape(_reason(loan))))
+        lines.append("")
+        lines.append(next_steps_after_no())
+    elif stage in NEXT:
+        lines.append(t("Next: {step}", step=t(NEXT[stage])))
+    return "\n".join(lines)
+
+
+def _reason(loan: Loan) -> str:
+    reason = loan.rejection_reason or ""
+    if reason in REASONS:
+        return t(REASONS[reason])
+    return reason.removeprefix("other: ")
+
+
+def next_steps_after_no() -> str:
+    return _(
+        "<b>What you can do next</b>\n"
+        "• Check your SLIK record, free, at idebku.ojk.go.id, and settle any problem with the "
+        "lender.\n"
+        "• Complete your documents (an NIB is free on oss.go.id).\n"
+        "• Try KUR Super Mikro (up to Rp10 million), or another bank.\n"
+        "When you are ready, start a new check."
+    )
+
+
+def page_markup(loan: Loan) -> InlineKeyboardMarkup:
+    buttons: list[tuple[str, CallbackData]] = [
+        ("🧮 " + _("Instalment simulator"), LoanCB(act="sim", loan=loan.id)),
+        ("📋 " + _("Documents"), LoanCB(act="docs", loan=loan.id)),
+    ]
+    if loan.stage in loans.IN_PROGRESS:
+        buttons.append(("🏦 " + _("Bank and appointment"), LoanCB(act="bank", loan=loan.id)))
+        buttons.append(("📝 " + _("Record what happened"), LoanCB(act="out", loan=loan.id)))
+    buttons.append(("🔄 " + _("Start a new check"), LoanCB(act="new")))
+    buttons.append(("🏠 " + _("Main menu"), kb.MenuCB(item="menu")))
+    return kb.buttons_column(buttons)
+
+
+def show_page(turn: Turn, loan: Loan) -> None:
+    turn.say(page_text(turn, loan), page_markup(loan))
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
+    docs = facts.documents_for(loan.amount, loan.scheme)
+    have = loan.documents or {}
+    ready, total = _docs_count(loan)
+    lines = [
+        "📋 <b>" + _("Documents for your KUR application") + "</b>",
+        t("{n} of {m} ready", n=ready, m=total),
+        "",
+    ]
+    buttons: list[tuple[str, CallbackData]] = []
+    for doc in docs:
+        name = t(doc.label)
+        note = f" ({t(doc.note)})" if doc.note else ""
+        if doc.key in have:
+            ticked = day(date.fromisoformat(have[doc.key]))
+            lines.append("✅ " + name + note + " – " + t("ready since {date}", date=ticked))
+            buttons.append(("✅ " + name, LoanCB(act="doc", loan=loan.id, v=doc.key, on=0)))
+        else:
+            lines.append("⬜ " + name + note)
+            buttons.append(("⬜ " + name, LoanCB(act="doc", loan=loan.id, v=doc.key, on=1)))
+    lines.append("")
+    lines.append(
+        _(
+            "Tick each paper when you have it ready (the original and a copy). Do not send "
+            "photos of your documents here: bring them to the bank."
+        )
+    )
+    lines.append(
+        "<i>"
+        + t("Source: {source}", source=_sources((docs[0].source,)))
+        + ", "
+        + _as_of(docs[0].as_of)
+        + "</i>"
+    )
+    buttons.append(("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id)))
+    return "\n".join(lines), kb.buttons_column(buttons)
+
+
+# --- the readiness result ----------------------------------------------------------------
+
+
+def scheme_text(scheme: facts.Scheme) -> str:
+    rate = (
+        t("{rate}% a year", rate=number(scheme.rate_pct))
+        if scheme.rate_pct is not None
+        else _("not confirmed, ask the bank")
+    )
+    tenors = []
+    if scheme.tenor_working_capital_months:
+        tenors.append(t("working capital up to {n} months", n=scheme.tenor_working_capital_months))
+    if scheme.tenor_investment_months:
+        tenors.append(t("investment up to {n} months", n=scheme.tenor_investment_months))
+    tenor = ", ".join(tenors) if tenors else _("not confirmed, ask the bank")
+    collateral = (
+        _("additional collateral (agunan tambahan) is needed")
+        if scheme.needs_collateral
+        else _("no additional collateral (agunan tambahan)")
+    )
+    lines = [
+        f"<b>{scheme.name}</b>: " + t("up to {amount}", amount=rupiah(scheme.max_amount)),
+        t("Interest: {rate}", rate=rate),
+        t("Tenor: {tenor}", tenor=tenor),
+        t("Collateral: {collateral}", collateral=collateral),
+    ]
+    if scheme is facts.MIKRO:
+        lines.append(
+            _(
+                "6% is for a first KUR; 2023 rules charge more for a 2nd to 4th (not confirmed for 2025)."
+            )
+        )
+    lines.append(
+        "<i>"
+        + t("Source: {source}", source=_sources(scheme.sources))
+        + ", "
+        + _as_of(scheme.as_of)
+        + "</i>"
+    )
+    return "\n".join(lines)
+
+
+def recommendation(result: flow.Assessment) -> str:
+    parts = ["🏦 <b>" + _("Which KUR fits") + "</b>"]
+    if result.scheme is None:
+        parts.append(
+            t(
+                "No KUR scheme fits {amount}: the largest, KUR Kecil, goes up to {ceiling}. You "
+                "could ask for {ceiling} or less, or ask the bank about other business credit.",
+                amount=rupiah(result.amount),
+                ceiling=rupiah(facts.KECIL.max_amount),
+            )
+        )
+    else:
+        parts.append(scheme_text(result.scheme))
+    if "try_super_mikro" in result.notes:
+        parts.append(
+            t(
+                "Your business is new or still a plan: KUR Super Mikro (up to {ceiling}) can "
+                "accept mentoring, entrepreneurship training or a business group instead of 6 "
+                "months. You could start with it.",
+                ceiling=rupiah(facts.SUPER_MIKRO.max_amount),
+            )
+        )
+    parts.append(
+        _(
+            "There is no special KUR for returnees' own businesses yet, but the official list of "
+            "who may borrow names businesses of former migrant workers."
+        )
+    )
+    pmi = facts.PENEMPATAN_PMI
+    parts.append(
+        f"<b>{pmi.name}</b>: {t(pmi.purpose)}\n<i>"
+        + t("Source: {source}", source=_sources(pmi.sources))
+        + ", "
+        + _as_of(pmi.as_of)
+        + "</i>"
+    )
+    parts.append(
+        _(
+            "This is not an approval: the bank decides after its own checks (SLIK, a visit to "
+            "your business, an interview). Nothing was sent to a bank."
+        )
+    )
+    return "\n\n".join(parts)
+
+
+def result_text(run: FlowRun, result: flow.Assessment) -> str:
+    parts = ["📊 <b>" + _("Your KUR readiness") + "</b>"]
+    if result.ready:
+        parts.append(
+            "<b>"
+            + _("Ready")
+            + "</b>\n"
+            + "\n".join("✅ " + t(flow.READY[c]) for c in result.ready)
+        )
+    if result.todo:
+        limit = rupiah(facts.NPWP_ABOVE)
+        parts.append(
+            "<b>"
+            + _("To do")
+            + "</b>\n"
+            + "\n".join("📝 " + t(flow.TODO[c], limit=limit) for c in result.todo)
+        )
+    else:
+        parts.append(
+            _("Everything on this list is ready. Next: tick your documents and choose a bank.")
+        )
+    return "\n\n".join(parts)
+
+
+@driver.on_finish("kur_readiness")
+async def readiness_done(turn: Turn, run: FlowRun) -> None:
+    result = flow.assess(run.answers)
+    scheme = result.scheme.key if result.scheme else None
+    loan = await loans.in_progress(turn.session, person_id=turn.person.id)
+    if loan is None:
+        loan = await loans.create(
+            turn.session,
+            person_id=turn.person.id,
+            scheme=scheme,
+            amount=result.amount,
+            day=today_for(turn.person),
+        )
+    else:  # a new check of the same loan: no second loan for the same plan
+        await loans.update(turn.session, loan, scheme=scheme, amount=result.amount)
+    await submissions.create(
+        turn.session,
+        person=turn.person,
+        kind=SubmissionKind.KUR_READINESS,
+        ref_id=loan.id,
+        answers=dict(run.answers),
+        run_id=run.id,
+    )
+    turn.say(result_text(run, result))
+    turn.say(recommendation(result), page_markup(loan))
+
+
+# --- simulator, bank, outcome finishers ------------------------------------------------------
+
+
+@driver.on_finish("kur_simulator")
+async def simulator_done(turn: Turn, run: FlowRun) -> None:
+    amount, months, rate, monthly, total = flow.simulation(run.answers)
+    lines = [
+        "🧮 <b>" + _("Instalment simulation") + "</b>",
+        t("Amount: {amount}", amount=rupiah(amount)),
+        t("Tenor: {months} months", months=months),
+        t("Rate: {rate}% a year", rate=number(rate)),
+        t("Monthly instalment: {amount}", amount="<b>" + rupiah(monthly) + "</b>"),
+        t("Total paid: {amount}", amount=rupiah(total)),
+        "",
+        _(
+            "A simulation only: the bank computes the real schedule, and its rate and costs "
+            "may differ."
+        ),
+    ]
+    loan = await loans.in_progress(turn.session, person_id=turn.person.id)
+    buttons: list[tuple[str, CallbackData]] = [
+        ("🧮 " + _("Simulate again"), LoanCB(act="sim", loan=loan.id if loan else 0))
+    ]
+    if loan is not None:
+        scheme = facts.scheme_for(amount)
+        await loans.update(
+            turn.session,
+            loan,
+            amount=amount,
+            tenor_months=months,
+            scheme=scheme.key if scheme else None,
+        )
+        lines.append(_("Saved on your loan page."))
+        buttons.append(("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id)))
+    turn.say("\n".join(lines), kb.buttons_column(buttons))
+
+
+async def _loan_of_run(turn: Turn, run: FlowRun) -> Loan | None:
+    loan_id = (run.answers or {}).get("loan_id")
+    if not isinstance(loan_id, int):
+        return None
+    return await loans.mine(turn.session, loan_id=loan_id, person_id=turn.person.id)
+
+
+@driver.on_finish("kur_bank")
+async def bank_done(turn: Turn, run: FlowRun) -> None:
+    loan = await _loan_of_run(turn, run)
+    if loan is None:
+        turn.say(_("I could not find that loan any more. Nothing was changed."), kb.main_menu())
+        return
+    tz = tz_of(turn.person)
+    local = flow.appointment_local(run.answers["date"], run.answers["time"], ZoneInfo(tz))
+    assert local is not None
+    at = local.astimezone(UTC)
+    bank = flow.bank_name(run.answers)
+    await loans.set_appointment(
+        turn.session,
+        loan,
+        bank=bank,
+        branch=str(run.answers["branch"]),
+        at=at,
+        day=today_for(turn.person),
+    )
+    text = "\n".join(
+        [
+            "🏦 <b>" + _("Your bank visit") + "</b>",
+            t(
+                "{bank}, {branch}: {when}",
+                bank=html.escape(bank),
+                branch=html.escape(str(run.answers["branch"])),
+                when=moment(at, tz),
+            ),
+            "",
+            _(
+                "Bring your documents (originals and copies). This is your own plan: nothing was "
+                "sent to the bank, and the bank decides after its checks."
+            ),
+        ]
+    )
+    turn.say(text, page_markup(loan))
+
+
+@driver.on_finish("kur_rejected")
+async def rejected_done(turn: Turn, run: FlowRun) -> None:
+    loan = await _loan_of_run(turn, run)
+    if loan is None:
+        turn.say(_("I could not find that loan any more. Nothing was changed."), kb.main_menu())
+        return
+    moved = await loans.move(
+        turn.session,
+        loan,
+        LoanStage.REJECTED,
+        day=today_for(turn.person),
+        reason=flow.reason_code(run.answers),
+    )
+    if not moved:
+        turn.say(_("That was already recorded. Nothing was changed."))
+    else:
+        turn.say(_("I am sorry. It is recorded, and it is not the end of the road."))
+    show_page(turn, loan)
+
+
+@driver.on_finish("kur_disbursed")
+async def disbursed_done(turn: Turn, run: FlowRun) -> None:
+    loan = await _loan_of_run(turn, run)
+    if loan is None:
+        return
+    amount = run.answers.get("amount")
+    if isinstance(amount, int):
+        await loans.update(turn.session, loan, amount=amount)
+    show_page(turn, loan)
+
+
+# --- entry and progress ------------------------------------------------------------------
+
+
+def intro() -> str:
+    return _(
+        "💰 <b>KUR (Kredit Usaha Rakyat)</b> is a government programme of bank loans for small "
+        "businesses, with a low interest rate and, up to Rp100 million, no extra collateral.\n\n"
+        "First, a readiness check of about 10 questions shows what is ready and what is still "
+        "missing, and which KUR fits. Nothing is sent to a bank."
+    )
+
+
+async def _unfinished_readiness(turn: Turn) -> FlowRun | None:
+    runs = [
+        r
+        for r in await repo.runs_of(turn.session, person_id=turn.person.id)
+        if r.flow == flow.READINESS.key
+    ]
+    return runs[-1] if runs and runs[-1].status != RunStatus.COMPLETED else None
+
+
+@journeys.entry("kur")
+async def open_(turn: Turn) -> None:
+    loan = await loans.in_progress(turn.session, person_id=turn.person.id)
+    if loan is not None:
+        show_page(turn, loan)
+        return
+    last = await loans.latest(turn.session, person_id=turn.person.id)
+    markup = (
+        kb.single("💰 " + _("My last KUR loan"), LoanCB(act="page", loan=last.id))
+        if last is not None
+        else None
+    )
+    turn.say(intro(), markup)
+    run = await _unfinished_readiness(turn)
+    if run is not None:
+        await driver.resume(turn, run)
+    else:
+        await driver.begin(turn, flow.READINESS.key)
+
+
+@journeys.progress("kur")
+async def progress_lines(turn: Turn) -> list[journeys.Line]:
+    loan = await loans.latest(turn.session, person_id=turn.person.id)
+    if loan is None:
+        return []
+    stage = LoanStage(loan.stage)
+    since = (loan.stage_dates or {}).get(stage.value)
+    status = t(STAGES[stage]) + (
+        " (" + t("since {date}", date=day(date.fromisoformat(since))) + ")" if since else ""
+    )
+    return [
+        journeys.Line(
+            journey="kur",
+            title=_scheme_name(loan) if loan.scheme else _("KUR loan"),
+            status=status,
+            next_step=t(NEXT[stage]) if stage in NEXT else None,
+            button=("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id)),
+        )
+    ]
+
+
+# --- buttons -----------------------------------------------------------------------------
+
+
+async def press(
+    callback: CallbackQuery,
+    callback_data: LoanCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+) -> None:
+    if person is None:
+        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+        return
+    turn = turn_for(callback, session=session, person=person, outbox=outbox)
+    act = callback_data.act
+    if act == "new":
+        outbox.add(callback.answer())
+        await driver.begin(turn, flow.READINESS.key)
+        return
+    if act == "sim" and callback_data.loan == 0:
+        outbox.add(callback.answer())
+        await driver.begin(turn, flow.SIMULATOR.key)
+        return
+    loan = await loans.mine(session, loan_id=callback_data.loan, person_id=person.id)
+    if loan is None:
+        outbox.add(callback.answer(t(NOT_YOURS), show_alert=True))
+        return
+    if act == "page":
+        outbox.add(callback.answer())
+        show_page(turn, loan)
+    elif act == "sim":
+        outbox.add(callback.answer())
+        answers = {"loan_amount": loan.amount} if loan.amount else {}
+        await driver.begin(turn, flow.SIMULATOR.key, answers=answers)
+    elif act == "docs":
+        outbox.add(callback.answer())
+        turn.say(*checklist(loan))
+    elif act == "doc":
+        await _tick(turn, callback, callback_data, loan)
+    elif act == "bank" and loan.stage in loans.IN_PROGRESS:
+        outbox.add(callback.answer())
+        await driver.begin(turn, flow.BANK.key, answers={"loan_id": loan.id, "tz": tz_of(person)})
+    elif act == "out" and loan.stage in loans.IN_PROGRESS:
+        outbox.add(callback.answer())
+        buttons: list[tuple[str, CallbackData]] = [
+            (t(EVENTS[s]), LoanCB(act="stage", loan=loan.id, v=s.value))
+            for s in loans.following(loan.stage)
+        ]
+        buttons.append(("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id)))
+        turn.say(_("What happened? Record it on the day it happens."), kb.buttons_column(buttons))
+    elif act == "stage":
+        await _record(turn, callback, callback_data.v, loan)
+    else:
+        outbox.add(callback.answer(t(NOT_YOURS)))
+
+
+async def _tick(turn: Turn, callback: CallbackQuery, data: LoanCB, loan: Loan) -> None:
+    keys = {d.key for d in facts.documents_for(loan.amount, loan.scheme)}
+    if data.v not in keys:
+        turn.outbox.add(callback.answer(t(NOT_YOURS)))
+        return
+    changed = await loans.set_document(
+        turn.session, loan, data.v, ready=bool(data.on), day=today_for(turn.person)
+    )
+    turn.outbox.add(callback.answer(_("Saved.") if changed else _("Already so.")))
+    if not changed:
+        return
+    text, markup = checklist(loan)
+    pressed = pressed_message(callback)
+    if pressed is not None:
+        turn.outbox.add(
+            EditMessageText(
+                chat_id=turn.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
+            )
+        )
+    else:
+        turn.say(text, markup)
+
+
+async def _record(turn: Turn, callback: CallbackQuery, value: str, loan: Loan) -> None:
+    try:
+        stage = LoanStage(value)
+    except ValueError:
+        turn.outbox.add(callback.answer(t(NOT_YOURS)))
+        return
+    if not loans.can_move(loan.stage, stage):
+        turn.outbox.add(callback.answer(_("That was already recorded. Nothing was changed.")))
+        return
+    turn.outbox.add(callback.answer())
+    if stage == LoanStage.REJECTED:
+        await driver.begin(turn, flow.REJECTED.key, answers={"loan_id": loan.id})
+        return
+    await loans.move(turn.session, loan, stage, day=today_for(turn.person))
+    if stage == LoanStage.CAIR:
+        turn.say(
+            _("Congratulations! Pay each instalment on time: it keeps your SLIK record clean.")
+        )
+        await driver.begin(turn, flow.DISBURSED.key, answers={"loan_id": loan.id})
+        return
+    show_page(turn, loan)
 
 
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
-    return Router(name="kur")
+    r = Router(name="kur")
+    r.callback_query.register(press, LoanCB.filter())
+    return r

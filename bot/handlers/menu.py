@@ -17,7 +17,7 @@ from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
 from storage import repo
-from storage.models import FlowRun, Person
+from storage.models import FlowRun, Person, Role
 
 
 def help_text() -> str:
@@ -125,6 +125,7 @@ async def menu_item(
     session: AsyncSession,
     person: Person | None,
     outbox: Outbox,
+    role: Role = Role.RETURNEE,
 ) -> None:
     """One entry of the main menu."""
     outbox.add(callback.answer())
@@ -145,7 +146,7 @@ async def menu_item(
         await progress.show(turn_for(callback, session=session, person=person, outbox=outbox))
     elif item in journeys.ENTRIES:
         await journeys.ENTRIES[item](
-            turn_for(callback, session=session, person=person, outbox=outbox)
+            turn_for(callback, session=session, person=person, outbox=outbox, role=role)
         )
     else:
         outbox.add(message.answer(_("What would you like to do?"), reply_markup=kb.main_menu()))

@@ -2,9 +2,678 @@
 
 from __future__ import annotations
 
+import html
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_time
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import driver, journeys
+from bot import keyboards as kb
+from bot.driver import Turn
+from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.outbox import Outbox
+from bot.text import BABEL_LOCALES, current_locale, label, moment, t_for
+from flows import regions
+from flows.i18n import N_
+from flows.training import (
+    ALL,
+    TOPIC_FILTERS,
+    TOPIC_LABELS,
+    WIB,
+    ends_utc,
+    region_of,
+    starts_utc,
+    value,
+)
+from storage import submissions, trainings
+from storage.models import (
+    FlowRun,
+    Person,
+    RegistrationStatus,
+    Role,
+    SubmissionKind,
+    Training,
+    TrainingRegistration,
+)
+
+PAGE_SIZE = 5
+COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
+
+
+class TrainingCB(CallbackData, prefix="tr"):
+    """act: list | regions | show | reg | mine | unreg | new | edit | drop | dropok."""
+
+    act: str
+    id: int = 0
+    topic: str = ALL
+    page: int = 0
+    region: str = ""
+
+
+def _tz(person: Person) -> str:
+    try:
+        return regions.tz_name(person.province_code) if person.province_code else WIB
+    except KeyError:
+        return WIB
+
+
+def _can_manage(role: Role | str | None) -> bool:
+    return role in COORDINATORS
+
+
+def _refuse(outbox: Outbox, callback: CallbackQuery | None = None, message: Message | None = None):
+    text = _("Sorry, only coordinators can add or change training sessions.")
+    if callback is not None:
+        outbox.add(callback.answer(text, show_alert=True))
+    elif message is not None:
+        outbox.add(message.answer(text))
+
+
+def _tr(locale: str | None):  # noqa: ANN202 - a small translator for someone's language
+    def tr(msgid: str, **params: Any) -> str:
+        return t_for(locale or current_locale(), msgid, **params)
+
+    return tr
+
+
+def block(training: Training, taken: int, tz: str, locale: str | None = None) -> str:
+    """A session as people read it: title, organiser, when (in their zone), where, seats."""
+    tr = _tr(locale)
+    loc = locale or current_locale()
+    end = format_time(
+        training.ends_at, "short", tzinfo=ZoneInfo(tz), locale=BABEL_LOCALES.get(loc, "id_ID")
+    )
+    lines = [
+        f"<b>{html.escape(training.title)}</b>",
+        tr(N_("Organiser: {name}"), name=html.escape(training.organiser)),
+        "🗓 " + tr(N_("{start} to {end}"), start=moment(training.starts_at, tz, loc), end=end),
+    ]
+    if training.place:
+        lines.append("📍 " + html.escape(training.place))
+    if training.link:
+        lines.append("💻 " + tr(N_("Online: {link}"), link=html.escape(training.link)))
+    left = training.seats - taken
+    if left > 0:
+        lines.append("🪑 " + tr(N_("Seats left: {n}"), n=left))
+    else:
+        lines.append("🪑 " + tr(N_("Full — join the waitlist")))
+    return "\n".join(lines)
+
+
+def _home(person: Person, region: str) -> tuple[str | None, str | None, str]:
+    """(province, regency, name) of the region to list: the person's own, or the one chosen."""
+    chosen = regions.get(region) if region else None
+    if chosen is not None:
+        if chosen.province_code is None:
+            return chosen.code, None, chosen.name
+        return chosen.province_code, chosen.code, regions.display_name(chosen.code)
+    if person.regency_code and regions.get(person.regency_code):
+        return person.province_code, person.regency_code, regions.display_name(person.regency_code)
+    if person.province_code and regions.get(person.province_code):
+        return person.province_code, None, regions.display_name(person.province_code)
+    return None, None, _("all of Indonesia")
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return kb._button(text, data)
+
+
+def _short(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+async def list_page(
+    turn: Turn, *, role: Role | str | None, topic: str = ALL, page: int = 0, region: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The upcoming sessions for a region and topic, a page at a time, with filter buttons."""
+    topic = topic if topic in TOPIC_LABELS else ALL
+    province, regency, place = _home(turn.person, region)
+    found = await trainings.upcoming(
+        turn.session,
+        province_code=province,
+        regency_code=regency,
+        topic=None if topic == ALL else topic,
+    )
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    taken = await trainings.taken(turn.session, [tr.id for tr in shown])
+    tz = _tz(turn.person)
+    chosen = next(o for o in TOPIC_FILTERS if o.value == topic)
+    parts = [
+        "🎓 <b>" + _("Upcoming training for {place}").format(place=html.escape(place)) + "</b>",
+        _("Topic: {topic}").format(topic=label(chosen)),
+    ]
+    if not found:
+        parts.append(
+            _(
+                "No upcoming sessions here for this topic yet. "
+                "Try all topics or another region, or look again in a few days."
+            )
+        )
+    for n, training in enumerate(shown, start=page * PAGE_SIZE + 1):
+        parts.append(f"{n}. " + block(training, taken.get(training.id, 0), tz))
+    if found:
+        parts.append(_("Press a session to see it and register."))
+    rows: list[list[InlineKeyboardButton]] = []
+    for n, training in enumerate(shown, start=page * PAGE_SIZE + 1):
+        rows.append(
+            [
+                _button(
+                    f"{n}. {_short(training.title)}",
+                    TrainingCB(act="show", id=training.id, topic=topic, region=region),
+                )
+            ]
+        )
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(
+                _button("◀️", TrainingCB(act="list", topic=topic, page=page - 1, region=region))
+            )
+        nav.append(
+            _button(
+                f"{page + 1}/{pages}", TrainingCB(act="list", topic=topic, page=page, region=region)
+            )
+        )
+        if page < pages - 1:
+            nav.append(
+                _button("▶️", TrainingCB(act="list", topic=topic, page=page + 1, region=region))
+            )
+        rows.append(nav)
+    topics = [
+        _button(
+            ("• " if o.value == topic else "") + label(o),
+            TrainingCB(act="list", topic=o.value, region=region),
+        )
+        for o in TOPIC_FILTERS
+    ]
+    rows += [topics[i : i + 2] for i in range(0, len(topics), 2)]
+    places = [_button("🗺 " + _("Another region"), TrainingCB(act="regions", topic=topic))]
+    if region:
+        places.append(_button("🏠 " + _("My region"), TrainingCB(act="list", topic=topic)))
+    rows.append(places)
+    rows.append([_button("📋 " + _("My trainings"), TrainingCB(act="mine"))])
+    if _can_manage(role):
+        rows.append([_button("➕ " + _("New session"), TrainingCB(act="new"))])
+    rows.append([_button("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
+    return "\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _put(turn: Turn, text: str, markup: Any, pressed: Message | None) -> None:
+    """Edit the pressed message into the new view, or send it."""
+    if pressed is not None:
+        turn.outbox.add(
+            EditMessageText(
+                chat_id=turn.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
+            )
+        )
+    else:
+        turn.say(text, markup)
+
+
+@journeys.entry("training")
+async def open_(turn: Turn) -> None:
+    """The main menu's "Training": sessions near the person."""
+    text, markup = await list_page(turn, role=turn.role)
+    turn.say(text, markup)
+
+
+async def _card(
+    turn: Turn, training: Training, *, role: Role | str | None, topic: str, region: str
+):  # noqa: ANN202
+    taken = (await trainings.taken(turn.session, [training.id])).get(training.id, 0)
+    parts = [block(training, taken, _tz(turn.person))]
+    mine = await trainings.registration_of(
+        turn.session, training_id=training.id, person_id=turn.person.id
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    if training.cancelled:
+        parts.append("🚫 " + _("This session was cancelled."))
+    elif mine is not None and mine.status == RegistrationStatus.REGISTERED:
+        parts.append("✅ " + _("You are registered."))
+        rows.append([_button("✖️ " + _("Cancel my place"), TrainingCB(act="unreg", id=mine.id))])
+    elif mine is not None and mine.status == RegistrationStatus.WAITLISTED:
+        n = await trainings.position(turn.session, mine)
+        parts.append("⏳ " + _("You are on the waitlist, place {n}.").format(n=n))
+        rows.append([_button("✖️ " + _("Leave the waitlist"), TrainingCB(act="unreg", id=mine.id))])
+    else:
+        text = "✅ " + _("Register") if taken < training.seats else "⏳ " + _("Join the waitlist")
+        rows.append([_button(text, TrainingCB(act="reg", id=training.id))])
+    if training.needs_approval and not training.cancelled:
+        parts.append(_("The organiser confirms each registration."))
+    if _can_manage(role) and not training.cancelled:
+        rows.append(
+            [
+                _button("✏️ " + _("Edit"), TrainingCB(act="edit", id=training.id)),
+                _button("🚫 " + _("Cancel session"), TrainingCB(act="drop", id=training.id)),
+            ]
+        )
+    rows.append(
+        [_button("⬅️ " + _("Back to the list"), TrainingCB(act="list", topic=topic, region=region))]
+    )
+    return "\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _regions_keyboard(topic: str) -> InlineKeyboardMarkup:
+    buttons = [
+        _button(r.name, TrainingCB(act="list", topic=topic, region=r.code))
+        for r in regions.provinces()
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_button("🏠 " + _("My region"), TrainingCB(act="list", topic=topic))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _file_submission(
+    turn: Turn, person: Person, reg: TrainingRegistration, training: Training
+):  # noqa: ANN202
+    await submissions.create(
+        turn.session,
+        person=person,
+        kind=SubmissionKind.TRAINING,
+        ref_id=reg.id,
+        answers={
+            "training_id": training.id,
+            "title": training.title,
+            "starts_at": training.starts_at.isoformat(),
+            "status": reg.status,
+        },
+    )
+
+
+async def _tell_promoted(turn: Turn, promoted: list[TrainingRegistration]) -> None:
+    """Each promoted person hears it in their own language, in their own zone."""
+    if not promoted:
+        return
+    people = await trainings.people(turn.session, [r.person_id for r in promoted])
+    for reg in promoted:
+        person = people.get(reg.person_id)
+        training = await trainings.get(turn.session, reg.training_id)
+        if person is None or training is None:
+            continue
+        taken = (await trainings.taken(turn.session, [training.id])).get(training.id, 0)
+        tr = _tr(person.locale)
+        text = (
+            "🎉 "
+            + tr(N_("Good news! A seat in this training is now yours:"))
+            + "\n\n"
+            + block(training, taken, _tz(person), person.locale)
+        )
+        if training.needs_approval:
+            await _file_submission(turn, person, reg, training)
+            text += "\n\n" + tr(N_("The organiser confirms each registration."))
+        markup = kb.single("📋 " + tr(N_("My trainings")), TrainingCB(act="mine"))
+        turn.outbox.add(SendMessage(chat_id=person.telegram_id, text=text, reply_markup=markup))
+
+
+async def _register(turn: Turn, callback: CallbackQuery, training_id: int) -> None:
+    outcome = await trainings.register(
+        turn.session, training_id=training_id, person_id=turn.person.id
+    )
+    if outcome.status == "closed" or outcome.registration is None:
+        turn.outbox.add(
+            callback.answer(_("This session is no longer open for registration."), show_alert=True)
+        )
+        return
+    training = await trainings.get(turn.session, training_id)
+    assert training is not None
+    title = html.escape(training.title)
+    when = moment(training.starts_at, _tz(turn.person))
+    if outcome.status == "already":
+        turn.outbox.add(
+            callback.answer(
+                _("You are already registered.")
+                if outcome.registration.status == RegistrationStatus.REGISTERED
+                else _("You are already on the waitlist, place {n}.").format(n=outcome.position)
+            )
+        )
+        return
+    turn.outbox.add(callback.answer())
+    if outcome.status == RegistrationStatus.REGISTERED:
+        text = "✅ " + _("You are registered for {title} on {when}.").format(title=title, when=when)
+        if training.needs_approval:
+            await _file_submission(turn, turn.person, outcome.registration, training)
+            text += "\n\n" + _(
+                "The organiser confirms each registration. Until then your place is not final; "
+                "you can check it under “My trainings”."
+            )
+        else:
+            text += "\n\n" + _("Please come on time. You can cancel under “My trainings”.")
+    else:
+        text = "⏳ " + _(
+            "{title} is full. You are on the waitlist, place {n}. If a seat frees up, it goes "
+            "to you automatically and I will send you a message."
+        ).format(title=title, n=outcome.position)
+    markup = kb.buttons_column(
+        [
+            ("📋 " + _("My trainings"), TrainingCB(act="mine")),
+            ("🎓 " + _("Other sessions"), TrainingCB(act="list")),
+        ]
+    )
+    turn.say(text, markup)
+
+
+async def mine_page(turn: Turn) -> tuple[str, InlineKeyboardMarkup]:
+    """The person's registrations and waitlist places, each with a cancel button."""
+    rows = await trainings.of_person(turn.session, person_id=turn.person.id)
+    parts = ["📋 <b>" + _("My trainings") + "</b>"]
+    buttons: list[tuple[str, CallbackData]] = []
+    if not rows:
+        parts.append(_("You have not registered for any session yet."))
+    tz = _tz(turn.person)
+    for reg, training in rows:
+        when = moment(training.starts_at, tz)
+        if reg.status == RegistrationStatus.REGISTERED:
+            status = "✅ " + _("Registered")
+        else:
+            n = await trainings.position(turn.session, reg)
+            status = "⏳ " + _("On the waitlist, place {n}").format(n=n)
+        parts.append(f"<b>{html.escape(training.title)}</b>\n🗓 {when}\n{status}")
+        buttons.append(
+            ("✖️ " + _("Cancel: {title}").format(title=_short(training.title, 30)),
+             TrainingCB(act="unreg", id=reg.id))
+        )  # fmt: skip
+    buttons.append(("🎓 " + _("Find sessions"), TrainingCB(act="list")))
+    buttons.append(("🏠 " + _("Main menu"), kb.MenuCB(item="menu")))
+    return "\n\n".join(parts), kb.buttons_column(buttons)
+
+
+async def _unregister(turn: Turn, callback: CallbackQuery, registration_id: int) -> None:
+    reg, promoted = await trainings.cancel(
+        turn.session, registration_id=registration_id, person_id=turn.person.id
+    )
+    if reg is None:
+        turn.outbox.add(callback.answer(_("That place is already cancelled.")))
+        return
+    turn.outbox.add(callback.answer())
+    training = await trainings.get(turn.session, reg.training_id)
+    title = html.escape(training.title if training else "")
+    turn.say("✖️ " + _("Your place in {title} is cancelled.").format(title=title))
+    await _tell_promoted(turn, promoted)
+    text, markup = await mine_page(turn)
+    turn.say(text, markup)
+
+
+def _edit_answers(person: Person, training: Training | None = None) -> dict[str, Any]:
+    """What the coordinator flow knows when it starts: their zone and home, and when editing,
+    the session's current values (times in the coordinator's zone)."""
+    answers: dict[str, Any] = {
+        "tz": _tz(person),
+        "home_province": person.province_code,
+        "home_regency": person.regency_code,
+    }
+    if training is None:
+        return answers
+    zone = ZoneInfo(answers["tz"])
+    start, end = training.starts_at.astimezone(zone), training.ends_at.astimezone(zone)
+    current = training.regency_code or training.province_code or ALL
+    answers.update(
+        training_id=training.id,
+        orig={
+            k: v
+            for k, v in (
+                ("title", training.title),
+                ("organiser", training.organiser),
+                ("place", training.place),
+                ("link", training.link),
+            )
+            if v
+        },
+        title=training.title,
+        organiser=training.organiser,
+        topic=training.topic,
+        date=start.date().isoformat(),
+        start=start.strftime("%H.%M"),
+        end=end.strftime("%H.%M"),
+        mode="online" if training.link and not training.place else "place",
+        place=training.place,
+        link=training.link,
+        region=current,
+        current_region=current,
+        seats=training.seats,
+        approval="yes" if training.needs_approval else "no",
+    )
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+async def _start_edit(turn: Turn, training: Training | None) -> None:
+    await driver.begin(turn, "training_edit", answers=_edit_answers(turn.person, training))
+
+
+@driver.on_finish("training_edit")
+async def edit_done(turn: Turn, run: FlowRun) -> None:
+    """Create or update the session; more seats go to the waitlist at once."""
+    answers = dict(run.answers or {})
+    if answers.get("confirm") != "yes":
+        turn.say(_("Not saved. Nothing was changed."), kb.main_menu())
+        return
+    online = answers.get("mode") == "online"
+    province, regency = region_of(answers)
+    values = {
+        "title": value(answers, "title"),
+        "organiser": value(answers, "organiser"),
+        "topic": answers["topic"],
+        "starts_at": starts_utc(answers),
+        "ends_at": ends_utc(answers),
+        "place": None if online else value(answers, "place"),
+        "link": value(answers, "link") if online else None,
+        "province_code": province,
+        "regency_code": regency,
+        "seats": int(answers["seats"]),
+        "needs_approval": answers.get("approval") == "yes",
+    }
+    training_id = answers.get("training_id")
+    same = await trainings.same_session(
+        turn.session, title=values["title"], starts_at=values["starts_at"]
+    )
+    if same is not None and same.id != training_id:
+        turn.say(
+            _(
+                "There is already a session called {title} starting at that time. "
+                "Nothing was saved. Please use a different title or time."
+            ).format(title=html.escape(values["title"])),
+            kb.single("🎓 " + _("Training"), TrainingCB(act="show", id=same.id)),
+        )
+        return
+    notes: list[str] = []
+    registered = 0
+    if training_id:
+        training, promoted = await trainings.update(turn.session, int(training_id), **values)
+        if training is None:
+            turn.say(_("That session no longer exists. Nothing was changed."), kb.main_menu())
+            return
+        registered = await trainings.registered_count(turn.session, training.id)
+        if registered > training.seats:
+            notes.append(
+                _(
+                    "{n} people are already registered, more than the {seats} seats. "
+                    "They keep their places; nobody new gets a seat until some cancel."
+                ).format(n=registered, seats=training.seats)
+            )
+        if promoted:
+            notes.append(
+                _("{n} people from the waitlist got a seat and were told.").format(n=len(promoted))
+            )
+        await _tell_promoted(turn, promoted)
+        head = "✅ " + _("Changes saved.")
+    else:
+        training = await trainings.create(
+            turn.session, created_by=turn.person.id, sample=False, **values
+        )
+        head = "✅ " + _("Saved! People in the region can now find the session and register.")
+    text = "\n\n".join([head, block(training, registered, _tz(turn.person)), *notes])
+    markup = kb.buttons_column(
+        [
+            ("🎓 " + _("See the session"), TrainingCB(act="show", id=training.id)),
+            ("🏠 " + _("Main menu"), kb.MenuCB(item="menu")),
+        ]
+    )
+    turn.say(text, markup)
+
+
+async def _cancel_session(turn: Turn, training_id: int) -> None:
+    training, active = await trainings.cancel_training(turn.session, training_id)
+    if training is None:
+        turn.say(_("That session is already cancelled."))
+        return
+    people = await trainings.people(turn.session, [r.person_id for r in active])
+    for person in people.values():
+        tr = _tr(person.locale)
+        text = "🚫 " + tr(
+            N_(
+                "Sorry, this training has been cancelled by the organiser: {title}, {when}. "
+                "Your place is released; you do not need to do anything."
+            ),
+            title=html.escape(training.title),
+            when=moment(training.starts_at, _tz(person), person.locale),
+        )
+        turn.outbox.add(SendMessage(chat_id=person.telegram_id, text=text))
+    turn.say(
+        "🚫 " + _("The session is cancelled. {n} people were told.").format(n=len(people)),
+        kb.single("🎓 " + _("Training"), TrainingCB(act="list")),
+    )
+
+
+async def pressed(
+    callback: CallbackQuery,
+    callback_data: TrainingCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    role: Role = Role.RETURNEE,
+) -> None:
+    """Every training button. Ids are checked (they can be forged); coordinator acts check
+    the role on the server."""
+    if person is None or person.onboarded_at is None:
+        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+        return
+    turn = turn_for(callback, session=session, person=person, outbox=outbox)
+    message = pressed_message(callback)
+    act, data = callback_data.act, callback_data
+    if act in ("new", "edit", "drop", "dropok") and not _can_manage(role):
+        _refuse(outbox, callback)
+        return
+    if act == "list":
+        outbox.add(callback.answer())
+        text, markup = await list_page(
+            turn, role=role, topic=data.topic, page=data.page, region=data.region
+        )
+        _put(turn, text, markup, message)
+    elif act == "regions":
+        outbox.add(callback.answer())
+        _put(
+            turn, _("Which province would you like to see?"), _regions_keyboard(data.topic), message
+        )
+    elif act == "mine":
+        outbox.add(callback.answer())
+        text, markup = await mine_page(turn)
+        turn.say(text, markup)
+    elif act == "reg":
+        await _register(turn, callback, data.id)
+    elif act == "unreg":
+        await _unregister(turn, callback, data.id)
+    elif act == "new":
+        outbox.add(callback.answer())
+        await _start_edit(turn, None)
+    else:
+        training = await trainings.get(session, data.id)
+        if training is None:
+            outbox.add(callback.answer(_("That session is not available."), show_alert=True))
+            return
+        if act == "show":
+            outbox.add(callback.answer())
+            text, markup = await _card(
+                turn, training, role=role, topic=data.topic, region=data.region
+            )
+            turn.say(text, markup)
+        elif training.cancelled:
+            outbox.add(callback.answer(_("That session is already cancelled.")))
+        elif act == "edit":
+            outbox.add(callback.answer())
+            await _start_edit(turn, training)
+        elif act == "drop":
+            outbox.add(callback.answer())
+            turn.say(
+                _(
+                    "Cancel this session? Everyone registered or waiting is told at once."
+                ) + "\n\n" + block(training, 0, _tz(person)),
+                kb.buttons_column(
+                    [
+                        ("🚫 " + _("Yes, cancel the session"), TrainingCB(act="dropok", id=training.id)),
+                        ("⬅️ " + _("No, keep it"), TrainingCB(act="show", id=training.id)),
+                    ]
+                ),
+            )  # fmt: skip
+        elif act == "dropok":
+            outbox.add(callback.answer())
+            await _cancel_session(turn, training.id)
+        else:
+            outbox.add(
+                callback.answer(_("This button no longer works. Send /menu to see the menu."))
+            )
+
+
+async def new_command(
+    message: Message,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    role: Role = Role.RETURNEE,
+) -> None:
+    """/pelatihan_baru: a coordinator adds a session."""
+    if person is None or person.onboarded_at is None:
+        outbox.add(message.answer(_("Please send /start to begin.")))
+        return
+    if not _can_manage(role):
+        _refuse(outbox, message=message)
+        return
+    await _start_edit(turn_for(message, session=session, person=person, outbox=outbox), None)
+
+
+@journeys.progress("training")
+async def lines(turn: Turn) -> list[journeys.Line]:
+    """Each upcoming registration or waitlist place, with its date and what comes next."""
+    rows = await trainings.of_person(turn.session, person_id=turn.person.id)
+    found: list[journeys.Line] = []
+    tz = _tz(turn.person)
+    for i, (reg, training) in enumerate(rows):
+        when = moment(training.starts_at, tz)
+        if reg.status == RegistrationStatus.REGISTERED:
+            status = _("registered, {when}").format(when=when)
+            step = (
+                _("the organiser confirms your place")
+                if training.needs_approval
+                else _("come to the session on time")
+            )
+        else:
+            n = await trainings.position(turn.session, reg)
+            status = _("on the waitlist, place {n}, {when}").format(n=n, when=when)
+            step = _("wait: if a seat frees up, it is yours and I will tell you")
+        found.append(
+            journeys.Line(
+                journey="training",
+                title=training.title,
+                status=status,
+                next_step=step,
+                button=("📋 " + _("My trainings"), TrainingCB(act="mine")) if i == 0 else None,
+            )
+        )
+    return found
 
 
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
-    return Router(name="training")
+    r = Router(name="training")
+    r.message.filter(IsCommand())
+    r.message.register(new_command, Command("pelatihan_baru"))
+    r.callback_query.register(pressed, TrainingCB.filter())
+    return r

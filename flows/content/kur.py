@@ -124,3 +124,108 @@ def monthly_instalment(amount: int, rate_pct: float, months: int) -> int:
         r = Decimal(str(rate_pct)) / Decimal(1200)
         payment = principal * r / (1 - (1 + r) ** -months)
     return int(payment.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# --- What a person needs, where to get it, and who lends (each with its source and date) ---
+
+NPWP_ABOVE = 50_000_000  # an NPWP is needed when the loan is above this
+SIX_MONTHS = 6  # months a business must have run (Super Mikro: training or mentoring instead)
+MIN_AGE = 21  # or married; some banks accept 18 if married
+
+REQUIREMENTS_SOURCES = (
+    "https://kur.jogjaprov.go.id/profile-kur",
+    "https://babel.kupasonline.com/2024/08/14/cara-mudah-mendapatkan-pinjaman-kur-dari-bank-bca-dengan-bunga-terendah/2",
+    "https://betv.disway.id/amp/14566/punya-bpjs-kesehatan-bisa-ajukan-pinjaman-kur-bri-hingga-rp5000000000-cek-di-sini-persyaratannya/16",
+)
+REQUIREMENTS_AS_OF = date(2024, 8, 14)
+
+NIB_SOURCES = (
+    "https://limbangantengah.id/cara-mengurus-nib-online-2026-syarat-kredit-usaha-lengkap",
+    "https://satoeasa.com/7-menit-daftar-nib-pakai-aplikasi-oss/",
+)
+SLIK_SOURCES = (
+    "https://rsjmenur.id/berita-pinjaman-online/488/cara-cek-bi-checking-online-sendiri-lewat-slik-ojk-di-hp-dan-aplikasi-idebku",
+    "https://www.jabungonline.com/2025/11/bi-checking-resmi-diganti-kini-mengecek.html",
+)
+SLIK_SITE = "idebku.ojk.go.id"
+NIB_SITE = "oss.go.id"
+
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    label: str  # msgid
+    note: str | None  # msgid: when it is needed
+    source: str
+    as_of: date
+
+
+_DOCS_SOURCE = "https://rbtv.disway.id/amp/40465/syarat-dan-cara-pengajuan-kur-mandiri-2024-dapatkan-modal-usaha-tanpa-beban-bunga-yang-tinggi/16"
+_DOCS_AS_OF = date(2024, 1, 1)
+
+KTP = Document("ktp", N_("KTP-el (electronic ID card)"), None, _DOCS_SOURCE, _DOCS_AS_OF)
+KK = Document("kk", N_("KK (family card)"), None, _DOCS_SOURCE, _DOCS_AS_OF)
+MARRIAGE = Document(
+    "marriage",
+    N_("Marriage or divorce certificate"),
+    N_("if you are married or divorced; if not, tick it as not needed"),
+    _DOCS_SOURCE,
+    _DOCS_AS_OF,
+)
+PERMIT = Document(
+    "permit",
+    N_("NIB or SKU"),
+    N_("NIB free on oss.go.id; SKU from the village office"),
+    _DOCS_SOURCE,
+    _DOCS_AS_OF,
+)
+NPWP = Document(
+    "npwp", N_("NPWP (tax number)"), N_("needed above Rp50 million"), _DOCS_SOURCE, _DOCS_AS_OF
+)
+BPJS_TK = Document(
+    "bpjs_tk",
+    N_("BPJS Ketenagakerjaan card"),
+    N_("for KUR Kecil"),
+    "https://rbtv.disway.id/amp/40465/syarat-dan-cara-pengajuan-kur-mandiri-2024-dapatkan-modal-usaha-tanpa-beban-bunga-yang-tinggi/16",
+    _DOCS_AS_OF,
+)
+COLLATERAL = Document(
+    "collateral",
+    N_("Papers of the collateral (agunan tambahan)"),
+    N_("for KUR Kecil"),
+    "https://kur.jogjaprov.go.id/profile-kur",
+    _DOCS_AS_OF,
+)
+DOCUMENTS = (KTP, KK, MARRIAGE, PERMIT, NPWP, BPJS_TK, COLLATERAL)
+
+
+def documents_for(amount: int | None, scheme_key: str | None) -> tuple[Document, ...]:
+    """The papers a KUR application needs for this amount: NPWP only above Rp50 juta,
+    BPJS Ketenagakerjaan and collateral papers only for KUR Kecil."""
+    docs = [KTP, KK, MARRIAGE, PERMIT]
+    if amount is not None and amount > NPWP_ABOVE:
+        docs.append(NPWP)
+    if scheme_key == KECIL.key:
+        docs += [BPJS_TK, COLLATERAL]
+    return tuple(docs)
+
+
+@dataclass(frozen=True)
+class Bank:
+    key: str
+    name: str
+    source: str
+    as_of: date
+
+
+_BIG_THREE = "https://koranbumn.com/hingga-15-september-2020-realisasi-penyaluran-kur-telah-capai-rp-10728-triliun"
+_BCA_BTN = "https://babel.kupasonline.com/2024/08/12/cara-mudah-mengajukan-kur-di-bank-btn-syarat-ketentuan-dan-dokumen-yang-dibutuhkan/2"
+
+BANKS = (
+    Bank("bri", "BRI", _BIG_THREE, date(2020, 9, 15)),
+    Bank("bni", "BNI", _BIG_THREE, date(2020, 9, 15)),
+    Bank("mandiri", "Mandiri", _BIG_THREE, date(2020, 9, 15)),
+    Bank("bca", "BCA", _BCA_BTN, date(2024, 8, 12)),
+    Bank("btn", "BTN", _BCA_BTN, date(2024, 8, 12)),
+)
+BANKS_BY_KEY = {b.key: b for b in BANKS}

@@ -44,4 +44,3 @@ async def test_a_failing_handler_keeps_nothing_and_apologises(app, person, monke
     monkeypatch.undo()
     await chat.send("Siti Aminah")
     assert (await one(app, FlowRun)).answers["name"] == "Siti Aminah"
-

@@ -1,0 +1,314 @@
+"""Training sessions, seats and waitlists.
+
+Taking a seat locks the training's row first (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has
+one writer anyway), so two people pressing for the last seat at once cannot both get it: the
+second waits, then counts the first one's seat. Freed seats go to the waitlist in order
+(oldest first), each promotion returned so the bot can tell the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Person,
+    RegistrationStatus,
+    Training,
+    TrainingRegistration,
+    utcnow,
+)
+
+ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
+EDITABLE = frozenset(
+    {
+        "title",
+        "organiser",
+        "topic",
+        "starts_at",
+        "ends_at",
+        "place",
+        "link",
+        "province_code",
+        "regency_code",
+        "seats",
+        "needs_approval",
+        "sample",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a sign-up did: `status` is registered, waitlisted, already (nothing new) or closed."""
+
+    status: str
+    registration: TrainingRegistration | None = None
+    position: int = 0  # place on the waitlist, from 1
+
+
+def _region_filter(province_code: str | None, regency_code: str | None) -> Any:
+    """Sessions for someone of this region: their regency, their whole province, or everyone."""
+    everyone = Training.province_code.is_(None)
+    if regency_code:
+        return or_(
+            everyone,
+            Training.regency_code == regency_code,
+            and_(Training.province_code == province_code, Training.regency_code.is_(None)),
+        )
+    if province_code:  # a whole province: every session in it
+        return or_(everyone, Training.province_code == province_code)
+    return everyone
+
+
+async def upcoming(
+    session: AsyncSession,
+    *,
+    province_code: str | None,
+    regency_code: str | None,
+    topic: str | None = None,
+    now: datetime | None = None,
+) -> list[Training]:
+    """Sessions not cancelled and not yet started, for this region, soonest first."""
+    query = select(Training).where(
+        Training.cancelled.is_(False),
+        Training.starts_at > (now or utcnow()),
+        _region_filter(province_code, regency_code),
+    )
+    if topic:
+        query = query.where(Training.topic == topic)
+    return list(await session.scalars(query.order_by(Training.starts_at, Training.id)))
+
+
+async def get(session: AsyncSession, training_id: int) -> Training | None:
+    return await session.scalar(select(Training).where(Training.id == training_id))
+
+
+async def _lock(session: AsyncSession, training_id: int) -> Training | None:
+    """The training row, locked until the transaction ends (no-op on SQLite)."""
+    return await session.scalar(
+        select(Training)
+        .where(Training.id == training_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def taken(session: AsyncSession, training_ids: list[int]) -> dict[int, int]:
+    """Seats taken (registered) per training."""
+    if not training_ids:
+        return {}
+    rows = await session.execute(
+        select(TrainingRegistration.training_id, func.count())
+        .where(
+            TrainingRegistration.training_id.in_(training_ids),
+            TrainingRegistration.status == RegistrationStatus.REGISTERED,
+        )
+        .group_by(TrainingRegistration.training_id)
+    )
+    return {training_id: int(n) for training_id, n in rows.all()}
+
+
+async def _registered(session: AsyncSession, training_id: int) -> int:
+    return (await taken(session, [training_id])).get(training_id, 0)
+
+
+async def position(session: AsyncSession, registration: TrainingRegistration) -> int:
+    """Place on the waitlist (1 = next to be promoted); 0 if not waiting."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return 0
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(TrainingRegistration)
+        .where(
+            TrainingRegistration.training_id == registration.training_id,
+            TrainingRegistration.status == RegistrationStatus.WAITLISTED,
+            or_(
+                TrainingRegistration.created_at < registration.created_at,
+                and_(
+                    TrainingRegistration.created_at == registration.created_at,
+                    TrainingRegistration.id < registration.id,
+                ),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def registration_of(
+    session: AsyncSession, *, training_id: int, person_id: int
+) -> TrainingRegistration | None:
+    return await session.scalar(
+        select(TrainingRegistration).where(
+            TrainingRegistration.training_id == training_id,
+            TrainingRegistration.person_id == person_id,
+        )
+    )
+
+
+async def register(session: AsyncSession, *, training_id: int, person_id: int) -> Outcome:
+    """Take a seat if one is left, else a waitlist place. Registering twice changes nothing;
+    a cancelled registration comes back (at the end of the queue if it is full)."""
+    training = await _lock(session, training_id)
+    if training is None or training.cancelled or training.starts_at <= utcnow():
+        return Outcome("closed")
+    existing = await registration_of(session, training_id=training_id, person_id=person_id)
+    if existing is not None and existing.status in ACTIVE:
+        return Outcome("already", existing, await position(session, existing))
+    full = await _registered(session, training_id) >= training.seats
+    status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
+    now = utcnow()
+    if existing is None:
+        existing = TrainingRegistration(
+            training_id=training_id,
+            person_id=person_id,
+            status=status.value,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(existing)
+    else:
+        existing.status, existing.created_at, existing.updated_at = status.value, now, now
+        existing.promoted_at = None
+    await session.flush()
+    return Outcome(status.value, existing, await position(session, existing))
+
+
+async def promote(session: AsyncSession, training: Training) -> list[TrainingRegistration]:
+    """Give free seats to the waitlist, oldest first; the promoted registrations."""
+    free = training.seats - await _registered(session, training.id)
+    if free <= 0 or training.cancelled:
+        return []
+    waiting = list(
+        await session.scalars(
+            select(TrainingRegistration)
+            .where(
+                TrainingRegistration.training_id == training.id,
+                TrainingRegistration.status == RegistrationStatus.WAITLISTED,
+            )
+            .order_by(TrainingRegistration.created_at, TrainingRegistration.id)
+            .limit(free)
+        )
+    )
+    now = utcnow()
+    for registration in waiting:
+        registration.status = RegistrationStatus.REGISTERED.value
+        registration.promoted_at = registration.updated_at = now
+    await session.flush()
+    return waiting
+
+
+async def cancel(
+    session: AsyncSession, *, registration_id: int, person_id: int
+) -> tuple[TrainingRegistration | None, list[TrainingRegistration]]:
+    """Cancel one's own registration or waitlist place; a freed seat goes to the waitlist.
+
+    Returns (the registration, or None if it is not this person's or already cancelled;
+    the registrations promoted into the freed seat).
+    """
+    found = await session.scalar(
+        select(TrainingRegistration).where(
+            TrainingRegistration.id == registration_id,
+            TrainingRegistration.person_id == person_id,
+        )
+    )
+    if found is None:
+        return None, []
+    training = await _lock(session, found.training_id)
+    await session.refresh(found)  # after the lock: what another transaction left
+    if training is None or found.status not in ACTIVE:
+        return None, []
+    held_seat = found.status == RegistrationStatus.REGISTERED
+    found.status, found.updated_at = RegistrationStatus.CANCELLED.value, utcnow()
+    await session.flush()
+    promoted = await promote(session, training) if held_seat else []
+    return found, promoted
+
+
+async def of_person(
+    session: AsyncSession, *, person_id: int, now: datetime | None = None
+) -> list[tuple[TrainingRegistration, Training]]:
+    """A person's registrations and waitlist places in sessions still to come, soonest first."""
+    rows = await session.execute(
+        select(TrainingRegistration, Training)
+        .join(Training, Training.id == TrainingRegistration.training_id)
+        .where(
+            TrainingRegistration.person_id == person_id,
+            TrainingRegistration.status.in_(ACTIVE),
+            Training.cancelled.is_(False),
+            Training.ends_at > (now or utcnow()),
+        )
+        .order_by(Training.starts_at, Training.id)
+    )
+    return [(reg, training) for reg, training in rows.all()]
+
+
+async def same_session(
+    session: AsyncSession, *, title: str, starts_at: datetime
+) -> Training | None:
+    return await session.scalar(
+        select(Training).where(Training.title == title, Training.starts_at == starts_at)
+    )
+
+
+async def create(session: AsyncSession, *, created_by: int | None, **values: Any) -> Training:
+    now = utcnow()
+    fields = {k: v for k, v in values.items() if k in EDITABLE}
+    training = Training(**fields, created_by=created_by, created_at=now, updated_at=now)
+    session.add(training)
+    await session.flush()
+    return training
+
+
+async def update(
+    session: AsyncSession, training_id: int, **values: Any
+) -> tuple[Training | None, list[TrainingRegistration]]:
+    """Change a session; more seats go to the waitlist at once. Fewer seats than registered
+    people keeps their registrations (nobody loses a seat they were given)."""
+    training = await _lock(session, training_id)
+    if training is None:
+        return None, []
+    for name, value in values.items():
+        if name in EDITABLE:
+            setattr(training, name, value)
+    training.updated_at = utcnow()
+    await session.flush()
+    return training, await promote(session, training)
+
+
+async def registered_count(session: AsyncSession, training_id: int) -> int:
+    return await _registered(session, training_id)
+
+
+async def cancel_training(
+    session: AsyncSession, training_id: int
+) -> tuple[Training | None, list[TrainingRegistration]]:
+    """Cancel a session; the registrations and waitlist places that were active (to tell)."""
+    training = await _lock(session, training_id)
+    if training is None or training.cancelled:
+        return None, []
+    training.cancelled, training.updated_at = True, utcnow()
+    active = list(
+        await session.scalars(
+            select(TrainingRegistration).where(
+                TrainingRegistration.training_id == training_id,
+                TrainingRegistration.status.in_(ACTIVE),
+            )
+        )
+    )
+    for registration in active:
+        registration.status = RegistrationStatus.CANCELLED.value
+        registration.updated_at = training.updated_at
+    await session.flush()
+    return training, active
+
+
+async def people(session: AsyncSession, person_ids: list[int]) -> dict[int, Person]:
+    if not person_ids:
+        return {}
+    found = await session.scalars(select(Person).where(Person.id.in_(person_ids)))
+    return {p.id: p for p in found}

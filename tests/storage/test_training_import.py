@@ -1,0 +1,128 @@
+"""Training sessions from CSV: every row checked, bad rows named, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.__main__ import main
+from storage.db import create_engine, create_sessionmaker
+from storage.importers import TRAINING_COLUMNS, load_trainings, parse_trainings
+from storage.models import Training
+
+SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "content" / "sample_trainings.csv"
+HEADER = ",".join(TRAINING_COLUMNS)
+GOOD = (
+    "Jualan online (CONTOH),Disnaker,digital,2027-02-02 09:00,12:00,BLK Surabaya,,35.78,20,no,yes"
+)
+
+
+def test_the_sample_file_is_valid_varied_and_marked_as_sample() -> None:
+    rows, errors = parse_trainings(SAMPLE.read_text("utf-8"))
+    assert errors == [] and len(rows) >= 12
+    assert all(r["sample"] and "(CONTOH)" in r["title"] for r in rows)
+    assert all(r["starts_at"].year == 2027 for r in rows)
+    provinces = {r["province_code"] for r in rows}
+    assert {"35", "33", "32", "52", None} <= provinces
+    assert any(r["regency_code"] == "35.78" for r in rows)
+    assert any(r["seats"] <= 4 for r in rows) and any(r["needs_approval"] for r in rows)
+    assert all(r["link"] for r in rows if r["province_code"] is None)
+
+
+def test_times_are_read_in_the_regions_zone_and_wib_without_a_region() -> None:
+    text = "\n".join([
+        HEADER, GOOD,
+        "Menjahit (CONTOH),BLK,vocational,2027-02-02 09:00,2027-02-02 15:00,BLK Jayapura,,91.03,9,yes,yes",
+        "Online (CONTOH),OJK,finance,2027-02-02 19:00,20:30,,https://zoom.us/j/1,,100,no,yes",
+        "Provinsi (CONTOH),Dinkop,coop,2027-02-02 09:00,12:00,Aula,,52,30,no,yes",
+    ])  # fmt: skip
+    rows, errors = parse_trainings(text)
+    assert errors == []
+    assert rows[0]["starts_at"] == datetime(2027, 2, 2, 2, 0, tzinfo=UTC)  # WIB
+    assert rows[1]["starts_at"] == datetime(2027, 2, 2, 0, 0, tzinfo=UTC)  # WIT
+    assert rows[1]["ends_at"] == datetime(2027, 2, 2, 6, 0, tzinfo=UTC)
+    assert rows[2]["starts_at"] == datetime(2027, 2, 2, 12, 0, tzinfo=UTC)  # no region: WIB
+    assert rows[2]["province_code"] is None and rows[2]["regency_code"] is None
+    assert rows[3]["province_code"] == "52" and rows[3]["regency_code"] is None
+    assert rows[0]["province_code"] == "35" and rows[0]["regency_code"] == "35.78"
+
+
+def test_bad_rows_are_reported_by_line_and_column() -> None:
+    text = "\n".join([
+        HEADER, GOOD,
+        "A,Disnaker,cooking,2027-02-02 09:00,12:00,BLK,,35.78,0,maybe,yes",
+        "Kursus B,Disnaker,digital,2027-02-30 09:00,12:00,BLK,,99.99,10,no,yes",
+        "Kursus C,Disnaker,digital,2027-02-02 09:00,08:00,BLK,,35.78,10,no,yes",
+        "Kursus D,Disnaker,digital,2027-02-02 09:00,12:00,,zoom dot com,,10,no,yes",
+        "Kursus E,Disnaker,digital,tomorrow,12:00,,,,10,no,yes",
+        GOOD,
+    ])  # fmt: skip
+    rows, errors = parse_trainings(text)
+    found = {(e.line, e.column) for e in errors}
+    assert found == {
+        (3, "title"), (3, "topic"), (3, "seats"), (3, "needs_approval"),
+        (4, "regency_code"),
+        (5, "end"),
+        (6, "link"),
+        (7, "start"),
+        (8, "title"),
+    }  # fmt: skip
+    assert len(rows) == 1
+
+
+def test_an_impossible_date_is_named() -> None:
+    text = HEADER + "\nKursus B,Disnaker,digital,2027-02-30 09:00,12:00,BLK,,35.78,10,no,yes\n"
+    _rows, errors = parse_trainings(text)
+    assert [(e.line, e.column) for e in errors] == [(2, "start")]
+
+
+def test_a_row_without_place_or_link_and_a_missing_column_are_refused() -> None:
+    _rows, errors = parse_trainings(
+        HEADER + "\nKursus,Disnaker,digital,2027-02-02 09:00,12:00,,,,10,no,no\n"
+    )
+    assert [(e.line, e.column) for e in errors] == [(2, "place")]
+    _rows, errors = parse_trainings("title,topic\nA,digital\n")
+    assert errors[0].line == 1 and "seats" in errors[0].column
+
+
+async def test_loading_twice_updates_by_title_and_start(database_url: str) -> None:
+    rows, _ = parse_trainings(SAMPLE.read_text("utf-8"))
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        assert await load_trainings(session, rows) == (len(rows), 0)
+    rows[0]["seats"] = 99
+    async with sessions() as session, session.begin():
+        assert await load_trainings(session, rows) == (0, len(rows))
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Training)) == len(rows)
+        first = await session.scalar(select(Training).where(Training.title == rows[0]["title"]))
+        assert first is not None and first.seats == 99
+    await engine.dispose()
+
+
+def test_import_command_loads_nothing_from_a_file_with_a_bad_row(tmp_path) -> None:
+    bad = tmp_path / "trainings.csv"
+    bad.write_text("\n".join([HEADER, GOOD, GOOD.replace("35.78", "00.00")]), "utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    run = [sys.executable, "-m", "bot", "import", "trainings"]
+    done = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 1 and "line 3, regency_code" in done.stderr
+    assert "nothing loaded" in done.stderr
+    done = subprocess.run(
+        [*run, str(SAMPLE)], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0 and "trainings loaded" in done.stdout, done.stderr
+
+
+def test_import_through_main(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'y.db'}")
+    assert main(["import", "trainings", str(SAMPLE)]) == 0
+    assert "0 updated" in capsys.readouterr().out
+    assert main(["import", "trainings", str(SAMPLE)]) == 0
+    assert "0 new" in capsys.readouterr().out
