@@ -17,7 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from flows import clock
@@ -339,3 +339,9 @@ class TrainingRegistration(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     promoted_at: Mapped[datetime | None]
+
+
+# Configure every mapper now: repositories build objects from Core rows without the ORM's
+# constructor (storage.repo._record), which would otherwise meet an unconfigured mapper when a
+# fresh process's first query is for a person who already exists.
+configure_mappers()
