@@ -11,7 +11,10 @@ Measures, in one run on one machine:
    a real migrated database, the same in-process Bot API): N people each walk the onboarding,
    fed concurrently like a polling bot with ``handle_as_tasks=True`` (at most
    ``--concurrency`` updates in flight, each person's updates strictly in order);
-3. latency at a steady open-loop 200 answers/s spread over 1,000 people.
+3. latency at a steady open-loop 200 answers/s spread over 1,000 people;
+4. the KUR readiness journey: the N people onboarded in 2 press the main menu's KUR button and
+   answer the whole readiness check (a loan and a submission written at the end), fed like 2;
+   answers/s against 2's, and the per-update latency.
 
 Prints a table and writes ``bench/results/updates.json``. Exit code 0 whatever the figures
 (it is a report); 2 when a correctness check fails (work was lost or an update errored);
@@ -56,11 +59,18 @@ from sqlalchemy.engine import make_url  # noqa: E402
 import bot.app as app_module  # noqa: E402
 from bot.app import OFFLINE_TOKEN, App, build_app, run_fast, settle  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.keyboards import ConsentCB, FlowCB  # noqa: E402
+from bot.keyboards import ConsentCB, FlowCB, MenuCB  # noqa: E402
 from bot.offline import BOT_USER, OfflineSession  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import FlowRun, Person, RunStatus  # noqa: E402
+from storage.models import (  # noqa: E402
+    FlowRun,
+    Loan,
+    Person,
+    RunStatus,
+    Submission,
+    SubmissionKind,
+)
 
 RESULTS = ROOT / "bench" / "results" / "updates.json"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -69,6 +79,7 @@ BENCH_DB = "bench"  # never the `test` database the test suite truncates
 TARGET_RATE = 1000.0  # answers/s through the full stack (set for SQLite)
 TARGET_P99_MS = 50.0  # at a steady 200 answers/s
 NAIVE_RATE = 480.0  # a naive aiogram + SQLAlchemy form, measured on the reference machine
+TARGET_JOURNEY_RATIO = 0.8  # KUR journey answers/s at least 80% of onboarding answers/s
 
 # (kind, payload) for the ten updates of one onboarding. Texts are sent as typed; presses
 # carry the callback data of the button the bot just sent.
@@ -111,6 +122,41 @@ ECHO_TEXTS = (
     "5 sampai 10 tahun",
     "Pinjaman KUR",
 )
+
+# (kind, payload) for the KUR readiness journey of an onboarded person: the main menu's KUR
+# button (an intro, then the readiness check's first question), then every step of the check
+# with valid answers. The amount, Rp25 juta, is at most Rp50 juta: no NPWP step, and the
+# scheme that fits is KUR Mikro. The last press (confirm) runs the finisher, which writes a
+# loan and a submission.
+JOURNEY_FLOW = "kur_readiness"
+JOURNEY: tuple[tuple[str, str], ...] = (
+    ("menu", "kur"),
+    ("pick", "status:running6"),
+    ("text", "Jualan gorengan"),
+    ("pick", "age:adult"),
+    ("pick", "ektp:yes"),
+    ("pick", "kk:yes"),
+    ("pick", "permit:nib"),
+    ("text", "25 juta"),
+    ("pick", "credit:none"),
+    ("pick", "slik:ok"),
+    ("pick", "confirm:yes"),
+)
+JOURNEY_NAMES = (
+    "menu: kur",
+    "status",
+    "business",
+    "age",
+    "ektp",
+    "kk",
+    "permit",
+    "amount",
+    "credit",
+    "slik",
+    "confirm",
+)
+JOURNEY_AMOUNT = 25_000_000
+JOURNEY_SCHEME = "mikro"
 
 BOT_DICT = BOT_USER.model_dump(exclude_none=True)
 log = logging.getLogger("bench")
@@ -425,14 +471,22 @@ class Walker:
     msg_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
-def find_button(markup: InlineKeyboardMarkup, kind: str, payload: str) -> str | None:
+def find_button(
+    markup: InlineKeyboardMarkup, kind: str, payload: str, flow: str | None = None
+) -> str | None:
     """The callback data of the button to press, read from the keyboard the bot sent and
-    recognised through the typed CallbackData classes (whatever other fields they carry)."""
+    recognised through the typed CallbackData classes (whatever other fields they carry).
+    `flow`, when given, must be the flow a FlowCB button names."""
+    want: tuple[type[Any], dict[str, Any]]
     if kind == "consent":
-        want: tuple[type[Any], dict[str, Any]] = (ConsentCB, {"ok": True})
+        want = (ConsentCB, {"ok": True})
+    elif kind == "menu":
+        want = (MenuCB, {"item": payload})
     else:
         step, value = payload.split(":")
         want = (FlowCB, {"step": step, "act": "pick", "v": value})
+        if flow is not None:
+            want[1]["flow"] = flow
     cls, fields = want
     prefix = cls.__prefix__ + cls.__separator__
     for row in markup.inline_keyboard:
@@ -447,39 +501,57 @@ def find_button(markup: InlineKeyboardMarkup, kind: str, payload: str) -> str | 
 
 
 class Onboarding:
-    """Builds each person's next update; text updates are pre-built before timing."""
+    """Builds each person's next update of a script (the onboarding unless told otherwise);
+    text updates are pre-built before timing."""
 
-    def __init__(self, app: App, session: BenchSession) -> None:
+    def __init__(
+        self,
+        app: App,
+        session: BenchSession,
+        *,
+        script: tuple[tuple[str, str], ...] = SCRIPT,
+        names: tuple[str, ...] = STEP_NAMES,
+        flow: str | None = None,
+        keyboards: Keyboards | None = None,
+    ) -> None:
         self.app, self.bot = app, app.bot
-        self.keyboards = Keyboards(session)
+        self.script, self.names, self.flow = script, names, flow
+        self.keyboards = keyboards or Keyboards(session)
         self.build_seconds = 0.0  # time spent building updates inside the timed part
 
     def people(self, first_uid: int, n: int) -> list[Walker]:
-        walkers = []
-        for i in range(n):
-            w = Walker(uid=first_uid + i)
-            for index, (kind, payload) in enumerate(SCRIPT):
-                if kind == "text":
-                    raw = raw_text(w.uid, next(w.msg_ids), payload)
-                    w.texts[index] = Update.model_validate(raw, context={"bot": self.bot})
-            walkers.append(w)
-        return walkers
+        return [self._prebuilt(Walker(uid=first_uid + i)) for i in range(n)]
+
+    def follow(self, before: list[Walker]) -> list[Walker]:
+        """The same people, starting this script where their last one left them (their
+        message ids go on)."""
+        return [self._prebuilt(Walker(uid=w.uid, msg_ids=w.msg_ids)) for w in before]
+
+    def _prebuilt(self, w: Walker) -> Walker:
+        for index, (kind, payload) in enumerate(self.script):
+            if kind == "text":
+                raw = raw_text(w.uid, next(w.msg_ids), payload)
+                w.texts[index] = Update.model_validate(raw, context={"bot": self.bot})
+        return w
+
+    def steps_left(self, w: Walker) -> int:
+        return len(self.script) - w.done
 
     def next_update(self, w: Walker) -> Update:
         index = w.done
-        kind, payload = SCRIPT[index]
+        kind, payload = self.script[index]
         if kind == "text":
             return w.texts.pop(index)
         t0 = time.perf_counter()
         shown = self.keyboards.last.get(w.uid)
         if shown is None:
-            raise AssertionError(f"user {w.uid}: no keyboard to press at step {STEP_NAMES[index]}")
+            raise AssertionError(f"user {w.uid}: no keyboard to press at step {self.names[index]}")
         message_id, shown_text, markup = shown
-        data = find_button(markup, kind, payload)
+        data = find_button(markup, kind, payload, self.flow)
         if data is None:
             raise AssertionError(
                 f"user {w.uid}: the bot's newest keyboard has no {kind} {payload!r} button "
-                f"at step {STEP_NAMES[index]} (the flow went somewhere else)"
+                f"at step {self.names[index]} (the flow went somewhere else)"
             )
         update = Update.model_validate(
             raw_press(w.uid, data, message_id, shown_text), context={"bot": self.bot}
@@ -494,9 +566,11 @@ async def drive_closed_loop(
     make: Callable[[Walker], Update],
     feed: Callable[[Update], Awaitable[Any]],
     concurrency: int,
+    samples: list[tuple[int, float]] | None = None,
 ) -> tuple[int, float]:
     """Everyone progresses in parallel, at most `concurrency` updates in flight, each
-    person's own updates strictly in order. Returns (updates, wall seconds)."""
+    person's own updates strictly in order. Returns (updates, wall seconds). With `samples`,
+    appends (script index, seconds in `feed`) for every update."""
     sem = asyncio.Semaphore(concurrency)
     fed = 0
 
@@ -505,7 +579,12 @@ async def drive_closed_loop(
         for _ in range(steps(w)):
             update = make(w)
             async with sem:
-                await feed(update)
+                if samples is None:
+                    await feed(update)
+                else:
+                    t0 = time.perf_counter()
+                    await feed(update)
+                    samples.append((w.done, time.perf_counter() - t0))
             w.done += 1
             fed += 1
 
@@ -628,6 +707,130 @@ def check_walkers(
     return problems
 
 
+async def journey_state(app: App, uids: range) -> dict[str, Any]:
+    """Per telegram id among these: completed `kur_readiness` runs, loans (and those with the
+    answered amount and the scheme that fits it), KUR readiness submissions (and those that
+    point at the person's loan and the completed run); and the runs of the flow left
+    unfinished."""
+    where = Person.telegram_id.between(uids.start, uids.stop - 1)
+    tid = Person.telegram_id
+
+    async def per_person(s: Any, query: Any) -> dict[int, int]:
+        return {int(t): int(n) for t, n in await s.execute(query.group_by(tid))}
+
+    async with app.sessionmaker() as s:
+        runs = await per_person(
+            s,
+            select(tid, func.count(FlowRun.id))
+            .join(FlowRun, FlowRun.person_id == Person.id)
+            .where(where, FlowRun.flow == JOURNEY_FLOW, FlowRun.status == RunStatus.COMPLETED),
+        )
+        unfinished = await s.scalar(
+            select(func.count(FlowRun.id))
+            .join(Person, FlowRun.person_id == Person.id)
+            .where(where, FlowRun.flow == JOURNEY_FLOW, FlowRun.status != RunStatus.COMPLETED)
+        )
+        loans = await per_person(
+            s, select(tid, func.count(Loan.id)).join(Loan, Loan.person_id == Person.id).where(where)
+        )
+        right_loans = await per_person(
+            s,
+            select(tid, func.count(Loan.id))
+            .join(Loan, Loan.person_id == Person.id)
+            .where(where, Loan.amount == JOURNEY_AMOUNT, Loan.scheme == JOURNEY_SCHEME),
+        )
+        kind = Submission.kind == SubmissionKind.KUR_READINESS
+        submissions = await per_person(
+            s,
+            select(tid, func.count(Submission.id))
+            .join(Submission, Submission.person_id == Person.id)
+            .where(where, kind),
+        )
+        linked = await per_person(
+            s,
+            select(tid, func.count(Submission.id))
+            .join(Submission, Submission.person_id == Person.id)
+            .join(Loan, (Loan.id == Submission.ref_id) & (Loan.person_id == Person.id))
+            .join(FlowRun, (FlowRun.id == Submission.run_id) & (FlowRun.person_id == Person.id))
+            .where(where, kind, FlowRun.flow == JOURNEY_FLOW),
+        )
+    return {
+        "runs": runs,
+        "unfinished_runs": int(unfinished or 0),
+        "loans": loans,
+        "right_loans": right_loans,
+        "submissions": submissions,
+        "linked_submissions": linked,
+    }
+
+
+def check_journey(walkers: list[Walker], found: dict[str, Any]) -> tuple[list[str], int]:
+    """Every person who finished the journey has exactly one completed readiness run, one loan
+    (Rp25 juta, KUR Mikro) and one KUR readiness submission pointing at both. Returns
+    (problems, people with all of it)."""
+    problems = []
+    labels = {
+        "runs": "completed kur_readiness run",
+        "loans": "loan",
+        "right_loans": f"loan of {JOURNEY_AMOUNT:,} ({JOURNEY_SCHEME})",
+        "submissions": "KUR_READINESS submission",
+        "linked_submissions": "KUR_READINESS submission pointing at their loan and run",
+    }
+    unfinished = [w.uid for w in walkers if w.done != len(JOURNEY)]
+    if unfinished:
+        problems.append(
+            f"journey: {len(unfinished)} people did not finish, e.g. user {unfinished[0]}"
+        )
+    ok = {w.uid for w in walkers}
+    for key, label in labels.items():
+        wrong = [w.uid for w in walkers if found[key].get(w.uid, 0) != 1]
+        ok -= set(wrong)
+        if wrong:
+            problems.append(
+                f"journey: {len(wrong)} people without exactly one {label} in the DB, "
+                f"e.g. user {wrong[0]} has {found[key].get(wrong[0], 0)}"
+            )
+    if found["unfinished_runs"]:
+        problems.append(f"journey: {found['unfinished_runs']} kur_readiness runs left unfinished")
+    return problems, len(ok)
+
+
+async def bench_journey(
+    app: App,
+    journey: Onboarding,
+    feed: Callable[[Update], Awaitable[Any]],
+    onboarded: list[Walker],
+    concurrency: int,
+    profile: str | None,
+) -> tuple[dict[str, Any], list[Walker]]:
+    """4. The onboarded people each walk the KUR readiness journey, closed loop like 2."""
+    walkers = journey.follow(onboarded)
+    journey.build_seconds = 0.0
+    samples: list[tuple[int, float]] = []
+    with Meter() as meter:
+        profiler = _start_profiler(profile)
+        fed, wall = await drive_closed_loop(
+            walkers, journey.steps_left, journey.next_update, feed, concurrency, samples
+        )
+        _stop_profiler(profiler, profile)
+    by_step: dict[str, list[float]] = {name: [] for name in JOURNEY_NAMES}
+    for index, seconds in samples:
+        by_step[JOURNEY_NAMES[index]].append(seconds)
+    result = {
+        "people": len(walkers),
+        "updates": fed,
+        "updates_per_person": len(JOURNEY),
+        "seconds": wall,
+        "rate": fed / wall,
+        "update_build_seconds": journey.build_seconds,
+        "amount": JOURNEY_AMOUNT,
+        "latency_ms": summary_ms([x for _, x in samples]),
+        "by_step_ms": {k: summary_ms(v) for k, v in by_step.items() if v},
+        **meter.report(fed),
+    }
+    return result, walkers
+
+
 async def bench_stack(
     url: str,
     *,
@@ -637,12 +840,21 @@ async def bench_stack(
     seconds: float,
     latency_people: int,
     profile: str | None = None,
+    profile_phase: str = "onboarding",
 ) -> dict[str, Any]:
     settings = Settings(database_url=url, flood_limit=10**6, _env_file=None)  # type: ignore[call-arg]
     session = BenchSession()
     app = build_app(settings, session=session, token=OFFLINE_TOKEN)
     settle()  # as `juragan run` does after start-up
     flow = Onboarding(app, session)
+    journey = Onboarding(
+        app,
+        session,
+        script=JOURNEY,
+        names=JOURNEY_NAMES,
+        flow=JOURNEY_FLOW,
+        keyboards=flow.keyboards,
+    )
     problems: list[str] = []
     errors_before = ERRORS.count
 
@@ -656,16 +868,22 @@ async def bench_stack(
         # Warm-up (untimed): imports, statement caches, pool connections.
         warm = flow.people(10_000_000, min(50, people))
         await drive_closed_loop(warm, all_steps, flow.next_update, feed, concurrency)
+        warm_journey = journey.follow(warm)
+        await drive_closed_loop(
+            warm_journey, journey.steps_left, journey.next_update, feed, concurrency
+        )
 
         # 2. throughput
         walkers = flow.people(20_000_000, people)
         flow.build_seconds = 0.0
+        samples: list[tuple[int, float]] = []
+        onboarding_profile = profile if profile_phase == "onboarding" else None
         with Meter() as meter:
-            profiler = _start_profiler(profile)
+            profiler = _start_profiler(onboarding_profile)
             fed, wall = await drive_closed_loop(
-                walkers, all_steps, flow.next_update, feed, concurrency
+                walkers, all_steps, flow.next_update, feed, concurrency, samples
             )
-            _stop_profiler(profiler, profile)
+            _stop_profiler(profiler, onboarding_profile)
         build = flow.build_seconds
         errors = ERRORS.count - errors_before
         if errors:
@@ -681,20 +899,36 @@ async def bench_stack(
             "onboarded": found[1],
             "complete_profiles": found[2],
             "errors": errors,
+            "latency_ms": summary_ms([x for _, x in samples]),
             **meter.report(fed),
         }
+        del samples
+
+        # 4. the KUR readiness journey of the people just onboarded
+        journey_profile = profile if profile_phase == "journey" else None
+        errors_before_journey = ERRORS.count
+        kur, kur_walkers = await bench_journey(
+            app, journey, feed, walkers, concurrency, journey_profile
+        )
+        kur["errors"] = ERRORS.count - errors_before_journey
+        if kur["errors"]:
+            problems.append(f"journey: {kur['errors']} updates failed (see the errors above)")
+        found_kur = await journey_state(app, range(20_000_000, 20_000_000 + people))
+        kur_problems, kur["complete"] = check_journey(kur_walkers, found_kur)
+        problems += kur_problems
+        kur["ratio_to_onboarding"] = kur["rate"] / throughput["rate"]
 
         # 3. latency at a steady open-loop rate
         lat = await latency(app, flow, feed, rate=rate, seconds=seconds, people=latency_people)
         found = await onboarded_and_steps(app, range(30_000_000, 30_000_000 + latency_people))
         problems += check_walkers("latency", lat.pop("_walkers"), found)
-        errors = ERRORS.count - errors_before - throughput["errors"]
+        errors = ERRORS.count - errors_before - throughput["errors"] - kur["errors"]
         if errors:
             problems.append(f"latency: {errors} updates failed (see the errors above)")
         lat["errors"] = errors
     finally:
         await app.close()
-    return {"throughput": throughput, "latency": lat, "problems": problems}
+    return {"throughput": throughput, "journey": kur, "latency": lat, "problems": problems}
 
 
 async def latency(
@@ -945,6 +1179,51 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
         ],
         "= people",
     )
+    row(
+        "   per-update latency p50 / p99 (ms)",
+        [
+            f"{b['throughput']['latency_ms']['p50']:.1f} / {b['throughput']['latency_ms']['p99']:.1f}"
+            for b in backends.values()
+        ],
+        "(closed loop)",
+    )
+    kur = [b["journey"] for b in backends.values()]
+    row(
+        "4. KUR readiness journey (answers/s)",
+        [f"{k['rate']:,.0f}" for k in kur],
+        f"{kur[0]['updates_per_person']} updates/person, Rp{JOURNEY_AMOUNT // 10**6} juta",
+    )
+    row(
+        "   journey / onboarding answers/s",
+        [
+            f"{k['ratio_to_onboarding']:.0%} {mark(k['ratio_to_onboarding'] >= TARGET_JOURNEY_RATIO)}"
+            for k in kur
+        ],
+        f"≥ {TARGET_JOURNEY_RATIO:.0%}",
+    )
+    row("   updates / wall seconds", [f"{k['updates']} / {k['seconds']:.2f}" for k in kur])
+    row(
+        "   per-update latency p50 / p99 (ms)",
+        [f"{k['latency_ms']['p50']:.1f} / {k['latency_ms']['p99']:.1f}" for k in kur],
+        "(closed loop)",
+    )
+    row(
+        "   CPU ms/update (main thread / all)",
+        [f"{k['cpu_main_ms_per_update']:.2f} / {k['cpu_all_ms_per_update']:.2f}" for k in kur],
+    )
+    row(
+        "   full GCs: count, max pause (ms)",
+        [f"{k['gc']['gen2']['count']}, {k['gc']['gen2']['max_ms']:.0f}" for k in kur],
+    )
+    row(
+        "   other processes' CPU meanwhile (cores)",
+        [f"{k['other_processes_cores']:.2f}" for k in kur],
+    )
+    row(
+        "   with 1 run, 1 loan, 1 submission (DB)",
+        [f"{k['complete']} of {k['people']}" for k in kur],
+        "= people",
+    )
     lat = [b["latency"] for b in backends.values()]
     row(
         "3. steady load: started answers/s",
@@ -979,6 +1258,14 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
             cells.append(f"{s['p50']:.1f} / {s['p99']:.1f} (n={s['count']})" if s else "-")
         row(f"   {name}", cells)
     print(line)
+    print("latency p50 / p99 (ms) by step, KUR readiness journey (closed loop):")
+    for name in JOURNEY_NAMES:
+        cells = []
+        for k in kur:
+            s = k["by_step_ms"].get(name)
+            cells.append(f"{s['p50']:.1f} / {s['p99']:.1f} (n={s['count']})" if s else "-")
+        row(f"   {name}", cells)
+    print(line)
 
 
 # --------------------------------------------------------------------------- main
@@ -1009,7 +1296,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--profile",
         choices=["cprofile", "pyinstrument"],
         default=None,
-        help="profile the full-stack throughput phase (first backend) into bench/results/",
+        help="profile a full-stack closed-loop phase (first backend) into bench/results/",
+    )
+    p.add_argument(
+        "--profile-phase",
+        choices=["onboarding", "journey"],
+        default="onboarding",
+        help="the phase --profile profiles: 2, onboarding (default), or 4, the KUR journey",
     )
     p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON output (default {RESULTS})")
     return p.parse_args(argv)
@@ -1041,6 +1334,8 @@ def main(argv: list[str] | None = None) -> int:
         steady_seconds=args.seconds,
         steady_people=args.latency_people,
         updates_per_person=len(SCRIPT),
+        journey_updates_per_person=len(JOURNEY),
+        journey_amount=JOURNEY_AMOUNT,
     )
     print(
         f"bench: {args.people} people x {len(SCRIPT)} updates on {', '.join(dbs)}; "
@@ -1061,7 +1356,10 @@ def main(argv: list[str] | None = None) -> int:
             # The echo baseline runs right before each backend, so both see the same machine.
             print(f"1/3 bare aiogram echo (for {db}) ...", flush=True)
             echo = run_fast(bench_echo(args.people, args.concurrency))
-            print(f"2-3/3 full stack on {shown} ...", flush=True)
+            print(
+                f"2-4/4 full stack (onboarding, KUR journey, steady load) on {shown} ...",
+                flush=True,
+            )
             result = run_fast(
                 bench_stack(
                     url,
@@ -1071,6 +1369,7 @@ def main(argv: list[str] | None = None) -> int:
                     seconds=args.seconds,
                     latency_people=args.latency_people,
                     profile=args.profile if i == 0 else None,
+                    profile_phase=args.profile_phase,
                 )
             )
             result["database"] = shown
@@ -1085,6 +1384,7 @@ def main(argv: list[str] | None = None) -> int:
         db: {
             "throughput": mark(b["throughput"]["rate"] >= TARGET_RATE) if db == "sqlite" else "n/a",
             "p99": mark(b["latency"]["latency_ms"]["p99"] <= TARGET_P99_MS),
+            "journey_ratio": mark(b["journey"]["ratio_to_onboarding"] >= TARGET_JOURNEY_RATIO),
         }
         for db, b in backends.items()
     }
@@ -1094,6 +1394,7 @@ def main(argv: list[str] | None = None) -> int:
             "answers_per_second": TARGET_RATE,
             "p99_ms_at_steady_rate": TARGET_P99_MS,
             "naive_reference_answers_per_second": NAIVE_RATE,
+            "journey_to_onboarding_answers_per_second": TARGET_JOURNEY_RATIO,
         },
         "backends": backends,
         "verdict": verdict,

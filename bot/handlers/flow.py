@@ -17,7 +17,7 @@ from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
 from flows.engine import DONE, Input
 from storage import repo
-from storage.models import FlowRun, Person, RunStatus
+from storage.models import FlowRun, Person, Role, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,15 @@ def _input(message: Message) -> Input:
 
 
 async def answer(
-    message: Message, run: Any, session: AsyncSession, person: Person, outbox: Outbox
+    message: Message,
+    run: Any,
+    session: AsyncSession,
+    person: Person,
+    outbox: Outbox,
+    role: Role = Role.RETURNEE,
 ) -> None:
     """Typed text, a contact or a place for the current step; anything else is re-asked."""
-    turn = turn_for(message, session=session, person=person, outbox=outbox)
+    turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     if message.photo or message.document:
         driver.show(
             turn,
@@ -71,6 +76,7 @@ async def press(
     person: Person | None,
     outbox: Outbox,
     active_run: FlowRun | None = None,
+    role: Role = Role.RETURNEE,
 ) -> None:
     """A button on a step; presses on older questions or forged data change nothing."""
     if person is None:
@@ -85,7 +91,7 @@ async def press(
         outbox.add(callback.answer(_("That button is from an earlier question.")))
         return
     outbox.add(callback.answer())
-    turn = turn_for(callback, session=session, person=person, outbox=outbox)
+    turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
     pressed = pressed_message(callback)
     act = callback_data.act
     if act == "page":

@@ -19,7 +19,7 @@ from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
 from storage import repo
-from storage.models import FlowRun, Person, RunStatus, utcnow
+from storage.models import FlowRun, Person, Role, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ async def resume(
     session: AsyncSession,
     person: Person | None,
     outbox: Outbox,
+    role: Role = Role.RETURNEE,
 ) -> None:
     """Continue a run where it was, or start the profile over."""
     outbox.add(callback.answer())
@@ -168,7 +169,7 @@ async def resume(
     pressed = pressed_message(callback)
     if pressed is not None:
         outbox.add(pressed.edit_reply_markup(reply_markup=None))
-    turn = turn_for(callback, session=session, person=person, outbox=outbox)
+    turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
     if run is None or run.status == RunStatus.COMPLETED:
         turn.say(_("That is already finished. What would you like to do?"), kb.main_menu())
         return

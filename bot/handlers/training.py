@@ -456,6 +456,9 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
     if answers.get("confirm") != "yes":
         turn.say(_("Not saved. Nothing was changed."), kb.main_menu())
         return
+    if not _can_manage(turn.role):  # the role is checked again: it may have been revoked
+        turn.say(_("Sorry, only coordinators can add or change training sessions."))
+        return
     online = answers.get("mode") == "online"
     province, regency = region_of(answers)
     values = {
@@ -556,7 +559,7 @@ async def pressed(
     if person is None or person.onboarded_at is None:
         outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
         return
-    turn = turn_for(callback, session=session, person=person, outbox=outbox)
+    turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
     message = pressed_message(callback)
     act, data = callback_data.act, callback_data
     if act in ("new", "edit", "drop", "dropok") and not _can_manage(role):
@@ -636,7 +639,9 @@ async def new_command(
     if not _can_manage(role):
         _refuse(outbox, message=message)
         return
-    await _start_edit(turn_for(message, session=session, person=person, outbox=outbox), None)
+    await _start_edit(
+        turn_for(message, session=session, person=person, outbox=outbox, role=role), None
+    )
 
 
 @journeys.progress("training")

@@ -274,6 +274,25 @@ async def test_coordinator_adds_a_session_with_a_wrong_answer_at_each_step(app, 
     assert saved.created_by == await person_id(app, ADMIN_ID)
 
 
+async def test_a_coordinator_whose_role_is_revoked_mid_flow_saves_nothing(app, person) -> None:
+    chat = await coordinator(app, person, 8805)
+    await chat.send("/pelatihan_baru")
+    for answer in ("Pembukuan untuk warung", "Dinas Koperasi Surabaya"):
+        await chat.send(answer)
+    await chat.choose("finance")
+    await chat.send("15/01/2027")
+    await chat.choose("09.00")
+    await chat.send("12.30")
+    await chat.choose("online")
+    await chat.send("https://zoom.us/j/123456")
+    await chat.choose("all")
+    await chat.send("25")
+    await chat.choose("no")
+    await set_person(app, 8805, role="returnee")
+    assert "only coordinators" in texts(await chat.choose("yes"))
+    assert await count(app, Training) == 0
+
+
 async def test_a_coordinator_in_wit_enters_times_in_their_own_zone(app, person) -> None:
     chat = await coordinator(app, person, 8801)
     await set_person(app, 8801, province_code="91", regency_code="91.03")
