@@ -1258,12 +1258,12 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
             cells.append(f"{s['p50']:.1f} / {s['p99']:.1f} (n={s['count']})" if s else "-")
         row(f"   {name}", cells)
     print(line)
-    print("latency p50 / p99 (ms) by step, KUR readiness journey (closed loop):")
+    print("latency p50 / p99 (ms) by step, KUR readiness journey (closed loop, n = people):")
     for name in JOURNEY_NAMES:
         cells = []
         for k in kur:
             s = k["by_step_ms"].get(name)
-            cells.append(f"{s['p50']:.1f} / {s['p99']:.1f} (n={s['count']})" if s else "-")
+            cells.append(f"{s['p50']:.1f} / {s['p99']:.1f}" if s else "-")
         row(f"   {name}", cells)
     print(line)
 
