@@ -7,11 +7,16 @@ rejected at any stage before the money is paid out. Each stage keeps the day it 
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Update
 
+from storage import repo
 from storage.models import Loan, LoanStage, utcnow
 
 ORDER = {
@@ -44,54 +49,74 @@ def following(current: str) -> list[LoanStage]:
     return [s for s in ahead if s != LoanStage.APPOINTMENT] + [LoanStage.REJECTED]
 
 
+_L = Loan.__table__
+_BY_PERSON = select(_L).where(_L.c.person_id == bindparam("person_id"))
+_NEWEST = (_L.c.created_at.desc(), _L.c.id.desc())
+_LATEST = _BY_PERSON.order_by(*_NEWEST).limit(1)
+_IN_PROGRESS = (
+    _BY_PERSON.where(_L.c.stage.in_([s.value for s in IN_PROGRESS])).order_by(*_NEWEST).limit(1)
+)
+_MINE = select(_L).where(_L.c.id == bindparam("loan_id"), _L.c.person_id == bindparam("person_id"))
+
+
+async def _one(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Loan | None:
+    """Read with a prepared Core statement (this runs on every KUR button); the loan comes back
+    untracked, so it is changed only through `update` below."""
+    connection = await repo._connection(session)
+    row = (await connection.execute(statement, params)).first()
+    return None if row is None else repo._record(Loan, dict(row._mapping))
+
+
 async def create(
     session: AsyncSession, *, person_id: int, scheme: str | None, amount: int | None, day: date
 ) -> Loan:
     now = utcnow()
-    loan = Loan(
-        person_id=person_id,
-        scheme=scheme,
-        amount=amount,
-        documents={},
-        stage=LoanStage.PREPARING.value,
-        stage_dates={LoanStage.PREPARING.value: day.isoformat()},
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(loan)
-    await session.flush()
-    return loan
+    values: dict[str, Any] = {
+        "person_id": person_id,
+        "scheme": scheme,
+        "amount": amount,
+        "tenor_months": None,
+        "documents": {},
+        "bank": None,
+        "branch": None,
+        "appointment_at": None,
+        "stage": LoanStage.PREPARING.value,
+        "stage_dates": {LoanStage.PREPARING.value: day.isoformat()},
+        "rejection_reason": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    loan_id = await repo._insert(session, _L, values)
+    return repo._record(Loan, {"id": loan_id, **values})
 
 
 async def mine(session: AsyncSession, *, loan_id: int, person_id: int) -> Loan | None:
     """A loan, only if it belongs to this person (callback data can be forged)."""
-    return await session.scalar(select(Loan).where(Loan.id == loan_id, Loan.person_id == person_id))
+    return await _one(session, _MINE, {"loan_id": loan_id, "person_id": person_id})
 
 
 async def latest(session: AsyncSession, *, person_id: int) -> Loan | None:
-    return await session.scalar(
-        select(Loan)
-        .where(Loan.person_id == person_id)
-        .order_by(Loan.created_at.desc(), Loan.id.desc())
-        .limit(1)
-    )
+    return await _one(session, _LATEST, {"person_id": person_id})
 
 
 async def in_progress(session: AsyncSession, *, person_id: int) -> Loan | None:
     """The newest loan still on its way (not paid out, rejected or withdrawn)."""
-    return await session.scalar(
-        select(Loan)
-        .where(Loan.person_id == person_id, Loan.stage.in_([s.value for s in IN_PROGRESS]))
-        .order_by(Loan.created_at.desc(), Loan.id.desc())
-        .limit(1)
-    )
+    return await _one(session, _IN_PROGRESS, {"person_id": person_id})
+
+
+@lru_cache(maxsize=64)
+def _update(names: tuple[str, ...]) -> Update:
+    values = {name: bindparam(name, type_=_L.c[name].type) for name in names}
+    return sa_update(_L).where(_L.c.id == bindparam("loan_id")).values(values)
 
 
 async def update(session: AsyncSession, loan: Loan, **fields: Any) -> None:
+    """Write some fields with one UPDATE; the loaded object follows."""
+    fields["updated_at"] = utcnow()
+    connection = await repo._connection(session)
+    await connection.execute(_update(tuple(sorted(fields))), {"loan_id": loan.id, **fields})
     for name, value in fields.items():
-        setattr(loan, name, value)
-    loan.updated_at = utcnow()
-    await session.flush()
+        set_committed_value(loan, name, value)
 
 
 async def move(

@@ -193,6 +193,19 @@ async def run_of(session: AsyncSession, *, run_id: int, person_id: int) -> FlowR
     return await session.scalar(_RUN_OF, {"run_id": run_id, "person_id": person_id})
 
 
+_LATEST_RUN_OF_FLOW = (
+    select(FlowRun)
+    .where(FlowRun.person_id == bindparam("person_id"), FlowRun.flow == bindparam("flow"))
+    .order_by(FlowRun.started_at.desc(), FlowRun.id.desc())
+    .limit(1)
+)
+
+
+async def latest_run(session: AsyncSession, *, person_id: int, flow: str) -> FlowRun | None:
+    """The person's newest run of a flow, whatever its status."""
+    return await session.scalar(_LATEST_RUN_OF_FLOW, {"person_id": person_id, "flow": flow})
+
+
 async def runs_of(session: AsyncSession, *, person_id: int) -> list[FlowRun]:
     rows = await session.scalars(
         select(FlowRun).where(FlowRun.person_id == person_id).order_by(FlowRun.started_at)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import repo
 from storage.models import Person, Submission, SubmissionKind, SubmissionStatus, utcnow
 
 OPEN = (SubmissionStatus.SUBMITTED, SubmissionStatus.RETURNED)
@@ -22,15 +23,17 @@ async def create(
     run_id: int | None = None,
     province_code: str | None = None,
     regency_code: str | None = None,
+    new_subject: bool = False,
 ) -> Submission:
     """File a submission with a snapshot of the answers; the region defaults to the person's.
 
     One open submission per person, kind and subject: filing again (a double tap, a second
-    finish) updates the snapshot of the open one instead of queueing a duplicate.
+    finish) updates the snapshot of the open one instead of queueing a duplicate. A caller that
+    has just created the subject (`new_subject`) skips that look-up: nothing can be open for it.
     """
     now = utcnow()
     existing = None
-    if person is not None:
+    if person is not None and not new_subject:
         existing = await session.scalar(
             select(Submission).where(
                 Submission.person_id == person.id,
@@ -46,21 +49,24 @@ async def create(
         existing.run_id = run_id or existing.run_id
         await session.flush()
         return existing
-    submission = Submission(
-        person_id=person.id if person else None,
-        kind=kind.value,
-        ref_id=ref_id,
-        run_id=run_id,
-        province_code=province_code or (person.province_code if person else None),
-        regency_code=regency_code or (person.regency_code if person else None),
-        answers=dict(answers),
-        status=SubmissionStatus.SUBMITTED.value,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(submission)
-    await session.flush()
-    return submission
+    values: dict[str, Any] = {
+        "person_id": person.id if person else None,
+        "kind": kind.value,
+        "ref_id": ref_id,
+        "run_id": run_id,
+        "province_code": province_code or (person.province_code if person else None),
+        "regency_code": regency_code or (person.regency_code if person else None),
+        "answers": dict(answers),
+        "status": SubmissionStatus.SUBMITTED.value,
+        "reason": None,
+        "returned_fields": None,
+        "created_at": now,
+        "updated_at": now,
+        "decided_at": None,
+        "decided_by": None,
+    }
+    submission_id = await repo._insert(session, Submission.__table__, values)
+    return repo._record(Submission, {"id": submission_id, **values})
 
 
 async def of_person(

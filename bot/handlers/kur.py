@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, date
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import day, moment, number, rupiah, t
+from bot.text import current_locale, day, moment, number, rupiah, t
 from flows import clock, regions
 from flows import kur as flow
 from flows.content import kur as facts
@@ -214,6 +215,12 @@ def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def scheme_text(scheme: facts.Scheme) -> str:
+    """A scheme's figures with their source and date, in the current language (built once)."""
+    return _scheme_text(scheme, current_locale())
+
+
+@lru_cache(maxsize=32)
+def _scheme_text(scheme: facts.Scheme, locale: str) -> str:
     rate = (
         t("{rate}% a year", rate=number(scheme.rate_pct))
         if scheme.rate_pct is not None
@@ -253,19 +260,28 @@ def scheme_text(scheme: facts.Scheme) -> str:
 
 
 def recommendation(result: flow.Assessment) -> str:
+    return _recommendation(result.scheme, result.amount if result.scheme is None else 0,
+                           "try_super_mikro" in result.notes, current_locale())  # fmt: skip
+
+
+@lru_cache(maxsize=128)
+def _recommendation(
+    scheme: facts.Scheme | None, amount: int, super_mikro: bool, locale: str
+) -> str:
+    """The recommendation for a scheme (or an amount no scheme fits), built once per language."""
     parts = ["🏦 <b>" + _("Which KUR fits") + "</b>"]
-    if result.scheme is None:
+    if scheme is None:
         parts.append(
             t(
                 "No KUR scheme fits {amount}: the largest, KUR Kecil, goes up to {ceiling}. You "
                 "could ask for {ceiling} or less, or ask the bank about other business credit.",
-                amount=rupiah(result.amount),
+                amount=rupiah(amount),
                 ceiling=rupiah(facts.KECIL.max_amount),
             )
         )
     else:
-        parts.append(scheme_text(result.scheme))
-    if "try_super_mikro" in result.notes:
+        parts.append(scheme_text(scheme))
+    if super_mikro:
         parts.append(
             t(
                 "Your business is new or still a plan: KUR Super Mikro (up to {ceiling}) can "
@@ -326,6 +342,7 @@ async def readiness_done(turn: Turn, run: FlowRun) -> None:
     result = flow.assess(run.answers)
     scheme = result.scheme.key if result.scheme else None
     loan = await loans.in_progress(turn.session, person_id=turn.person.id)
+    new = loan is None
     if loan is None:
         loan = await loans.create(
             turn.session,
@@ -343,6 +360,7 @@ async def readiness_done(turn: Turn, run: FlowRun) -> None:
         ref_id=loan.id,
         answers=dict(run.answers),
         run_id=run.id,
+        new_subject=new,
     )
     turn.say(result_text(run, result))
     turn.say(recommendation(result), page_markup(loan))
@@ -474,21 +492,17 @@ def intro() -> str:
 
 
 async def _unfinished_readiness(turn: Turn) -> FlowRun | None:
-    runs = [
-        r
-        for r in await repo.runs_of(turn.session, person_id=turn.person.id)
-        if r.flow == flow.READINESS.key
-    ]
-    return runs[-1] if runs and runs[-1].status != RunStatus.COMPLETED else None
+    run = await repo.latest_run(turn.session, person_id=turn.person.id, flow=flow.READINESS.key)
+    return run if run is not None and run.status != RunStatus.COMPLETED else None
 
 
 @journeys.entry("kur")
 async def open_(turn: Turn) -> None:
-    loan = await loans.in_progress(turn.session, person_id=turn.person.id)
-    if loan is not None:
-        show_page(turn, loan)
-        return
+    # A new loan is made only when none is in progress, so one in progress is the newest.
     last = await loans.latest(turn.session, person_id=turn.person.id)
+    if last is not None and last.stage in loans.IN_PROGRESS:
+        show_page(turn, last)
+        return
     markup = (
         kb.single("💰 " + _("My last KUR loan"), LoanCB(act="page", loan=last.id))
         if last is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage import repo, submissions
 from storage.db import create_engine, create_sessionmaker
@@ -61,8 +61,11 @@ async def test_a_decided_submission_is_not_reopened_by_filing_again(database_url
         first = await submissions.create(
             session, person=person, kind=SubmissionKind.KUR_READINESS, ref_id=None, answers={}
         )
-        first.status = SubmissionStatus.REJECTED
-        await session.flush()
+        await session.execute(
+            update(Submission)
+            .where(Submission.id == first.id)
+            .values(status=SubmissionStatus.REJECTED)
+        )
         second = await submissions.create(
             session, person=person, kind=SubmissionKind.KUR_READINESS, ref_id=None, answers={}
         )
