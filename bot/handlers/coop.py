@@ -57,7 +57,7 @@ class CoopCB(CallbackData, prefix="co"):
     id: int = 0
     r: str = ""  # region code of a results page
     k: str = ""  # type filter, milestone key or invitation code
-    p: int = 0  # page
+    p: int = 0  # page; for a milestone, 1 to mark it done and 0 to unmark (a double tap is one)
 
 
 NOT_FOUND = N_("I could not find that. It may have been removed. Please start again from the menu.")
@@ -449,7 +449,7 @@ async def plan_page(turn: Turn, plan: Founding) -> tuple[str, InlineKeyboardMark
         toggles = [
             kb._button(
                 ("✅ " if m.key in done else "⬜ ") + t(m.label),
-                CoopCB(act="ms", id=plan.id, k=m.key),
+                CoopCB(act="ms", id=plan.id, k=m.key, p=0 if m.key in done else 1),
             )
             for m in fc.MILESTONES
         ]
@@ -699,7 +699,7 @@ async def pressed(
             outbox.add(callback.answer(t(NOT_FOUND)))
             return
         outbox.add(callback.answer())
-        await toggle_milestone(turn, plan, callback_data.k, message)
+        await toggle_milestone(turn, plan, callback_data.k, message, done=callback_data.p == 1)
     elif act == "fj":
         outbox.add(callback.answer())
         await join_plan(turn, callback_data.k, message)
@@ -717,13 +717,20 @@ def _valid_region(code: str) -> bool:
     return region is not None
 
 
-async def toggle_milestone(turn: Turn, plan: Founding, key: str, message: object) -> None:
-    done = dict(plan.milestones or {})
-    if key in done:
-        del done[key]
+async def toggle_milestone(
+    turn: Turn, plan: Founding, key: str, message: object, *, done: bool
+) -> None:
+    """Mark a milestone done (with today's date) or not done; the button says which, so a
+    double tap, or a press on an older copy of the plan, does the same thing twice."""
+    marked = dict(plan.milestones or {})
+    if done == (key in marked):
+        await show_plan(turn, plan, edit=message)
+        return
+    if done:
+        marked[key] = clock.today(ZoneInfo(_zone(turn.person))).isoformat()
     else:
-        done[key] = clock.today(ZoneInfo(_zone(turn.person))).isoformat()
-    await coops.set_milestones(turn.session, plan, done)
+        del marked[key]
+    await coops.set_milestones(turn.session, plan, marked)
     await maybe_submit(turn, plan)
     await show_plan(turn, plan, edit=message)
 

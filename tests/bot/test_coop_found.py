@@ -98,6 +98,12 @@ async def test_eight_cofounders_milestones_meeting_and_one_submission(app, perso
     assert "adart" in (await one(app, Founding)).milestones
     page = texts(await founder.press("AD/ART drafted"))
     assert "adart" not in (await one(app, Founding)).milestones and "⬜ 1." in page
+    # a double tap: two presses of the same (unmarked) button mark it once, not on-off
+    shown = founder.last_keyboard_message()
+    await founder.press("AD/ART drafted", message=shown)
+    await founder.press("AD/ART drafted", message=shown)
+    assert "adart" in (await one(app, Founding)).milestones
+    await founder.press("AD/ART drafted")  # unmark again for what follows
 
     # the founding meeting date, in WITA
     await founder.press("Set the meeting date")
