@@ -41,6 +41,17 @@ class Turn:
     def say(self, text: str, markup: Any = None) -> None:
         self.outbox.add(SendMessage(chat_id=self.chat_id, text=text, reply_markup=markup))
 
+    def put(self, text: str, markup: Any = None, pressed: Message | None = None) -> None:
+        """Turn the message whose button was pressed into this view, or send it as new."""
+        if pressed is None:
+            self.say(text, markup)
+            return
+        self.outbox.add(
+            EditMessageText(
+                chat_id=self.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
+            )
+        )
+
 
 Finisher = Callable[[Turn, FlowRun], Awaitable[None]]
 FINISHERS: dict[str, Finisher] = {}

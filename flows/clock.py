@@ -28,3 +28,15 @@ def set_clock(fn: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _now
     _now = fn if fn is not None else (lambda: datetime.now(UTC))
+
+
+def at(day: str, hhmm: str, tz: str | ZoneInfo) -> datetime | None:
+    """A day ("2027-01-15") and a clock time as the flows store it ("09.00" from a button,
+    "09:00" typed and validated, "0900") in a zone, as an aware datetime; None if malformed."""
+    digits = hhmm.replace(".", "").replace(":", "")
+    try:
+        d = date.fromisoformat(day)
+        hour, minute = int(digits[:-2]), int(digits[-2:])
+        return datetime(d.year, d.month, d.day, hour, minute, tzinfo=ZoneInfo(str(tz)))
+    except (ValueError, KeyError):
+        return None

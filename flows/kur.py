@@ -420,13 +420,7 @@ def _is_past(answers: Answers, hhmm: str) -> bool:
 
 def appointment_local(day: str, hhmm: str, zone: ZoneInfo) -> datetime | None:
     """The appointment as an aware datetime in the person's zone."""
-    try:
-        d = date.fromisoformat(day)
-        digits = hhmm.replace(":", "")  # a button's "0900" or a typed time's "09:00"
-        hour, minute = int(digits[:2]), int(digits[2:4])
-    except ValueError:
-        return None
-    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=zone)
+    return clock.at(day, hhmm, zone)
 
 
 def _time_options(answers: Answers) -> Sequence[Option]:

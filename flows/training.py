@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flows import clock, regions, validators
@@ -82,10 +82,9 @@ def _date(raw: str, answers: Answers) -> str:
 
 def _at(answers: Answers, key: str) -> datetime:
     """The answer `key` ("start" or "end") on the chosen date, in UTC."""
-    hour, minute = (int(x) for x in hhmm(str(answers[key])).split(":"))
-    local = datetime.combine(
-        date.fromisoformat(answers["date"]), time(hour, minute), tzinfo=ZoneInfo(tz_of(answers))
-    )
+    local = clock.at(str(answers["date"]), hhmm(str(answers[key])), tz_of(answers))
+    if local is None:
+        raise ValueError(f"no {key} time on a date")
     return local.astimezone(UTC)
 
 

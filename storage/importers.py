@@ -1,7 +1,8 @@
 """Loading directories from CSV: every row validated first, then all rows or none.
 
-`juragan import cooperatives FILE.csv` (and `trainings`) uses this. A bad row is reported by
-its line number and column, and nothing is written while any row is bad, so a file is never half loaded.
+`juragan import cooperatives FILE.csv` and `juragan import trainings FILE.csv` use this. A bad
+row is reported by its line number and column, and nothing is written while any row is bad, so
+a file is never half loaded.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,27 +80,63 @@ PARSERS = {
 }  # fmt: skip
 
 
-def parse_cooperatives(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
-    """Rows ready to store, and every problem found (line numbers as a spreadsheet shows)."""
+def _checked_rows(
+    text: str,
+    columns: tuple[str, ...],
+    parsers: dict[str, Callable[[str], Any]],
+    errors: list[RowError],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, parsed row) for every row whose every column parses; each problem goes to `errors`
+    with its line number as a spreadsheet shows it (the header is line 1)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in COOPERATIVE_COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
-        return [], [RowError(1, ", ".join(missing), "missing column(s) in the header")]
-    rows: list[dict[str, Any]] = []
-    errors: list[RowError] = []
-    seen: dict[tuple[str, str], int] = {}
+        errors.append(RowError(1, ", ".join(missing), "missing column(s) in the header"))
+        return
     for line, raw in enumerate(reader, start=2):
         if None in raw or None in raw.values():
             errors.append(RowError(line, "row", f"must have {len(reader.fieldnames or [])} fields"))
             continue
         row: dict[str, Any] = {}
-        for column, parse in PARSERS.items():
+        for column, parse in parsers.items():
             try:
                 row[column] = parse(raw.get(column) or "")
             except Invalid as exc:
                 errors.append(RowError(line, column, exc.msgid.format(**exc.params)))
-        if len(row) < len(PARSERS):
-            continue
+        if len(row) == len(parsers):
+            yield line, row
+
+
+async def _upsert(
+    session: AsyncSession,
+    model: type[Cooperative] | type[Training],
+    rows: list[dict[str, Any]],
+    key: Callable[[Any], tuple[Any, ...]],
+) -> tuple[int, int]:
+    """Insert rows that are new and update the ones already stored (the same `key`)."""
+    existing = {key(obj): obj for obj in (await session.scalars(select(model))).all()}
+    added = updated = 0
+    for row in rows:
+        known = existing.get(key(SimpleNamespace(**row)))
+        now = utcnow()
+        if known is None:
+            session.add(model(**row, updated_at=now))
+            added += 1
+        else:
+            for column, value in row.items():
+                setattr(known, column, value)
+            known.updated_at = now
+            updated += 1
+    await session.flush()
+    return added, updated
+
+
+def parse_cooperatives(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Rows ready to store, and every problem found (line numbers as a spreadsheet shows)."""
+    rows: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in _checked_rows(text, COOPERATIVE_COLUMNS, PARSERS, errors):
         key = (row["name"].casefold(), row["regency_code"])
         if key in seen:
             errors.append(RowError(line, "name", f"same cooperative as line {seen[key]}"))
@@ -110,23 +149,7 @@ def parse_cooperatives(text: str) -> tuple[list[dict[str, Any]], list[RowError]]
 
 async def load_cooperatives(session: AsyncSession, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert new cooperatives and update known ones (same name in the same regency)."""
-    existing = {
-        (c.name.casefold(), c.regency_code): c
-        for c in (await session.scalars(select(Cooperative))).all()
-    }
-    added = updated = 0
-    for row in rows:
-        known = existing.get((row["name"].casefold(), row["regency_code"]))
-        if known is None:
-            session.add(Cooperative(**row))
-            added += 1
-        else:
-            for column, value in row.items():
-                setattr(known, column, value)
-            known.updated_at = utcnow()
-            updated += 1
-    await session.flush()
-    return added, updated
+    return await _upsert(session, Cooperative, rows, lambda c: (c.name.casefold(), c.regency_code))
 
 
 # Training sessions -------------------------------------------------------------------------
@@ -210,25 +233,10 @@ def _times(row: dict[str, Any]) -> tuple[datetime, datetime]:
 
 def parse_trainings(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
     """Sessions ready to store (Training columns), and every problem found, by line and column."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in TRAINING_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        return [], [RowError(1, ", ".join(missing), "missing column(s) in the header")]
     rows: list[dict[str, Any]] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, datetime], int] = {}
-    for line, raw in enumerate(reader, start=2):
-        if None in raw or None in raw.values():
-            errors.append(RowError(line, "row", f"must have {len(reader.fieldnames or [])} fields"))
-            continue
-        row: dict[str, Any] = {}
-        for column, parse in TRAINING_PARSERS.items():
-            try:
-                row[column] = parse(raw.get(column) or "")
-            except Invalid as exc:
-                errors.append(RowError(line, column, exc.msgid.format(**exc.params)))
-        if len(row) < len(TRAINING_PARSERS):
-            continue
+    for line, row in _checked_rows(text, TRAINING_COLUMNS, TRAINING_PARSERS, errors):
         try:
             starts_at, ends_at = _times(row)
         except Invalid as exc:
@@ -259,21 +267,4 @@ def parse_trainings(text: str) -> tuple[list[dict[str, Any]], list[RowError]]:
 
 async def load_trainings(session: AsyncSession, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert new sessions and update known ones (same title and start)."""
-    existing = {
-        (t.title.casefold(), t.starts_at): t
-        for t in (await session.scalars(select(Training))).all()
-    }
-    added = updated = 0
-    for row in rows:
-        known = existing.get((row["title"].casefold(), row["starts_at"]))
-        if known is None:
-            now = utcnow()
-            session.add(Training(**row, created_at=now, updated_at=now))
-            added += 1
-        else:
-            for column, value in row.items():
-                setattr(known, column, value)
-            known.updated_at = utcnow()
-            updated += 1
-    await session.flush()
-    return added, updated
+    return await _upsert(session, Training, rows, lambda t: (t.title.casefold(), t.starts_at))

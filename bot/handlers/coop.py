@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -200,18 +200,7 @@ async def show_results(
         mp=BADGE_MERAH_PUTIH,
         migrant=BADGE_MIGRANT,
     )
-    markup = InlineKeyboardMarkup(inline_keyboard=rows)
-    if pressed is not None:
-        turn.outbox.add(
-            EditMessageText(
-                chat_id=turn.chat_id,
-                message_id=pressed.message_id,  # type: ignore[attr-defined]
-                text=text,
-                reply_markup=markup,
-            )
-        )
-        return
-    turn.say(text, markup)
+    turn.put(text, InlineKeyboardMarkup(inline_keyboard=rows), pressed)  # type: ignore[arg-type]
 
 
 def _coop_button(coop: Cooperative) -> str:
@@ -553,11 +542,10 @@ async def meeting_done(turn: Turn, run: FlowRun) -> None:
         turn.say(t(NOT_YOURS), kb.main_menu())
         return
     zone = _zone(turn.person)
-    local = datetime.combine(
-        date.fromisoformat(str(answers["date"])),
-        time.fromisoformat(time_of_day(str(answers["time"]))),
-        tzinfo=ZoneInfo(zone),
-    )
+    local = clock.at(str(answers["date"]), time_of_day(str(answers["time"])), zone)
+    if local is None:
+        turn.say(t(NOT_FOUND), kb.main_menu())
+        return
     await coops.set_meeting(turn.session, plan, local)
     turn.say(t("📅 Founding meeting: {when}", when=moment(local, zone)))
     await show_plan(turn, plan)

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -605,15 +604,7 @@ async def _tick(turn: Turn, callback: CallbackQuery, data: LoanCB, loan: Loan) -
     if not changed:
         return
     text, markup = checklist(loan)
-    pressed = pressed_message(callback)
-    if pressed is not None:
-        turn.outbox.add(
-            EditMessageText(
-                chat_id=turn.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
-            )
-        )
-    else:
-        turn.say(text, markup)
+    turn.put(text, markup, pressed_message(callback))
 
 
 async def _record(turn: Turn, callback: CallbackQuery, value: str, loan: Loan) -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
@@ -206,18 +206,6 @@ async def list_page(
         rows.append([_button("➕ " + _("New session"), TrainingCB(act="new"))])
     rows.append([_button("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
     return "\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def _put(turn: Turn, text: str, markup: Any, pressed: Message | None) -> None:
-    """Edit the pressed message into the new view, or send it."""
-    if pressed is not None:
-        turn.outbox.add(
-            EditMessageText(
-                chat_id=turn.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
-            )
-        )
-    else:
-        turn.say(text, markup)
 
 
 @journeys.entry("training")
@@ -570,12 +558,10 @@ async def pressed(
         text, markup = await list_page(
             turn, role=role, topic=data.topic, page=data.page, region=data.region
         )
-        _put(turn, text, markup, message)
+        turn.put(text, markup, message)
     elif act == "regions":
         outbox.add(callback.answer())
-        _put(
-            turn, _("Which province would you like to see?"), _regions_keyboard(data.topic), message
-        )
+        turn.put(_("Which province would you like to see?"), _regions_keyboard(data.topic), message)
     elif act == "mine":
         outbox.add(callback.answer())
         text, markup = await mine_page(turn)

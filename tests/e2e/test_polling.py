@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
-from typing import Any
 
 import pytest
 
@@ -14,88 +12,32 @@ from storage import repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Person
 from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.process import press, start, step, stop
 
 UID = 7001
 
 
-def _to(call: Any, uid: int) -> bool:
-    return str(call.params.get("chat_id")) == str(uid)
-
-
-async def _expect(fake: FakeBotAPI, since: int, text: str, uid: int = UID) -> None:
-    await fake.wait_for(
-        lambda c: (
-            c.method in ("sendMessage", "editMessageText")
-            and _to(c, uid)
-            and text in str(c.params.get("text"))
-        ),
-        timeout=15,
-        since=since,
-    )
-
-
-async def _press(fake: FakeBotAPI, label: str, uid: int = UID) -> None:
-    for message in reversed(fake.sent_to(uid)):
-        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-        for button in [b for row in rows for b in row]:
-            if label in button["text"]:
-                fake.press(uid, message["message_id"], data=button["callback_data"])
-                return
-    raise AssertionError(f"no button {label!r}")
-
-
-async def _answer(fake: FakeBotAPI, action, expect: str) -> None:
-    since = len(fake.calls)
-    result = action()
-    if asyncio.iscoroutine(result):
-        await result
-    await _expect(fake, since, expect)
+async def _answer(fake: FakeBotAPI, action, text: str) -> None:
+    await step(fake, UID, action, text)
 
 
 async def test_a_returnee_onboards_through_the_real_process(database_url: str, tmp_path) -> None:
     async with FakeBotAPI() as fake:
-        env = {
-            **os.environ,
-            "BOT_TOKEN": "123456:TEST-token",
-            "TELEGRAM_API_URL": fake.base_url,
-            "DATABASE_URL": database_url,
-            "FLOOD_LIMIT": "1000",
-            "LOG_LEVEL": "INFO",
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        proc = await start(fake, database_url, tmp_path)
         try:
-            polling = asyncio.create_task(
-                fake.wait_for(lambda c: c.method == "getUpdates", timeout=30)
-            )
-            died = asyncio.create_task(proc.wait())
-            await asyncio.wait({polling, died}, return_when=asyncio.FIRST_COMPLETED)
-            if died.done():
-                output = (await proc.stdout.read()).decode()  # type: ignore[union-attr]
-                pytest.fail(f"juragan run exited early:\n{output}")
-            died.cancel()
-            await polling
             commands = [c for c in fake.calls if c.method == "setMyCommands"]
             assert {c.params.get("language_code") for c in commands} >= {"id", "en"}
 
             await _answer(fake, lambda: fake.send_text(UID, "/start"), "UU No. 27")
-            await _answer(fake, lambda: _press(fake, "Setuju"), "langkah 1 dari 8")
-            await _answer(fake, lambda: _press(fake, "Bahasa Indonesia"), "langkah 2 dari 8")
+            await _answer(fake, lambda: press(fake, "Setuju", UID), "langkah 1 dari 8")
+            await _answer(fake, lambda: press(fake, "Bahasa Indonesia", UID), "langkah 2 dari 8")
             await _answer(fake, lambda: fake.send_text(UID, "Siti Aminah"), "langkah 3 dari 8")
             await _answer(fake, lambda: fake.send_contact(UID, "6281234567890"), "langkah 4 dari 8")
             await _answer(fake, lambda: fake.send_text(UID, "Jawa Tengah"), "langkah 5 dari 8")
             await _answer(fake, lambda: fake.send_text(UID, "Cilacap"), "langkah 6 dari 8")
-            await _answer(fake, lambda: _press(fake, "Hong Kong"), "langkah 7 dari 8")
+            await _answer(fake, lambda: press(fake, "Hong Kong", UID), "langkah 7 dari 8")
             await _answer(fake, lambda: fake.send_text(UID, "4 tahun"), "langkah 8 dari 8")
-            await _answer(fake, lambda: _press(fake, "Pelatihan"), "Siti Aminah")
+            await _answer(fake, lambda: press(fake, "Pelatihan", UID), "Siti Aminah")
 
             engine = create_engine(database_url)
             async with create_sessionmaker(engine)() as session:
@@ -109,10 +51,7 @@ async def test_a_returnee_onboards_through_the_real_process(database_url: str, t
             )
             assert (person.years_abroad, person.goal) == ("3to5", "training")
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGINT)
-            output, _ = await asyncio.wait_for(proc.communicate(), timeout=20)
-        log = output.decode()
+            log = await stop(proc)
         assert proc.returncode == 0, log
         assert "81234567890" not in log and "Siti" not in log
 
