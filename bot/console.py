@@ -19,9 +19,11 @@ from storage.models import Person, Role
 HELP = (
     "Type as you would in Telegram. A number presses the button shown as [n]; "
     "'/contact' shares your phone number (or '/contact +62812...'); "
+    "'/location' sends a place (Surabaya); "
     "'/sticker' sends a sticker; '/quit' leaves."
 )
 TAG = re.compile(r"<[^>]+>")
+SURABAYA = (-7.2575, 112.7521)
 
 
 def plain(text: str) -> str:
@@ -66,7 +68,15 @@ class Console:
         elif isinstance(markup, ReplyKeyboardMarkup):
             self._number(
                 [
-                    ("contact" if b.request_contact else "reply", b.text, (b.text, None))
+                    (
+                        "contact"
+                        if b.request_contact
+                        else "location"
+                        if b.request_location
+                        else "reply",
+                        b.text,
+                        (b.text, None),
+                    )
                     for row in markup.keyboard
                     for b in row
                 ]
@@ -89,12 +99,16 @@ class Console:
                 await self.chat.press_data(payload, message)
             elif kind == "contact":
                 await self.chat.share_contact("+6281234567890")
+            elif kind == "location":
+                await self.chat.share_location(*SURABAYA)
             else:
                 await self.chat.send(text)
             return True
         if line.startswith("/contact"):
             number = line.removeprefix("/contact").strip() or "+6281234567890"
             await self.chat.share_contact(number)
+        elif line.strip() == "/location":
+            await self.chat.share_location(*SURABAYA)
         elif line.strip() == "/sticker":
             await self.chat.sticker()
         else:

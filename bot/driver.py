@@ -25,6 +25,9 @@ from storage import repo
 from storage.models import FlowRun, Person, Role, RunStatus
 
 MAX_INPUT = 1000
+# Steps answered with Telegram's own buttons (share my number, send my location), which only a
+# reply keyboard can carry; the keyboard is removed once the answer is in.
+REPLY_KEYBOARD_KINDS = (Kind.PHONE, Kind.LOCATION)
 
 
 @dataclass
@@ -82,6 +85,8 @@ def shown_value(run: FlowRun, key: str) -> str | None:
         return step.mask(value)
     if step.kind is Kind.PHONE:
         return mask_phone(str(value))
+    if step.kind is Kind.LOCATION and isinstance(value, list) and len(value) == 2:
+        return f"📍 {value[0]:.4f}, {value[1]:.4f}"
     if step.kind is Kind.MONEY and isinstance(value, int):
         return rupiah(value)
     if step.kind is Kind.DATE and isinstance(value, str):
@@ -137,8 +142,8 @@ def render(
         parts.append(t("Your answer so far: {answer}", answer=html.escape(current)))
     text = "\n\n".join(parts)
     can_back = bool(run.history)
-    if step.kind is Kind.PHONE:
-        return text, kb.share_phone(can_go_back=can_back)
+    if step.kind in REPLY_KEYBOARD_KINDS:
+        return text, kb.share(step.kind.value, can_go_back=can_back)
     options = list(matches) if matches else list(step.options_for(run.answers))
     multi = step.kind in (Kind.MULTI_CHOICE, Kind.CHECKLIST)
     markup = kb.step_options(
@@ -249,7 +254,7 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
     )
     answer = html.escape(shown_value(run, step.key) or "")
     following = None if state.done else registry.get(run.flow).step(state.step)
-    if pressed is not None and following is not None and following.kind is not Kind.PHONE:
+    if pressed is not None and following is not None and following.kind not in REPLY_KEYBOARD_KINDS:
         # One call instead of two: the pressed message becomes the next question, headed by
         # the answer just given, so the chat keeps the record and stays short.
         text, markup = render(run, answered=f"✅ {t(step.prompt)} <b>{answer}</b>")
@@ -283,7 +288,7 @@ def _acknowledge(turn: Turn, step: engine.Step, answer: str, pressed: Message | 
                 reply_markup=None,
             )
         )
-    elif step.kind is Kind.PHONE:
+    elif step.kind in REPLY_KEYBOARD_KINDS:
         turn.say(t("Saved: {answer}", answer=answer), ReplyKeyboardRemove())
 
 

@@ -214,11 +214,21 @@ def _step_options(
 
 
 def share_phone(*, can_go_back: bool) -> ReplyKeyboardMarkup:
-    """A reply keyboard with Telegram's share-contact button (inline buttons cannot ask for it)."""
+    return share("phone", can_go_back=can_go_back)
+
+
+def share(what: str, *, can_go_back: bool) -> ReplyKeyboardMarkup:
+    """A reply keyboard with Telegram's share-contact or send-location button ("phone" or
+    "location"): inline buttons cannot ask for either."""
     nav = [KeyboardButton(text=back_label())] if can_go_back else []
     nav.append(KeyboardButton(text=cancel_label()))
+    button = (
+        KeyboardButton(text="📍 " + _("Send my location"), request_location=True)
+        if what == "location"
+        else KeyboardButton(text="📱 " + _("Share my number"), request_contact=True)
+    )
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text="📱 " + _("Share my number"), request_contact=True)], nav],
+        keyboard=[[button], nav],
         resize_keyboard=True,
         one_time_keyboard=True,
     )

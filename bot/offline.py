@@ -22,6 +22,7 @@ from aiogram.types import (
     Chat,
     Contact,
     InlineKeyboardMarkup,
+    Location,
     Message,
     MessageEntity,
     ReplyKeyboardMarkup,
@@ -184,6 +185,10 @@ class OfflineChat:
             user_id=self.user.id if own else self.user.id + 1,
         )
         return await self.feed(message=self._message(contact=contact))
+
+    async def share_location(self, latitude: float, longitude: float) -> list[TelegramMethod[Any]]:
+        location = Location(latitude=latitude, longitude=longitude)
+        return await self.feed(message=self._message(location=location))
 
     async def sticker(self) -> list[TelegramMethod[Any]]:
         sticker = Sticker(

@@ -175,6 +175,7 @@ Label = Callable[[Option], str]
 
 NOT_TEXT = N_("I can only read typed text here. Please type your answer or use the buttons.")
 USE_BUTTONS = N_("Please choose one of the buttons below.")
+NOT_A_PLACE = N_("Please send your location with the button below, or type the name of the place.")
 NO_MATCH = N_("I could not find “{text}”. Please try other words or choose from the buttons.")
 
 
@@ -293,6 +294,8 @@ def _accept(step: Step, state: RunState, given: Input, label: Label) -> Any:
         return list(given.location)
     elif given.text is not None:
         raw = given.text
+    elif step.kind is Kind.LOCATION:
+        raise Invalid(NOT_A_PLACE)
     else:
         raise Invalid(NOT_TEXT)
     return step.validate(raw, answers) if step.validate else raw
