@@ -19,14 +19,16 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _poll(settings: Settings) -> None:
-    from bot.app import build_app, settle
+    from bot.app import build_app, settle, start_scheduler
 
     app = build_app(settings)
     settle()
+    scheduler = start_scheduler(app)
     try:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)
     finally:
+        scheduler.shutdown(wait=False)
         await app.close()
 
 

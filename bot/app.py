@@ -18,12 +18,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES, Settings
 from bot.handlers import get_routers
 from bot.logs import guard_personal_data
 from bot.middlewares import FloodControl, UpdateContext
+from bot.reminders import Ticker
+from bot.scheduler import build_scheduler
 from flows.i18n import N_
 from storage.db import Transactions, create_engine, create_sessionmaker
 
@@ -41,6 +44,7 @@ class App:
     i18n: I18n
     bot: Bot
     dp: Dispatcher
+    ticker: Ticker
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -115,7 +119,21 @@ def build_app(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     dp = build_dispatcher(settings, sessionmaker, i18n)
-    return App(settings, engine, sessionmaker, i18n, bot, dp)
+    ticker = Ticker(
+        sessionmaker=sessionmaker,
+        transactions=dp["transactions"],
+        bot=bot,
+        i18n=i18n,
+        rate=settings.delivery_rate,
+    )
+    return App(settings, engine, sessionmaker, i18n, bot, dp, ticker)
+
+
+def start_scheduler(app: App) -> AsyncIOScheduler:
+    """Start the periodic ticks (reminders) with the bot; `juragan run` does this."""
+    scheduler = build_scheduler(app.ticker, every=app.settings.reminder_tick_seconds)
+    scheduler.start()
+    return scheduler
 
 
 def commands(i18n: I18n, locale: str) -> list[BotCommand]:

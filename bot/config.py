@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     flood_limit: int = Field(default=8, ge=1)
     flood_window: float = Field(default=4.0, gt=0)
+    reminder_tick_seconds: float = Field(default=30.0, gt=0)  # how often due reminders are sent
+    delivery_rate: float = Field(default=25.0, gt=0, le=30)  # messages/s, bot-wide
 
     @field_validator("admin_ids", mode="before")
     @classmethod

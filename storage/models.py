@@ -80,6 +80,8 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.RETURNEE)
     start_payload: Mapped[str | None] = mapped_column(String(64))
     nik: Mapped[str | None] = mapped_column(String(16))  # asked only where a sign-up needs it
+    nudges: Mapped[bool] = mapped_column(Boolean, default=True)  # /pengingat turns them off
+    blocked_at: Mapped[datetime | None]  # Telegram said 403: they blocked the bot
     onboarded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -339,6 +341,40 @@ class TrainingRegistration(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     promoted_at: Mapped[datetime | None]
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a tick; back to pending if its lease runs out
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Reminder(Base):
+    """A message due to one person at one moment: a row, not a scheduler job, so a restart or a
+    second instance loses nothing. `dedupe_key` makes creating the same reminder twice one."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        Index("ix_reminders_due", "status", "due_at"),
+        Index("ix_reminders_person", "person_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    due_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default=ReminderStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Configure every mapper now: repositories build objects from Core rows without the ORM's

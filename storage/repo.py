@@ -33,7 +33,14 @@ PROFILE_FIELDS = frozenset(
 )
 SENSITIVE_PERSON_FIELDS = frozenset({"nik"})
 UPDATABLE_PERSON_FIELDS = (
-    PROFILE_FIELDS | SENSITIVE_PERSON_FIELDS | {"start_payload", "onboarded_at"}
+    PROFILE_FIELDS
+    | SENSITIVE_PERSON_FIELDS
+    | {
+        "start_payload",
+        "onboarded_at",
+        "nudges",
+        "blocked_at",
+    }
 )
 
 
@@ -132,6 +139,8 @@ async def create_person(
         "locale": locale,
         "start_payload": start_payload,
         "role": Role.RETURNEE.value,
+        "nudges": True,
+        "blocked_at": None,
         "created_at": now,
         "updated_at": now,
     }
@@ -324,3 +333,11 @@ async def delete_person(session: AsyncSession, *, person: Person) -> None:
     await session.execute(delete(Consent).where(Consent.person_id == person.id))
     await session.execute(delete(Person).where(Person.id == person.id))
     await session.flush()
+
+
+async def mark_blocked(session: AsyncSession, *, person_id: int, at: Any) -> None:
+    """Telegram said the person blocked the bot: nothing more is sent to them until they write."""
+    connection = await _connection(session)
+    await connection.execute(
+        update(Person).where(Person.id == person_id).values(blocked_at=at, updated_at=at)
+    )

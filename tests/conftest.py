@@ -39,6 +39,7 @@ TABLES = [
     "loans",
     "trainings",
     "training_registrations",
+    "reminders",
 ]
 
 

@@ -1,0 +1,100 @@
+"""The one place that sends to people outside a conversation: reminders now, broadcasts next.
+
+It keeps under Telegram's limits (a bot-wide rate, default 25 messages/s, below the ~30/s
+Telegram allows), and says what happened to each message in a way the caller can store: sent
+(with the message id), blocked (403: never try again), retry later (429 with its retry_after,
+5xx, network trouble: with a backoff) or failed (a request Telegram will never accept).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST = 30.0  # seconds before the first retry; doubles each time
+BACKOFF_MAX = 3600.0
+MAX_ATTEMPTS = 6
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    message_id: int | None = None
+    retry_after: float | None = None  # seconds
+    error: str | None = None
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait before attempt `attempts + 1`: 30 s, 1 min, 2 min, ... at most an hour."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+class RateLimiter:
+    """At most `rate` sends a second, bot-wide in this process (a slot every 1/rate s)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends until it has passed."""
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self.next_slot, self.paused_until)
+            self.next_slot = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class Delivery:
+    """Sends one message at a time under the rate limit and classifies what happened."""
+
+    def __init__(self, bot: Bot, *, rate: float = 25.0) -> None:
+        self.bot = bot
+        self.limiter = RateLimiter(rate)
+
+    async def send(self, chat_id: int, text: str, markup: Any = None) -> Result:
+        await self.limiter.wait()
+        try:
+            message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            self.limiter.pause(exc.retry_after)
+            log.warning("Telegram asked to slow down for %s s", exc.retry_after)
+            return Result(Outcome.RETRY, retry_after=float(exc.retry_after), error="429")
+        except TelegramForbiddenError:
+            return Result(Outcome.BLOCKED, error="403")
+        except TelegramUnauthorizedError:
+            raise  # the token is wrong: nothing to send with, stop the caller
+        except TelegramBadRequest as exc:
+            return Result(Outcome.FAILED, error=f"400 {exc.message}"[:200])
+        except (TimeoutError, TelegramServerError, TelegramNetworkError, OSError) as exc:
+            return Result(Outcome.RETRY, error=type(exc).__name__)
+        return Result(Outcome.SENT, message_id=message.message_id)

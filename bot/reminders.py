@@ -1,0 +1,203 @@
+"""Sending reminders: a tick claims due rows, renders each in its person's language, sends it
+through `bot.delivery` and records what happened. Journeys create the rows (`remind`) and say
+how their kinds read at sending time (`@renders`), so a reminder whose step is done by then
+is dropped instead of sent.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import MAX_ATTEMPTS, Delivery, Outcome, backoff
+from bot.text import moment, t
+from flows import clock, regions
+from flows import reminders as rules
+from storage import reminders as store
+from storage import repo
+from storage.db import Transactions
+from storage.models import ReminderStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    markup: Any = None
+
+
+Render = Callable[[AsyncSession, store.Claimed, str], Awaitable[Note | None]]
+RENDERERS: dict[str, Render] = {}
+
+
+def renders(kind: str) -> Callable[[Render], Render]:
+    """Register how a kind reads when it is sent (None: no longer needed, cancel it)."""
+
+    def register(fn: Render) -> Render:
+        RENDERERS[kind] = fn
+        return fn
+
+    return register
+
+
+def zone_of(province_code: str | None) -> str:
+    try:
+        return regions.tz_name(province_code) if province_code else rules.WIB
+    except KeyError:
+        return rules.WIB
+
+
+async def remind(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    kind: rules.Kind,
+    key: str,
+    due_at: datetime | None,
+    tz: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Create or move a reminder, out of the person's night; a moment already past, or None
+    (no sensible time, e.g. "two hours before" a 06:30 start), cancels it instead."""
+    if due_at is None or due_at <= clock.now():
+        await store.cancel(session, keys=[key])
+        return
+    due = rules.in_daylight(due_at, tz)
+    await store.schedule(
+        session, person_id=person_id, kind=kind.key, key=key, due_at=due, payload=payload
+    )
+
+
+def default_text(claimed: store.Claimed, tz: str, locale: str) -> str:
+    """The kind's text with the payload's values: strings escaped, "at" as a time in the zone."""
+    params: dict[str, Any] = {
+        k: html.escape(v) if isinstance(v, str) else v for k, v in claimed.payload.items()
+    }
+    if "at" in claimed.payload:
+        params["when"] = moment(datetime.fromisoformat(claimed.payload["at"]), tz, locale)
+    return t(rules.KINDS[claimed.kind].text, **params)
+
+
+@dataclass
+class Report:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0  # night, or a retry later
+    cancelled: int = 0
+    failed: int = 0
+    blocked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Ticker:
+    """One tick: claim, render, send, record. Safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        transactions: Transactions,
+        bot: Bot,
+        i18n: I18n,
+        rate: float = 25.0,
+        batch: int = 500,
+        flush_every: int = 50,
+    ) -> None:
+        self.sessionmaker, self.transactions, self.i18n = sessionmaker, transactions, i18n
+        self.delivery = Delivery(bot, rate=rate)
+        self.batch, self.flush_every = batch, flush_every
+        self.last_tick: datetime | None = None
+
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        async with self.transactions.begin() as connection:
+            return await work(self.sessionmaker(bind=connection))
+
+    async def tick(self) -> Report:
+        now = clock.now()
+        report = Report()
+        claimed = await self._write(lambda s: store.claim(s, now=now, limit=self.batch))
+        report.claimed = len(claimed)
+        if claimed:
+            await self._deliver(claimed, now, report)
+        self.last_tick = now
+        return report
+
+    async def _deliver(self, claimed: list[store.Claimed], now: datetime, report: Report) -> None:
+        notes: dict[int, Note | None] = {}
+        later: list[tuple[int, str, datetime, str | None]] = []
+        async with self.sessionmaker() as session:  # read-only: what each reminder says now
+            for item in claimed:
+                tz = zone_of(item.province_code)
+                if item.blocked or (item.kind == rules.NUDGE.key and not item.nudges):
+                    later.append((item.id, ReminderStatus.CANCELLED.value, item.due_at, None))
+                elif rules.is_quiet(now, tz):
+                    later.append(
+                        (item.id, ReminderStatus.PENDING.value, rules.in_daylight(now, tz), None)
+                    )
+                    report.deferred += 1
+                else:
+                    notes[item.id] = await self._render(session, item, tz)
+                    if notes[item.id] is None:
+                        later.append((item.id, ReminderStatus.CANCELLED.value, item.due_at, None))
+        report.cancelled += sum(1 for c in later if c[1] == ReminderStatus.CANCELLED.value)
+        sent: list[tuple[int, int | None]] = []
+        blocked: list[int] = []
+        for item in claimed:
+            note = notes.get(item.id)
+            if note is None:
+                continue
+            result = await self.delivery.send(item.telegram_id, note.text, note.markup)
+            if result.outcome is Outcome.SENT:
+                sent.append((item.id, result.message_id))
+                report.sent += 1
+            elif result.outcome is Outcome.BLOCKED:
+                blocked.append(item.person_id)
+                later.append((item.id, ReminderStatus.CANCELLED.value, item.due_at, "403"))
+                report.blocked += 1
+            elif result.outcome is Outcome.RETRY and item.attempts < MAX_ATTEMPTS:
+                wait = max(result.retry_after or 0.0, backoff(item.attempts))
+                later.append(
+                    (item.id, ReminderStatus.PENDING.value, now + timedelta(seconds=wait),
+                     result.error)
+                )  # fmt: skip
+                report.deferred += 1
+            else:
+                later.append((item.id, ReminderStatus.FAILED.value, item.due_at, result.error))
+                report.failed += 1
+            if len(sent) >= self.flush_every:  # what was sent is recorded at least this often
+                await self._record(sent, [], [])
+                sent = []
+        await self._record(sent, later, blocked)
+
+    async def _render(self, session: AsyncSession, item: store.Claimed, tz: str) -> Note | None:
+        locale = item.locale if item.locale in ("id", "en") else "id"
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            render = RENDERERS.get(item.kind)
+            if render is None:
+                return Note(default_text(item, tz, locale))
+            return await render(session, item, tz)
+
+    async def _record(
+        self,
+        sent: list[tuple[int, int | None]],
+        later: list[tuple[int, str, datetime, str | None]],
+        blocked: list[int],
+    ) -> None:
+        async def work(session: AsyncSession) -> None:
+            await store.mark_sent(session, sent)
+            await store.replan(session, later)
+            for person_id in set(blocked):
+                await repo.mark_blocked(session, person_id=person_id, at=clock.now())
+                await store.cancel_for_person(session, person_id=person_id)
+
+        if sent or later or blocked:
+            await self._write(work)
