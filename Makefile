@@ -50,6 +50,7 @@ i18n: $(STAMP)
 
 bench: setup
 	$(PY) bench/updates.py
+	$(PY) bench/reminders.py
 
 clean:
 	rm -rf $(VENV) juragan.db juragan.db-wal juragan.db-shm

@@ -27,6 +27,7 @@ from bot.logs import guard_personal_data
 from bot.middlewares import FloodControl, UpdateContext
 from bot.reminders import Ticker
 from bot.scheduler import build_scheduler
+from flows import reminders as reminder_rules
 from flows.i18n import N_
 from storage.db import Transactions, create_engine, create_sessionmaker
 
@@ -119,6 +120,7 @@ def build_app(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     dp = build_dispatcher(settings, sessionmaker, i18n)
+    reminder_rules.set_quiet_hours(*settings.quiet_window)
     ticker = Ticker(
         sessionmaker=sessionmaker,
         transactions=dp["transactions"],
@@ -142,6 +144,7 @@ def commands(i18n: I18n, locale: str) -> list[BotCommand]:
         ("start", N_("Begin, or continue where you were")),
         ("menu", N_("Main menu")),
         ("progres", N_("Where you are in each journey")),
+        ("pengingat", N_("Your reminders")),
         ("profil", N_("See and change your profile")),
         ("bahasa", N_("Change the language")),
         ("batal", N_("Stop what is going on now")),

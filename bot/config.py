@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     flood_window: float = Field(default=4.0, gt=0)
     reminder_tick_seconds: float = Field(default=30.0, gt=0)  # how often due reminders are sent
     delivery_rate: float = Field(default=25.0, gt=0, le=30)  # messages/s, bot-wide
+    quiet_hours: str = "21-7"  # local hours when nothing is sent outside a conversation
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -69,6 +70,21 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        start, _, end = value.partition("-")
+        if not (start.strip().isdigit() and end.strip().isdigit()):
+            raise ValueError("must be two hours like 21-7")
+        if not (0 <= int(start) <= 23 and 0 <= int(end) <= 23) or int(start) == int(end):
+            raise ValueError("must be two different hours from 0 to 23, like 21-7")
+        return f"{int(start)}-{int(end)}"
+
+    @property
+    def quiet_window(self) -> tuple[int, int]:
+        start, _, end = self.quiet_hours.partition("-")
+        return int(start), int(end)
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming BOT_TOKEN."""

@@ -143,6 +143,8 @@ class UpdateContext(BaseMiddleware):
         if user is not None:
             person, run = await repo.person_and_active_run(data["session"], telegram_id=user.id)
         data["person"], data["active_run"] = person, run
+        if person is not None and person.blocked_at is not None:  # they are back: reachable
+            await repo.update_person(data["session"], person, blocked_at=None)
         if user is not None and user.id in self.admin_ids:
             data["role"] = Role.ADMIN
         else:

@@ -14,17 +14,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import keyboards as kb
 from bot.delivery import MAX_ATTEMPTS, Delivery, Outcome, backoff
 from bot.text import moment, t
-from flows import clock, regions
+from flows import clock, regions, registry
 from flows import reminders as rules
 from storage import reminders as store
 from storage import repo
 from storage.db import Transactions
-from storage.models import ReminderStatus
+from storage.models import ReminderStatus, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,7 @@ class Report:
     cancelled: int = 0
     failed: int = 0
     blocked: int = 0
+    nudges: int = 0  # nudges planned this tick
     errors: list[str] = field(default_factory=list)
 
 
@@ -117,6 +122,11 @@ class Ticker:
         self.batch, self.flush_every = batch, flush_every
         self.last_tick: datetime | None = None
 
+    async def prune(self, *, keep: timedelta = timedelta(days=2)) -> int:
+        """Forget processed update ids Telegram can no longer redeliver."""
+        before = clock.now() - keep
+        return int(await self._write(lambda s: repo.prune_processed(s, before=before)))
+
     async def _write(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
         async with self.transactions.begin() as connection:
             return await work(self.sessionmaker(bind=connection))
@@ -124,6 +134,7 @@ class Ticker:
     async def tick(self) -> Report:
         now = clock.now()
         report = Report()
+        report.nudges = await self._write(lambda s: plan_nudges(s, now=now))
         claimed = await self._write(lambda s: store.claim(s, now=now, limit=self.batch))
         report.claimed = len(claimed)
         if claimed:
@@ -201,3 +212,69 @@ class Ticker:
 
         if sent or later or blocked:
             await self._write(work)
+
+
+# --- nudges: a journey untouched for days ------------------------------------------------------
+
+NUDGE_HORIZON = timedelta(days=30)  # runs untouched longer than this are left alone
+
+
+async def plan_nudges(session: AsyncSession, *, now: datetime, limit: int = 200) -> int:
+    """Schedule the next nudge of every journey run untouched long enough: the first two days
+    after the last answer, then further apart, at most three; touching the run starts over
+    (the keys carry the moment of the last touch). Returns how many were scheduled."""
+    journey_flows = [key for key, flow in registry.FLOWS.items() if flow.journey]
+    runs = await repo.stale_runs(
+        session,
+        flows=journey_flows,
+        before=now - rules.NUDGE_AFTER[0],
+        after=now - NUDGE_HORIZON,
+        limit=limit,
+    )
+    planned = 0
+    for run_id, person_id, updated_at, province_code in runs:
+        stamp = f"nudge:{run_id}:{int(updated_at.timestamp())}:"
+        sent = len(await store.keys_like(session, prefix=stamp))
+        if sent >= len(rules.NUDGE_AFTER) or now < updated_at + rules.NUDGE_AFTER[sent]:
+            continue
+        await remind(
+            session,
+            person_id=person_id,
+            kind=rules.NUDGE,
+            key=f"{stamp}{sent + 1}",
+            due_at=now + timedelta(seconds=1),
+            tz=zone_of(province_code),
+            payload={"run_id": run_id, "touched": updated_at.isoformat()},
+        )
+        planned += 1
+    return planned
+
+
+class RemindersCB(CallbackData, prefix="rm"):
+    act: str  # off | on (nudges)
+
+
+@renders(rules.NUDGE.key)
+async def nudge_note(session: AsyncSession, claimed: store.Claimed, tz: str) -> Note | None:
+    """Only if the run is still where it was left; with Continue and a way to stop nudges."""
+    run = await repo.run_of(
+        session, run_id=int(claimed.payload.get("run_id") or 0), person_id=claimed.person_id
+    )
+    touched = claimed.payload.get("touched")
+    if (
+        run is None
+        or run.status != RunStatus.ACTIVE
+        or touched is None
+        or run.updated_at != datetime.fromisoformat(touched)
+        or run.flow not in registry.FLOWS
+    ):
+        return None
+    flow = registry.get(run.flow)
+    text = t(rules.NUDGE.text, title=t(flow.title))
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [kb._button("▶️ " + _("Continue"), kb.ResumeCB(act="continue", run=run.id))],
+            [kb._button("🔕 " + _("No more reminders like this"), RemindersCB(act="off"))],
+        ]
+    )
+    return Note(text, markup)

@@ -1,4 +1,5 @@
-"""APScheduler, started with the bot: periodic ticks over rows in the database.
+"""APScheduler, started with the bot: periodic ticks over rows in the database (reminders
+every REMINDER_TICK_SECONDS, and hourly the update ids too old to be redelivered).
 
 The scheduler holds no state worth keeping: reminders are rows, so a restart loses nothing
 and several instances can tick at once (each claims different rows).
@@ -28,7 +29,20 @@ def build_scheduler(ticker: Ticker, *, every: float) -> AsyncIOScheduler:
         coalesce=True,
         misfire_grace_time=None,
     )
+    scheduler.add_job(
+        _prune, "interval", hours=1, args=[ticker], id="prune", max_instances=1, coalesce=True
+    )
     return scheduler
+
+
+async def _prune(ticker: Ticker) -> None:
+    try:
+        removed = await ticker.prune()
+    except Exception:
+        log.exception("pruning processed updates failed; the next hour retries")
+        return
+    if removed:
+        log.info("forgot %d processed update ids older than two days", removed)
 
 
 async def _tick(ticker: Ticker) -> None:

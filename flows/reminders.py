@@ -16,6 +16,14 @@ from flows.i18n import N_
 QUIET_FROM = time(21, 0)
 QUIET_UNTIL = time(7, 0)
 WIB = "Asia/Jakarta"
+_quiet = [QUIET_FROM, QUIET_UNTIL]  # the window in force (settings: QUIET_HOURS)
+
+
+def set_quiet_hours(start: int, end: int) -> None:
+    """Nothing is sent from `start`:00 until `end`:00 local time (21 and 7 unless configured)."""
+    if not (0 <= start <= 23 and 0 <= end <= 23) or start == end:
+        raise ValueError("quiet hours must be two different hours from 0 to 23")
+    _quiet[:] = [time(start), time(end)]
 
 
 @dataclass(frozen=True)
@@ -70,19 +78,21 @@ DOCUMENTS_AFTER = timedelta(days=3)
 
 
 def is_quiet(moment: datetime, tz: str) -> bool:
-    """Night in the person's zone: from 21:00 until 07:00."""
+    """Night in the person's zone: from 21:00 until 07:00 (or the configured window)."""
     local = moment.astimezone(ZoneInfo(tz)).time()
-    return local >= QUIET_FROM or local < QUIET_UNTIL
+    start, end = _quiet
+    return (local >= start or local < end) if start > end else (start <= local < end)
 
 
 def in_daylight(moment: datetime, tz: str) -> datetime:
-    """The moment itself, or, if it falls at night in that zone, the next 07:00 there."""
+    """The moment itself, or, if it falls at night in that zone, the end of that night there."""
     if not is_quiet(moment, tz):
         return moment
     zone = ZoneInfo(tz)
     local = moment.astimezone(zone)
-    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_UNTIL, tzinfo=zone).astimezone(moment.tzinfo)
+    end = _quiet[1]
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone).astimezone(moment.tzinfo)
 
 
 def before(event: datetime, tz: str, *, days: int = 0, hours: int = 0) -> datetime | None:

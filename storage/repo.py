@@ -341,3 +341,36 @@ async def mark_blocked(session: AsyncSession, *, person_id: int, at: Any) -> Non
     await connection.execute(
         update(Person).where(Person.id == person_id).values(blocked_at=at, updated_at=at)
     )
+
+
+async def stale_runs(
+    session: AsyncSession, *, flows: list[str], before: Any, after: Any, limit: int
+) -> list[tuple[int, int, Any, str | None]]:
+    """(run id, person id, last touch, province) of active runs of these flows last touched
+    between `after` and `before`, whose person wants nudges and has not blocked the bot."""
+    connection = await _connection(session)
+    rows = await connection.execute(
+        select(_R.c.id, _R.c.person_id, _R.c.updated_at, _P.c.province_code)
+        .join(_P, _P.c.id == _R.c.person_id)
+        .where(
+            _R.c.status == RunStatus.ACTIVE,
+            _R.c.flow.in_(flows),
+            _R.c.updated_at < before,
+            _R.c.updated_at > after,
+            _P.c.nudges.is_(True),
+            _P.c.blocked_at.is_(None),
+        )
+        .order_by(_R.c.updated_at)
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def prune_processed(session: AsyncSession, *, before: Any) -> int:
+    """Forget update ids older than `before`: Telegram keeps an update for at most 24 hours, so
+    an older one can never be delivered again. Returns how many were removed."""
+    connection = await _connection(session)
+    result = await connection.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+    )
+    return int(result.rowcount or 0)

@@ -312,3 +312,19 @@ async def people(session: AsyncSession, person_ids: list[int]) -> dict[int, Pers
         return {}
     found = await session.scalars(select(Person).where(Person.id.in_(person_ids)))
     return {p.id: p for p in found}
+
+
+async def registered_people(
+    session: AsyncSession, training_id: int
+) -> list[tuple[TrainingRegistration, Person]]:
+    """Everyone holding a seat in a session, with their person (for reminders)."""
+    rows = await session.execute(
+        select(TrainingRegistration, Person)
+        .join(Person, Person.id == TrainingRegistration.person_id)
+        .where(
+            TrainingRegistration.training_id == training_id,
+            TrainingRegistration.status == RegistrationStatus.REGISTERED,
+        )
+        .order_by(TrainingRegistration.id)
+    )
+    return [(reg, person) for reg, person in rows.all()]

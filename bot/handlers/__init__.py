@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import coop, fallback, flow, kur, menu, privacy, progress, start, training
+from bot.handlers import (
+    coop,
+    fallback,
+    flow,
+    kur,
+    menu,
+    privacy,
+    progress,
+    reminders,
+    start,
+    training,
+)
 
 
 def get_routers() -> list[Router]:
@@ -19,6 +30,7 @@ def get_routers() -> list[Router]:
         menu.router(),
         privacy.router(),
         progress.router(),
+        reminders.router(),
         coop.router(),
         kur.router(),
         training.router(),

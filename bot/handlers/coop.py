@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys
+from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
@@ -29,9 +29,11 @@ from bot.text import day, label, moment, rupiah, t, t_for
 from flows import clock, regions
 from flows import found_coop as fc
 from flows import join_coop as jc
+from flows import reminders as rules
 from flows.i18n import N_
 from flows.validators import mask_nik, time_of_day
 from storage import coops, repo, submissions
+from storage import reminders as reminder_rows
 from storage.models import (
     Cooperative,
     FlowRun,
@@ -534,6 +536,38 @@ async def maybe_submit(turn: Turn, plan: Founding) -> None:
     )
 
 
+# --- Reminders of the founding meeting -------------------------------------------------------
+
+
+def _meeting_prefix(plan: Founding) -> str:
+    return f"meeting:{plan.id}:"
+
+
+async def _remind_meeting(turn: Turn, plan: Founding, people: list[Person] | None = None) -> None:
+    """Three days and one day before the meeting, for every founder (or only `people`), each
+    in their own zone; none once the meeting is marked held or when no date is set."""
+    if plan.meeting_at is None or fc.MEETING in (plan.milestones or {}):
+        if people is None:
+            await reminder_rows.cancel(turn.session, prefix=_meeting_prefix(plan))
+        return
+    if people is None:
+        people = await coops.members(turn.session, founding_id=plan.id)
+    at = plan.meeting_at.astimezone(UTC)
+    payload = {"name": plan.name, "at": at.isoformat()}
+    for person in people:
+        tz = reminders.zone_of(person.province_code)
+        for kind, suffix, days in ((rules.MEETING_3_DAYS, "3d", 3), (rules.MEETING_1_DAY, "1d", 1)):
+            await reminders.remind(
+                turn.session,
+                person_id=person.id,
+                kind=kind,
+                key=f"{_meeting_prefix(plan)}{person.id}:{suffix}",
+                due_at=rules.before(at, tz, days=days),
+                tz=tz,
+                payload=payload,
+            )
+
+
 @driver.on_finish("found_meeting")
 async def meeting_done(turn: Turn, run: FlowRun) -> None:
     answers = dict(run.answers or {})
@@ -547,6 +581,7 @@ async def meeting_done(turn: Turn, run: FlowRun) -> None:
         turn.say(t(NOT_FOUND), kb.main_menu())
         return
     await coops.set_meeting(turn.session, plan, local)
+    await _remind_meeting(turn, plan)
     turn.say(t("📅 Founding meeting: {when}", when=moment(local, zone)))
     await show_plan(turn, plan)
 
@@ -611,6 +646,7 @@ async def join_plan(turn: Turn, code: str, pressed: object) -> None:
         turn.say(_("You are already a founder of this plan."))
         await show_plan(turn, plan)
         return
+    await _remind_meeting(turn, plan, [turn.person])
     count = await coops.member_count(turn.session, founding_id=plan.id)
     founder = await coops.person(turn.session, plan.founder_id)
     joiner = coops.first_names([turn.person])[0]
@@ -719,6 +755,8 @@ async def toggle_milestone(
     else:
         del marked[key]
     await coops.set_milestones(turn.session, plan, marked)
+    if key == fc.MEETING:  # held: no more reminders; unmarked: again, if still to come
+        await _remind_meeting(turn, plan)
     await maybe_submit(turn, plan)
     await show_plan(turn, plan, edit=message)
 

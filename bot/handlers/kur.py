@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys
+from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
@@ -22,9 +22,11 @@ from bot.outbox import Outbox
 from bot.text import current_locale, day, moment, number, rupiah, t
 from flows import clock, regions
 from flows import kur as flow
+from flows import reminders as rules
 from flows.content import kur as facts
 from flows.i18n import N_
 from storage import loans, repo, submissions
+from storage import reminders as reminder_rows
 from storage.models import FlowRun, Loan, LoanStage, Person, RunStatus, SubmissionKind
 
 
@@ -210,6 +212,74 @@ def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
     return "\n".join(lines), kb.buttons_column(buttons)
 
 
+# --- reminders ---------------------------------------------------------------------------
+
+
+def _docs_key(loan: Loan) -> str:
+    return f"docs:{loan.id}"
+
+
+def _bank_key(loan: Loan) -> str:
+    return f"bank:{loan.id}:day"
+
+
+async def _remind_documents(session: AsyncSession, loan: Loan, person: Person) -> None:
+    """A new loan: if the document list is still open after a few days, say so once."""
+    await reminders.remind(
+        session,
+        person_id=person.id,
+        kind=rules.DOCUMENTS_OPEN,
+        key=_docs_key(loan),
+        due_at=loan.created_at + rules.DOCUMENTS_AFTER,
+        tz=tz_of(person),
+        payload={"loan_id": loan.id},
+    )
+
+
+async def _remind_bank(session: AsyncSession, loan: Loan, person: Person) -> None:
+    """The day before the bank visit (created, or moved to the new appointment)."""
+    if loan.appointment_at is None:
+        return
+    tz = tz_of(person)
+    at = loan.appointment_at.astimezone(UTC)
+    await reminders.remind(
+        session,
+        person_id=person.id,
+        kind=rules.BANK_DAY_BEFORE,
+        key=_bank_key(loan),
+        due_at=rules.before(at, tz, days=1),
+        tz=tz,
+        payload={"bank": loan.bank or "", "branch": loan.branch or "", "at": at.isoformat()},
+    )
+
+
+async def _outcome_recorded(session: AsyncSession, loan: Loan) -> None:
+    """After the visit (survey, akad, cair or a no), its reminder has nothing left to say;
+    a loan that ended needs no document reminder either."""
+    await reminder_rows.cancel(session, keys=[_bank_key(loan)])
+    if loan.stage in loans.ENDED:
+        await reminder_rows.cancel(session, keys=[_docs_key(loan)])
+
+
+@reminders.renders(rules.DOCUMENTS_OPEN.key)
+async def documents_note(
+    session: AsyncSession, claimed: reminder_rows.Claimed, tz: str
+) -> reminders.Note | None:
+    """Read at sending time: nothing if every paper is ticked or the loan has ended."""
+    loan_id = claimed.payload.get("loan_id")
+    if not isinstance(loan_id, int):
+        return None
+    loan = await loans.mine(session, loan_id=loan_id, person_id=claimed.person_id)
+    if loan is None or loan.stage in loans.ENDED:
+        return None
+    ready, total = _docs_count(loan)
+    if ready >= total:
+        return None
+    text = t(rules.DOCUMENTS_OPEN.text, missing=total - ready, total=total)
+    markup = kb.single("📋 " + _("Documents"), LoanCB(act="docs", loan=loan.id))
+    return reminders.Note(text, markup)
+
+
 # --- the readiness result ----------------------------------------------------------------
 
 
@@ -350,6 +420,7 @@ async def readiness_done(turn: Turn, run: FlowRun) -> None:
             amount=result.amount,
             day=today_for(turn.person),
         )
+        await _remind_documents(turn.session, loan, turn.person)
     else:  # a new check of the same loan: no second loan for the same plan
         await loans.update(turn.session, loan, scheme=scheme, amount=result.amount)
     await submissions.create(
@@ -428,6 +499,7 @@ async def bank_done(turn: Turn, run: FlowRun) -> None:
         at=at,
         day=today_for(turn.person),
     )
+    await _remind_bank(turn.session, loan, turn.person)
     text = "\n".join(
         [
             "🏦 <b>" + _("Your bank visit") + "</b>",
@@ -463,6 +535,7 @@ async def rejected_done(turn: Turn, run: FlowRun) -> None:
     if not moved:
         turn.say(_("That was already recorded. Nothing was changed."))
     else:
+        await _outcome_recorded(turn.session, loan)
         turn.say(_("I am sorry. It is recorded, and it is not the end of the road."))
     show_page(turn, loan)
 
@@ -603,6 +676,9 @@ async def _tick(turn: Turn, callback: CallbackQuery, data: LoanCB, loan: Loan) -
     turn.outbox.add(callback.answer(_("Saved.") if changed else _("Already so.")))
     if not changed:
         return
+    ready, total = _docs_count(loan)
+    if ready >= total:  # the last paper: the reminder about open ones is no longer needed
+        await reminder_rows.cancel(turn.session, keys=[_docs_key(loan)])
     text, markup = checklist(loan)
     turn.put(text, markup, pressed_message(callback))
 
@@ -620,7 +696,8 @@ async def _record(turn: Turn, callback: CallbackQuery, value: str, loan: Loan) -
     if stage == LoanStage.REJECTED:
         await driver.begin(turn, flow.REJECTED.key, answers={"loan_id": loan.id})
         return
-    await loans.move(turn.session, loan, stage, day=today_for(turn.person))
+    if await loans.move(turn.session, loan, stage, day=today_for(turn.person)):
+        await _outcome_recorded(turn.session, loan)
     if stage == LoanStage.CAIR:
         turn.say(
             _("Congratulations! Pay each instalment on time: it keeps your SLIK record clean.")

@@ -27,6 +27,7 @@ def help_text() -> str:
         "/start – begin, or continue where you were\n"
         "/menu – the main menu\n"
         "/progres – where you are in each journey\n"
+        "/pengingat – your reminders\n"
         "/profil – see and change your profile\n"
         "/bahasa – change the language\n"
         "/batal – stop what is going on now\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +16,14 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys
+from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import BABEL_LOCALES, current_locale, label, moment, t_for
 from flows import regions
+from flows import reminders as rules
 from flows.i18n import N_
 from flows.training import (
     ALL,
@@ -33,6 +35,7 @@ from flows.training import (
     starts_utc,
     value,
 )
+from storage import reminders as reminder_rows
 from storage import submissions, trainings
 from storage.models import (
     FlowRun,
@@ -82,6 +85,49 @@ def _tr(locale: str | None):  # noqa: ANN202 - a small translator for someone's 
         return t_for(locale or current_locale(), msgid, **params)
 
     return tr
+
+
+# --- reminders: the day before and two hours before, for each seat -------------------------
+
+
+def _reminder_prefix(registration_id: int) -> str:
+    return f"training:{registration_id}:"
+
+
+async def _remind_seat(
+    session: AsyncSession, reg: TrainingRegistration, training: Training, person: Person
+) -> None:
+    """Reminders for a registered seat (created, or moved to the session's current time);
+    none for a waitlist place or a cancelled session."""
+    prefix = _reminder_prefix(reg.id)
+    if reg.status != RegistrationStatus.REGISTERED or training.cancelled:
+        await reminder_rows.cancel(session, prefix=prefix)
+        return
+    tz = reminders.zone_of(person.province_code)
+    payload = {
+        "title": training.title,
+        "at": training.starts_at.astimezone(UTC).isoformat(),
+        "where": training.place or training.link or "",
+    }
+    for kind, suffix, due in (
+        (rules.TRAINING_DAY_BEFORE, "day", rules.before(training.starts_at, tz, days=1)),
+        (rules.TRAINING_SOON, "soon", rules.before(training.starts_at, tz, hours=2)),
+    ):
+        await reminders.remind(
+            session,
+            person_id=person.id,
+            kind=kind,
+            key=prefix + suffix,
+            due_at=due,
+            tz=tz,
+            payload=payload,
+        )
+
+
+async def _remind_everyone(session: AsyncSession, training: Training) -> None:
+    """After an edit: every registered person's reminders follow the session's new time."""
+    for reg, person in await trainings.registered_people(session, training.id):
+        await _remind_seat(session, reg, training, person)
 
 
 def block(training: Training, taken: int, tz: str, locale: str | None = None) -> str:
@@ -288,6 +334,7 @@ async def _tell_promoted(turn: Turn, promoted: list[TrainingRegistration]) -> No
         training = await trainings.get(turn.session, reg.training_id)
         if person is None or training is None:
             continue
+        await _remind_seat(turn.session, reg, training, person)
         taken = (await trainings.taken(turn.session, [training.id])).get(training.id, 0)
         tr = _tr(person.locale)
         text = (
@@ -327,6 +374,7 @@ async def _register(turn: Turn, callback: CallbackQuery, training_id: int) -> No
         return
     turn.outbox.add(callback.answer())
     if outcome.status == RegistrationStatus.REGISTERED:
+        await _remind_seat(turn.session, outcome.registration, training, turn.person)
         text = "✅ " + _("You are registered for {title} on {when}.").format(title=title, when=when)
         if training.needs_approval:
             await _file_submission(turn, turn.person, outcome.registration, training)
@@ -382,6 +430,7 @@ async def _unregister(turn: Turn, callback: CallbackQuery, registration_id: int)
     if reg is None:
         turn.outbox.add(callback.answer(_("That place is already cancelled.")))
         return
+    await reminder_rows.cancel(turn.session, prefix=_reminder_prefix(reg.id))
     turn.outbox.add(callback.answer())
     training = await trainings.get(turn.session, reg.training_id)
     title = html.escape(training.title if training else "")
@@ -495,6 +544,7 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
                 _("{n} people from the waitlist got a seat and were told.").format(n=len(promoted))
             )
         await _tell_promoted(turn, promoted)
+        await _remind_everyone(turn.session, training)  # a new time moves every reminder
         head = "✅ " + _("Changes saved.")
     else:
         training = await trainings.create(
@@ -516,6 +566,8 @@ async def _cancel_session(turn: Turn, training_id: int) -> None:
     if training is None:
         turn.say(_("That session is already cancelled."))
         return
+    for registration in active:
+        await reminder_rows.cancel(turn.session, prefix=_reminder_prefix(registration.id))
     people = await trainings.people(turn.session, [r.person_id for r in active])
     for person in people.values():
         tr = _tr(person.locale)

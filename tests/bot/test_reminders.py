@@ -238,3 +238,14 @@ async def test_a_request_telegram_refuses_fails_for_good(live, fake, now) -> Non
     assert (await rows(live))[0].status == ReminderStatus.FAILED
     async with live.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Reminder)) == 1
+
+
+async def test_the_hourly_job_forgets_update_ids_that_cannot_come_again(live, now) -> None:
+    from storage.models import ProcessedUpdate
+
+    async with live.sessionmaker() as session, session.begin():
+        session.add(ProcessedUpdate(update_id=11, processed_at=NOW - timedelta(days=3)))
+        session.add(ProcessedUpdate(update_id=12, processed_at=NOW - timedelta(hours=3)))
+    assert await live.ticker.prune() == 1
+    async with live.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1

@@ -83,6 +83,8 @@ async def test_run_without_a_token_says_so_in_one_sentence(tmp_path) -> None:
         ("TELEGRAM_API_URL", "api.telegram.org"),
         ("LOG_LEVEL", "LOUD"),
         ("BOT_TOKEN", "nonsense"),
+        ("QUIET_HOURS", "evening"),
+        ("DELIVERY_RATE", "100"),
     ],
 )
 async def test_a_malformed_setting_is_named_with_exit_status_2(tmp_path, name, value) -> None:

@@ -64,3 +64,20 @@ def test_before_an_event_and_never_after_it() -> None:
     assert r.before(nine, tz, hours=2) == datetime(2027, 1, 10, 0, 0, tzinfo=UTC)  # 07:00 WIB
     half_six = datetime(2027, 1, 9, 23, 30, tzinfo=UTC)  # 06:30 WIB
     assert r.before(half_six, tz, hours=2) is None
+
+
+def test_a_configured_window_is_used_and_can_be_within_one_day() -> None:
+    tz = "Asia/Jakarta"
+    try:
+        r.set_quiet_hours(20, 8)
+        assert r.is_quiet(datetime(2027, 1, 10, 13, 30, tzinfo=UTC), tz)  # 20:30 WIB
+        assert r.in_daylight(datetime(2027, 1, 10, 13, 30, tzinfo=UTC), tz) == datetime(
+            2027, 1, 11, 1, 0, tzinfo=UTC
+        )  # 08:00 WIB
+        r.set_quiet_hours(1, 5)  # a window that does not cross midnight
+        assert r.is_quiet(datetime(2027, 1, 9, 19, 0, tzinfo=UTC), tz)  # 02:00 WIB
+        assert not r.is_quiet(datetime(2027, 1, 9, 23, 0, tzinfo=UTC), tz)  # 06:00 WIB
+        with pytest.raises(ValueError):
+            r.set_quiet_hours(7, 7)
+    finally:
+        r.set_quiet_hours(21, 7)

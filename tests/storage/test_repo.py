@@ -110,3 +110,19 @@ async def test_sqlite_files_run_in_wal_mode(tmp_path) -> None:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     await engine.dispose()
+
+
+async def test_old_update_ids_are_pruned_recent_ones_kept(database_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    now = datetime(2027, 1, 10, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        session.add(ProcessedUpdate(update_id=1, processed_at=now - timedelta(days=3)))
+        session.add(ProcessedUpdate(update_id=2, processed_at=now - timedelta(hours=1)))
+    async with sessions() as session, session.begin():
+        assert await repo.prune_processed(session, before=now - timedelta(days=2)) == 1
+    async with sessions() as session:
+        assert [u.update_id for u in (await session.scalars(select(ProcessedUpdate))).all()] == [2]
+    await engine.dispose()

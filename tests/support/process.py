@@ -14,8 +14,11 @@ import pytest
 from tests.support.fake_bot_api import FakeBotAPI
 
 
-async def start(fake: FakeBotAPI, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
-    """Start `juragan run` long-polling the fake server; return once it polls."""
+async def start(
+    fake: FakeBotAPI, database_url: str, cwd: Path, **settings: str
+) -> asyncio.subprocess.Process:
+    """Start `juragan run` long-polling the fake server (with any other settings); return once
+    it polls."""
     env = {
         **os.environ,
         "BOT_TOKEN": "123456:TEST-token",
@@ -23,6 +26,7 @@ async def start(fake: FakeBotAPI, database_url: str, cwd: Path) -> asyncio.subpr
         "DATABASE_URL": database_url,
         "FLOOD_LIMIT": "1000",
         "LOG_LEVEL": "INFO",
+        **settings,
     }
     since = len(fake.calls)
     proc = await asyncio.create_subprocess_exec(
