@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,17 +127,13 @@ async def cancel_for_person(
 
 
 _P = Person.__table__
-_CLAIM_COLUMNS = (
-    _T.c.id, _T.c.person_id, _T.c.kind, _T.c.dedupe_key, _T.c.due_at, _T.c.payload,
-    _T.c.attempts, _P.c.telegram_id, _P.c.locale, _P.c.province_code, _P.c.nudges,
-    _P.c.blocked_at,
-)  # fmt: skip
 
 
 async def claim(
     session: AsyncSession, *, now: datetime, limit: int = 500, lease: timedelta = LEASE
 ) -> list[Claimed]:
-    """Take up to `limit` due reminders (and any whose lease ran out) for this tick."""
+    """Take up to `limit` due reminders (and any whose lease ran out) for this tick: one UPDATE
+    of the picked rows returning them, then their people in one query."""
     connection = await repo._connection(session)
     due = or_(
         and_(_T.c.status == ReminderStatus.PENDING.value, _T.c.due_at <= now),
@@ -146,42 +142,58 @@ async def claim(
     pick = select(_T.c.id).where(due).order_by(_T.c.due_at).limit(limit)
     if connection.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    ids = [row[0] for row in await connection.execute(pick)]
-    if not ids:
-        return []
-    await connection.execute(
-        update(_T)
-        .where(_T.c.id.in_(ids))
-        .values(
-            status=ReminderStatus.SENDING.value,
-            lease_until=now + lease,
-            attempts=_T.c.attempts + 1,
-            updated_at=now,
+    taken = (
+        await connection.execute(
+            update(_T)
+            .where(_T.c.id.in_(pick.scalar_subquery()))
+            .values(
+                status=ReminderStatus.SENDING.value,
+                lease_until=now + lease,
+                attempts=_T.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(
+                _T.c.id,
+                _T.c.person_id,
+                _T.c.kind,
+                _T.c.dedupe_key,
+                _T.c.due_at,
+                _T.c.payload,
+                _T.c.attempts,
+            )  # fmt: skip
         )
-    )
-    rows = await connection.execute(
-        select(*_CLAIM_COLUMNS)
-        .select_from(_T.join(_P, _P.c.id == _T.c.person_id))
-        .where(_T.c.id.in_(ids))
-        .order_by(_T.c.due_at)
-    )
-    return [
-        Claimed(
-            id=r.id,
-            person_id=r.person_id,
-            kind=r.kind,
-            dedupe_key=r.dedupe_key,
-            due_at=r.due_at,
-            payload=dict(r.payload or {}),
-            attempts=r.attempts,
-            telegram_id=r.telegram_id,
-            locale=r.locale,
-            province_code=r.province_code,
-            nudges=bool(r.nudges),
-            blocked=r.blocked_at is not None,
-        )  # fmt: skip
-        for r in rows
-    ]
+    ).all()
+    if not taken:
+        return []
+    people = {
+        row.id: row
+        for row in await connection.execute(
+            select(
+                _P.c.id, _P.c.telegram_id, _P.c.locale, _P.c.province_code, _P.c.nudges,
+                _P.c.blocked_at,
+            ).where(_P.c.id.in_({r.person_id for r in taken}))
+        )
+    }  # fmt: skip
+    claimed = []
+    for r in sorted(taken, key=lambda r: (r.due_at, r.id)):
+        p = people[r.person_id]
+        claimed.append(
+            Claimed(
+                id=r.id,
+                person_id=r.person_id,
+                kind=r.kind,
+                dedupe_key=r.dedupe_key,
+                due_at=r.due_at,
+                payload=dict(r.payload or {}),
+                attempts=r.attempts,
+                telegram_id=p.telegram_id,
+                locale=p.locale,
+                province_code=p.province_code,
+                nudges=bool(p.nudges),
+                blocked=p.blocked_at is not None,
+            )  # fmt: skip
+        )
+    return claimed
 
 
 _MARK_SENT = (
@@ -208,12 +220,25 @@ _REPLAN = (
 )
 
 
+_MARK_SENT_PG = text(
+    "UPDATE reminders SET status = 'sent', message_id = v.mid, sent_at = :now, "
+    "lease_until = NULL, updated_at = :now "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:mids AS bigint[])) AS v(rid, mid) "
+    "WHERE reminders.id = v.rid AND reminders.status = 'sending'"
+).bindparams(bindparam("now", type_=_T.c.sent_at.type))
+
+
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int | None]]) -> None:
-    """(id, Telegram message id) of reminders sent; one statement for the batch."""
+    """(id, Telegram message id) of reminders sent: one statement for the batch on PostgreSQL
+    (joined with the arrays of ids), one prepared statement run per row in-process on SQLite."""
     if not sent:
         return
     now = utcnow()
     connection = await repo._connection(session)
+    if connection.dialect.name == "postgresql":
+        ids, mids = [r for r, _ in sent], [m for _, m in sent]
+        await connection.execute(_MARK_SENT_PG, {"ids": ids, "mids": mids, "now": now})
+        return
     await connection.execute(_MARK_SENT, [{"rid": r, "mid": m, "now": now} for r, m in sent])
 
 

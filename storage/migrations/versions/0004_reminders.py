@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.create_index("ix_reminders_due", ["status", "due_at"], unique=False)
-        batch_op.create_index("ix_reminders_person", ["person_id", "status"], unique=False)
+        batch_op.create_index("ix_reminders_person", ["person_id"], unique=False)
 
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.add_column(
