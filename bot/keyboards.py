@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -13,9 +14,15 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from bot.text import current_locale, label
 from flows.engine import Option
+
+# A row id in callback data can be forged: anything outside a database integer does not even
+# parse (aiogram's filter then lets the press fall through to the fallback's friendly reply).
+RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Small = Annotated[int, Field(ge=0, le=10_000)]
 
 
 class ConsentCB(CallbackData, prefix="c"):
@@ -35,7 +42,7 @@ class FlowCB(CallbackData, prefix="f"):
 
 class ResumeCB(CallbackData, prefix="r"):
     act: str  # continue | restart
-    run: int
+    run: RowId
 
 
 class MenuCB(CallbackData, prefix="m"):

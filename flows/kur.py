@@ -494,10 +494,14 @@ BANK = Flow(
 
 
 def bank_name(answers: Answers) -> str:
+    """The bank chosen: a listed one, the one typed after "Another bank", or one typed in place
+    of a button (an older "Another bank" answer kept from before Back does not count then)."""
     key = str(answers.get("bank") or "")
-    if key == "other" or key not in facts.BANKS_BY_KEY:
+    if key == "other":
         return str(answers.get("bank_other") or key)
-    return facts.BANKS_BY_KEY[key].name
+    if key in facts.BANKS_BY_KEY:
+        return facts.BANKS_BY_KEY[key].name
+    return key
 
 
 # --- outcome: rejected, paid out ---------------------------------------------------------

@@ -81,6 +81,7 @@ class Person(Base):
     start_payload: Mapped[str | None] = mapped_column(String(64))
     nik: Mapped[str | None] = mapped_column(String(16))  # asked only where a sign-up needs it
     nudges: Mapped[bool] = mapped_column(Boolean, default=True)  # /pengingat turns them off
+    announcements: Mapped[bool] = mapped_column(Boolean, default=False)  # opted in; /berhenti
     blocked_at: Mapped[datetime | None]  # Telegram said 403: they blocked the bot
     onboarded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -183,6 +184,7 @@ class SubmissionStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     RETURNED = "returned"  # sent back for correction
+    WITHDRAWN = "withdrawn"  # the person cancelled what it was about before a decision
 
 
 class Submission(Base):

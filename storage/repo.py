@@ -40,6 +40,7 @@ UPDATABLE_PERSON_FIELDS = (
         "onboarded_at",
         "nudges",
         "blocked_at",
+        "announcements",
     }
 )
 
@@ -140,6 +141,7 @@ async def create_person(
         "start_payload": start_payload,
         "role": Role.RETURNEE.value,
         "nudges": True,
+        "announcements": False,
         "blocked_at": None,
         "created_at": now,
         "updated_at": now,
@@ -374,3 +376,64 @@ async def prune_processed(session: AsyncSession, *, before: Any) -> int:
         delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
     )
     return int(result.rowcount or 0)
+
+
+ANNOUNCEMENTS = "announcements"
+
+
+async def set_announcements(
+    session: AsyncSession, person: Person, *, on: bool, text_version: str
+) -> bool:
+    """Opt in to announcements (an explicit consent of its own, recorded) or out (the consent
+    withdrawn). False if it already was so (a double tap)."""
+    if bool(person.announcements) == on:
+        return False
+    await update_person(session, person, announcements=on)
+    if on:
+        await give_consent(session, person=person, purpose=ANNOUNCEMENTS, text_version=text_version)
+    else:
+        connection = await _connection(session)
+        await connection.execute(
+            update(Consent)
+            .where(
+                Consent.person_id == person.id,
+                Consent.purpose == ANNOUNCEMENTS,
+                Consent.withdrawn_at.is_(None),
+            )
+            .values(withdrawn_at=utcnow())
+        )
+    return True
+
+
+async def asked_announcements(session: AsyncSession, *, person_id: int) -> bool:
+    """Whether the person ever answered the announcements question (a consent row either way)."""
+    connection = await _connection(session)
+    found = await connection.execute(
+        select(Consent.id)
+        .where(
+            Consent.person_id == person_id, Consent.purpose.in_([ANNOUNCEMENTS, NO_ANNOUNCEMENTS])
+        )
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+NO_ANNOUNCEMENTS = "announcements_declined"
+
+
+async def decline_announcements(
+    session: AsyncSession, *, person: Person, text_version: str
+) -> None:
+    """Record that the person said no when asked (so they are not asked again)."""
+    now = utcnow()
+    await _insert(
+        session,
+        Consent.__table__,
+        {
+            "person_id": person.id,
+            "purpose": NO_ANNOUNCEMENTS,
+            "text_version": text_version,
+            "given_at": now,
+            "withdrawn_at": now,
+        },
+    )

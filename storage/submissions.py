@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
@@ -88,3 +88,20 @@ async def latest(
     return await session.scalar(
         query.order_by(Submission.created_at.desc(), Submission.id.desc()).limit(1)
     )
+
+
+async def withdraw(session: AsyncSession, *, kind: SubmissionKind, ref_ids: list[int]) -> int:
+    """Take open submissions about these subjects out of the queue (the person cancelled)."""
+    if not ref_ids:
+        return 0
+    connection = await repo._connection(session)
+    result = await connection.execute(
+        update(Submission)
+        .where(
+            Submission.kind == kind,
+            Submission.ref_id.in_(ref_ids),
+            Submission.status.in_([s.value for s in OPEN]),
+        )
+        .values(status=SubmissionStatus.WITHDRAWN.value, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)

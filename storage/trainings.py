@@ -225,7 +225,9 @@ async def cancel(
     held_seat = found.status == RegistrationStatus.REGISTERED
     found.status, found.updated_at = RegistrationStatus.CANCELLED.value, utcnow()
     await session.flush()
-    promoted = await promote(session, training) if held_seat else []
+    # A seat freed once the session has begun goes to nobody: it is too late to come.
+    started = training.starts_at <= utcnow()
+    promoted = await promote(session, training) if held_seat and not started else []
     return found, promoted
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    announcements,
     coop,
     fallback,
     flow,
@@ -31,6 +32,7 @@ def get_routers() -> list[Router]:
         privacy.router(),
         progress.router(),
         reminders.router(),
+        announcements.router(),
         coop.router(),
         kur.router(),
         training.router(),

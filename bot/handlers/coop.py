@@ -56,10 +56,12 @@ class CoopCB(CallbackData, prefix="co"):
     milestone) | meet | fj (join a plan as founder; k is its invitation code) | fno."""
 
     act: str
-    id: int = 0
+    id: kb.RowId = 0
     r: str = ""  # region code of a results page
     k: str = ""  # type filter, milestone key or invitation code
-    p: int = 0  # page; for a milestone, 1 to mark it done and 0 to unmark (a double tap is one)
+    p: kb.Small = (
+        0  # page; for a milestone, 1 to mark it done and 0 to unmark (a double tap is one)
+    )
 
 
 NOT_FOUND = N_("I could not find that. It may have been removed. Please start again from the menu.")

@@ -35,9 +35,9 @@ class LoanCB(CallbackData, prefix="k"):
     so a double tap of the same button does the same thing twice, not undo it."""
 
     act: str  # page | new | sim | docs | doc | bank | out | stage | reject
-    loan: int = 0
+    loan: kb.RowId = 0
     v: str = ""
-    on: int = 0
+    on: kb.Small = 0
 
 
 STAGES = {
@@ -486,6 +486,9 @@ async def bank_done(turn: Turn, run: FlowRun) -> None:
     if loan is None:
         turn.say(_("I could not find that loan any more. Nothing was changed."), kb.main_menu())
         return
+    if loan.stage not in loans.IN_PROGRESS:  # a visit planned in a run resumed after the end
+        turn.say(_("This loan has already ended. Nothing was changed."), page_markup(loan))
+        return
     tz = tz_of(turn.person)
     local = flow.appointment_local(run.answers["date"], run.answers["time"], ZoneInfo(tz))
     assert local is not None
@@ -619,7 +622,7 @@ async def press(
     person: Person | None,
     outbox: Outbox,
 ) -> None:
-    if person is None:
+    if person is None or person.onboarded_at is None:
         outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
         return
     turn = turn_for(callback, session=session, person=person, outbox=outbox)

@@ -28,6 +28,7 @@ def help_text() -> str:
         "/menu – the main menu\n"
         "/progres – where you are in each journey\n"
         "/pengingat – your reminders\n"
+        "/berhenti – no more announcements (/langganan starts them again)\n"
         "/profil – see and change your profile\n"
         "/bahasa – change the language\n"
         "/batal – stop what is going on now\n"

@@ -38,6 +38,7 @@ SUBMISSION_STATUS = {
     SubmissionStatus.APPROVED: N_("approved"),
     SubmissionStatus.REJECTED: N_("not approved"),
     SubmissionStatus.RETURNED: N_("returned to you for correction"),
+    SubmissionStatus.WITHDRAWN: N_("withdrawn"),
 }
 
 
@@ -63,6 +64,9 @@ def profile_lines(person: Person) -> list[str]:
         t("Years abroad: {value}", value=_option(YEARS, person.years_abroad)),
         t("What I want first: {value}", value=_option(GOALS, person.goal)),
         t("Language: {value}", value="English" if person.locale == "en" else "Bahasa Indonesia"),
+        _("Announcements: yes (/berhenti stops them)")
+        if person.announcements
+        else _("Announcements: no (/langganan starts them)"),
     ] + ([t("NIK: {value}", value=mask_nik(person.nik))] if person.nik else [])
 
 

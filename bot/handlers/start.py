@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver, journeys
 from bot import keyboards as kb
+from bot.handlers import announcements
 from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import t
@@ -190,6 +191,7 @@ async def onboarding_done(turn: driver.Turn, run: FlowRun) -> None:
             name=_name(turn.person),
         )
     )
+    await announcements.ask_once(turn)
     invited = journeys.invitation(turn.person.start_payload)
     if invited is not None:  # they came through an invitation: show it now
         handler, code = invited

@@ -55,9 +55,9 @@ class TrainingCB(CallbackData, prefix="tr"):
     """act: list | regions | show | reg | mine | unreg | new | edit | drop | dropok."""
 
     act: str
-    id: int = 0
+    id: kb.RowId = 0
     topic: str = ALL
-    page: int = 0
+    page: kb.Small = 0
     region: str = ""
 
 
@@ -181,6 +181,7 @@ async def list_page(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The upcoming sessions for a region and topic, a page at a time, with filter buttons."""
     topic = topic if topic in TOPIC_LABELS else ALL
+    region = region if region and regions.get(region) else ""  # forged data goes no further
     province, regency, place = _home(turn.person, region)
     found = await trainings.upcoming(
         turn.session,
@@ -431,6 +432,7 @@ async def _unregister(turn: Turn, callback: CallbackQuery, registration_id: int)
         turn.outbox.add(callback.answer(_("That place is already cancelled.")))
         return
     await reminder_rows.cancel(turn.session, prefix=_reminder_prefix(reg.id))
+    await submissions.withdraw(turn.session, kind=SubmissionKind.TRAINING, ref_ids=[reg.id])
     turn.outbox.add(callback.answer())
     training = await trainings.get(turn.session, reg.training_id)
     title = html.escape(training.title if training else "")
@@ -568,6 +570,9 @@ async def _cancel_session(turn: Turn, training_id: int) -> None:
         return
     for registration in active:
         await reminder_rows.cancel(turn.session, prefix=_reminder_prefix(registration.id))
+    await submissions.withdraw(
+        turn.session, kind=SubmissionKind.TRAINING, ref_ids=[r.id for r in active]
+    )
     people = await trainings.people(turn.session, [r.person_id for r in active])
     for person in people.values():
         tr = _tr(person.locale)

@@ -500,3 +500,29 @@ async def test_a_double_tap_on_an_outcome_records_it_once(app, person) -> None:
     replies = await chat.press("survey", message=message)
     assert "already recorded" in texts(replies)
     assert (await loan_of(app, chat)).stage_dates == first
+
+
+async def test_a_bank_visit_resumed_after_the_loan_ended_changes_nothing(app, person) -> None:
+    from bot.keyboards import ResumeCB
+    from storage.models import Reminder
+
+    chat = person()
+    await open_kur(chat)
+    await answer_readiness(chat, amount="40 juta")
+    await chat.press("Bank and appointment")
+    await chat.choose("bri")
+    await chat.send("BRI Unit Wonokromo")
+    bank_run = await one(app, FlowRun, FlowRun.flow == "kur_bank")
+    loan = await loan_of(app, chat)
+    await chat.press_data(LoanCB(act="stage", loan=loan.id, v="cair").pack())
+    await chat.send("25 juta")  # the amount paid out
+    assert (await loan_of(app, chat)).stage == "cair"
+    await chat.press_data(ResumeCB(act="continue", run=bank_run.id).pack())
+    await chat.send((clock.today() + timedelta(days=3)).isoformat())
+    shown = texts(await chat.choose("0900"))
+    assert "already ended" in shown
+    loan = await loan_of(app, chat)
+    reminders = await count(
+        app, Reminder, Reminder.dedupe_key == f"bank:{loan.id}:day", Reminder.status == "pending"
+    )
+    assert loan.appointment_at is None and reminders == 0

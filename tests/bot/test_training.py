@@ -194,6 +194,10 @@ async def test_needs_approval_files_a_submission(app, person) -> None:
     assert sub.kind == SubmissionKind.TRAINING and sub.ref_id == reg.id
     assert sub.answers["training_id"] == tid and sub.answers["title"] == "Selling online"
     assert sub.answers["status"] == "registered"
+    # cancelling the place takes the request out of the staff queue
+    await chat.press_data(cb("unreg", reg.id))
+    assert (await one(app, Submission)).status == "withdrawn"
+    assert "withdrawn" in texts(await chat.send("/datasaya"))
 
 
 async def test_concurrent_last_seat_gives_one_seat_and_one_waitlist_place(app, person) -> None:
