@@ -37,6 +37,7 @@ class Console:
     def __init__(self, chat: OfflineChat, out: TextIO) -> None:
         self.chat, self.out = chat, out
         self.buttons: list[tuple[str, str, Any]] = []  # (kind, text, payload)
+        self.fresh = True  # the next buttons start at [1]: a new reply to a new input
         chat.session.listeners.append(self.show)
 
     def print(self, text: str = "") -> None:
@@ -83,8 +84,13 @@ class Console:
             )
 
     def _number(self, buttons: list[tuple[str, str, Any]]) -> None:
-        self.buttons = buttons
-        line = "  ".join(f"[{i}] {text}" for i, (_kind, text, _p) in enumerate(buttons, 1))
+        """Number buttons on from the last message of the same reply, so every keyboard the bot
+        just sent stays pressable (a question above the menu, say)."""
+        if self.fresh:
+            self.buttons, self.fresh = [], False
+        first = len(self.buttons) + 1
+        self.buttons = self.buttons + buttons
+        line = "  ".join(f"[{i}] {text}" for i, (_kind, text, _p) in enumerate(buttons, first))
         self.print("     " + line)
 
     async def handle(self, line: str) -> bool:
@@ -92,6 +98,7 @@ class Console:
         line = line.rstrip("\n")
         if line.strip() in ("/quit", "/exit"):
             return False
+        self.fresh = True
         if line.strip().isdigit() and 1 <= int(line.strip()) <= len(self.buttons):
             kind, text, (payload, message) = self.buttons[int(line.strip()) - 1]
             self.print(f"you: [{text}]")

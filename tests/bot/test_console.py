@@ -42,6 +42,10 @@ async def test_a_piped_conversation_onboards_and_ends_at_end_of_input(tmp_path) 
     assert "[1] ✅ Setuju  [2] Tidak setuju" in done.stdout
     assert "Kota Surabaya, Jawa Timur" in done.stdout and "+62 812-****-7890" in done.stdout
     assert await _role(tmp_path, 42) == "returnee"
+    # two keyboards in one reply (the announcements question, then the menu) are numbered on,
+    # so both stay pressable
+    assert "[1] ✅ Ya, kirimkan  [2] Tidak, terima kasih" in done.stdout
+    assert "[3] 🤝 Koperasi" in done.stdout
 
 
 async def test_as_staff_gives_the_console_person_that_role(tmp_path) -> None:
