@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column, relationship
@@ -377,6 +378,90 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class Broadcast(Base):
+    """An announcement from a coordinator to a segment of people (`segment`: the spec of
+    flows.segments, as JSON). `regions` is the author's region scope when it was written (None:
+    everywhere); `recipients` is how many were to receive it, counted when sending started."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status_scheduled", "status", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)  # HTML, as Telegram formats it
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+    document_file_id: Mapped[str | None] = mapped_column(String(200))
+    button_text: Mapped[str | None] = mapped_column(String(64))
+    button_url: Mapped[str | None] = mapped_column(String(300))
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    regions: Mapped[list[Any] | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default=BroadcastStatus.DRAFT)
+    scheduled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed; back to be claimed again if its lease runs out
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # Telegram said 403
+    SKIPPED = "skipped"  # weekly cap, cancelled, or opted out before their turn
+
+
+class Delivery(Base):
+    """One broadcast to one person: written for everyone when sending starts, then claimed in
+    batches and marked with Telegram's answer."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "person_id", name="uq_delivery_broadcast_person"),
+        Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
+        Index("ix_deliveries_person_sent", "person_id", "sent_at"),  # the weekly cap
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]  # sending: lease end; pending: not before (a retry)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to what, and when: appended, never changed. `details` never holds a
+    sensitive value (no NIK, no phone number, no message text)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # a person id; kept after deletion
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80))  # e.g. "broadcast:12"
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Configure every mapper now: repositories build objects from Core rows without the ORM's

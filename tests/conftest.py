@@ -40,6 +40,9 @@ TABLES = [
     "trainings",
     "training_registrations",
     "reminders",
+    "broadcasts",
+    "deliveries",
+    "audit_log",
 ]
 
 

@@ -1,0 +1,153 @@
+"""A segment spec (flows.segments) as SQL: who a broadcast reaches.
+
+Every query returns each person once (the spec's conditions are EXISTS subqueries, never
+joins) and only people who accepted announcements and have not blocked the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows import segments
+from flows.content import kur as facts
+from flows.segments import Segment
+from storage import repo
+from storage.models import (
+    FlowRun,
+    FoundingMember,
+    Loan,
+    LoanStage,
+    Person,
+    RegistrationStatus,
+    RunStatus,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    TrainingRegistration,
+)
+
+_P = Person.__table__
+_R = FlowRun.__table__
+_L = Loan.__table__
+_S = Submission.__table__
+_FM = FoundingMember.__table__
+_TR = TrainingRegistration.__table__
+
+# A join request still about the cooperative (not rejected, not withdrawn).
+JOIN_STATUSES = (
+    SubmissionStatus.SUBMITTED.value,
+    SubmissionStatus.APPROVED.value,
+    SubmissionStatus.RETURNED.value,
+)
+TRAINING_STATUSES = (RegistrationStatus.REGISTERED.value, RegistrationStatus.WAITLISTED.value)
+# Documents are gathered before the bank's survey.
+DOCUMENT_STAGES = (LoanStage.PREPARING.value, LoanStage.APPOINTMENT.value)
+
+
+def _keys(docs: Sequence[facts.Document]) -> set[str]:
+    return {d.key for d in docs}
+
+
+# The rule of flows.content.kur.documents_for, split so SQL can apply it per loan.
+_ALWAYS = _keys(facts.documents_for(None, None))
+_ABOVE_NPWP = _keys(facts.documents_for(facts.NPWP_ABOVE + 1, None)) - _ALWAYS
+_KECIL = _keys(facts.documents_for(None, facts.KECIL.key)) - _ALWAYS
+
+
+def in_region(code: str) -> ColumnElement[bool]:
+    """People whose home is in this province ("35") or regency ("35.78")."""
+    if "." in code:
+        return _P.c.regency_code == code
+    return _P.c.province_code == code
+
+
+def within(codes: Sequence[str]) -> ColumnElement[bool]:
+    """People living in any of these provinces or regencies (a coordinator's scope)."""
+    if not codes:
+        return false()  # a coordinator with no region reaches nobody
+    return or_(*(in_region(code) for code in codes))
+
+
+def _missing(key: str) -> ColumnElement[bool]:
+    return _L.c.documents[key].as_string().is_(None)
+
+
+def _documents_incomplete() -> ColumnElement[bool]:
+    missing = [_missing(k) for k in sorted(_ALWAYS)]
+    if _ABOVE_NPWP:
+        missing.append(
+            and_(_L.c.amount > facts.NPWP_ABOVE, or_(*(_missing(k) for k in sorted(_ABOVE_NPWP))))
+        )
+    if _KECIL:
+        missing.append(
+            and_(_L.c.scheme == facts.KECIL.key, or_(*(_missing(k) for k in sorted(_KECIL))))
+        )
+    return exists().where(_L.c.person_id == _P.c.id, _L.c.stage.in_(DOCUMENT_STAGES), or_(*missing))
+
+
+def matches(spec: Segment) -> ColumnElement[bool]:
+    """The spec's own condition on `people` (without the announcements and block rules)."""
+    kind = spec.kind
+    if kind == segments.ALL:
+        return _P.c.id.is_not(None)
+    if kind == segments.REGION:
+        assert spec.region is not None
+        return in_region(spec.region)
+    if kind == segments.JOURNEY_STEP:
+        if spec.flow == segments.KUR_DOCUMENTS_INCOMPLETE:
+            return _documents_incomplete()
+        return exists().where(
+            _R.c.person_id == _P.c.id,
+            _R.c.status == RunStatus.ACTIVE.value,
+            _R.c.flow == spec.flow,
+            _R.c.step == spec.step,
+        )
+    if kind == segments.INTEREST:
+        return _P.c.goal == spec.goal
+    if kind == segments.COOPERATIVE:
+        if spec.cooperative_id is not None:
+            return exists().where(
+                _S.c.person_id == _P.c.id,
+                _S.c.kind == SubmissionKind.JOIN_REQUEST.value,
+                _S.c.ref_id == spec.cooperative_id,
+                _S.c.status.in_(JOIN_STATUSES),
+            )
+        return exists().where(_FM.c.person_id == _P.c.id, _FM.c.founding_id == spec.founding_id)
+    if kind == segments.TRAINING:
+        return exists().where(
+            _TR.c.person_id == _P.c.id,
+            _TR.c.training_id == spec.training_id,
+            _TR.c.status.in_(TRAINING_STATUSES),
+        )
+    raise ValueError(f"unknown segment kind {kind!r}")  # pragma: no cover - Segment checks
+
+
+def _spec(spec: Segment | Mapping[str, Any]) -> Segment:
+    return spec if isinstance(spec, Segment) else Segment.from_dict(spec)
+
+
+def recipients_query(
+    spec: Segment | Mapping[str, Any], *, within_regions: Sequence[str] | None = None
+) -> Select[Any]:
+    """SELECT person_id, telegram_id of the people this spec reaches: matching it, opted in to
+    announcements, not blocked, and (when `within_regions` is given: a coordinator's scope)
+    living in one of those provinces or regencies. An empty scope reaches nobody."""
+    where = [matches(_spec(spec)), _P.c.announcements.is_(True), _P.c.blocked_at.is_(None)]
+    if within_regions is not None:
+        where.append(within(within_regions))
+    return select(_P.c.id.label("person_id"), _P.c.telegram_id.label("telegram_id")).where(*where)
+
+
+async def count(
+    session: AsyncSession,
+    spec: Segment | Mapping[str, Any],
+    within_regions: Sequence[str] | None = None,
+) -> int:
+    """How many people the spec reaches now (before the weekly cap)."""
+    query = recipients_query(spec, within_regions=within_regions).subquery()
+    connection = await repo._connection(session)
+    return int((await connection.execute(select(func.count()).select_from(query))).scalar_one())
