@@ -15,6 +15,8 @@ import pytest
 import pytest_asyncio
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from bot.app import LOCALES_DIR, OFFLINE_TOKEN, App, build_app
@@ -58,6 +60,13 @@ def compile_catalogs() -> None:
 
 
 compile_catalogs()
+
+# Property tests judge results, not speed: on a busy 2-core CI machine a slow draw or example
+# must not fail the suite (speed is measured in bench/, never in tests).
+hypothesis_settings.register_profile(
+    "juragan", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("juragan")
 
 # Tests live on a known day, so dates typed in them ("15/01/2027") stay in the future. The clock
 # still ticks (from this moment), so "the run touched last" keeps its meaning.
