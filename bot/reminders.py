@@ -53,11 +53,7 @@ def renders(kind: str) -> Callable[[Render], Render]:
     return register
 
 
-def zone_of(province_code: str | None) -> str:
-    try:
-        return regions.tz_name(province_code) if province_code else rules.WIB
-    except KeyError:
-        return rules.WIB
+zone_of = regions.zone_of  # the person's zone, by their province
 
 
 async def remind(

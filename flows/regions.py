@@ -151,6 +151,18 @@ def tz_name(province_code: str) -> str:
     return _IANA[timezone(province_code)]
 
 
+WIB = "Asia/Jakarta"
+
+
+def zone_of(code: str | None) -> str:
+    """A person's or a place's IANA zone from its province or regency code; WIB, where most
+    returnees live, when there is none or it is unknown."""
+    try:
+        return tz_name(code) if code else WIB
+    except KeyError:
+        return WIB
+
+
 def display_name(code: str) -> str:
     """Human name: "Kota Surabaya, Jawa Timur" for a regency, the name for a province."""
     region = get(code)

@@ -211,7 +211,7 @@ TRAINING_PARSERS = {
 
 def _times(row: dict[str, Any]) -> tuple[datetime, datetime]:
     """Start and end (local time of the region's zone, WIB without a region) in UTC."""
-    zone = ZoneInfo(regions.tz_name(row["regency_code"]) if row["regency_code"] else "Asia/Jakarta")
+    zone = ZoneInfo(regions.zone_of(row["regency_code"]))
     try:
         y, mo, d, h, mi = _local(row["start"])
         start = datetime(y, mo, d, h, mi, tzinfo=zone)

@@ -47,7 +47,6 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
-DEFAULT_TZ = "Asia/Jakarta"
 BADGE_MERAH_PUTIH, BADGE_MIGRANT = "🇮🇩", "✈️"
 
 
@@ -69,10 +68,7 @@ NOT_YOURS = N_("Only the person who started this founding plan can change it.")
 
 
 def _zone(person: Person) -> str:
-    try:
-        return regions.tz_name(person.province_code) if person.province_code else DEFAULT_TZ
-    except KeyError:
-        return DEFAULT_TZ
+    return regions.zone_of(person.province_code)
 
 
 def _place(code: str | None) -> str:

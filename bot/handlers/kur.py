@@ -68,10 +68,7 @@ NOT_YOURS = N_("That button is not for you, or it is out of date. Nothing was ch
 
 
 def tz_of(person: Person) -> str:
-    try:
-        return regions.tz_name(person.province_code or "")
-    except KeyError:
-        return "Asia/Jakarta"
+    return regions.zone_of(person.province_code)
 
 
 def today_for(person: Person) -> date:

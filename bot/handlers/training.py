@@ -29,7 +29,6 @@ from flows.training import (
     ALL,
     TOPIC_FILTERS,
     TOPIC_LABELS,
-    WIB,
     ends_utc,
     region_of,
     starts_utc,
@@ -62,10 +61,7 @@ class TrainingCB(CallbackData, prefix="tr"):
 
 
 def _tz(person: Person) -> str:
-    try:
-        return regions.tz_name(person.province_code) if person.province_code else WIB
-    except KeyError:
-        return WIB
+    return regions.zone_of(person.province_code)
 
 
 def _can_manage(role: Role | str | None) -> bool:

@@ -260,3 +260,9 @@ def test_every_province_has_a_timezone() -> None:
     }
     with pytest.raises(KeyError):
         regions.timezone("99")
+
+
+def test_zone_of_a_code_falls_back_to_wib() -> None:
+    assert regions.zone_of("91") == "Asia/Jayapura"
+    assert regions.zone_of("73.71") == "Asia/Makassar"
+    assert regions.zone_of(None) == regions.zone_of("") == regions.zone_of("99") == "Asia/Jakarta"
