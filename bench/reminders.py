@@ -588,32 +588,14 @@ def summarise(stage: dict[str, Any], idle: dict[str, Any]) -> dict[str, float]:
 
 def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
     names = list(backends)
-    w0, w = 50, 20
-    line = "-" * (w0 + w * max(1, len(names)) + 26)
-    print()
-    print("Pulang Juragan: reminders with many pending")
-    print(
-        f"{meta['date']}  |  {meta['nproc']} CPU: {meta['cpu']}  |  "
-        f"{meta['implementation']} {meta['python']}  |  commit {meta['commit'] or '?'}"
+    line, row = base.print_header(
+        meta,
+        "Pulang Juragan: reminders with many pending",
+        f"{meta['rows']:,} pending, {meta['people']:,} people",
+        names,
+        50,
+        20,
     )
-    v = meta["versions"]
-    print(
-        f"aiogram {v['aiogram']}, SQLAlchemy {v['sqlalchemy']}, aiosqlite {v['aiosqlite']}, "
-        f"asyncpg {v['asyncpg']}  |  {meta['rows']:,} pending, {meta['people']:,} people"
-    )
-    busy = meta["other_load_at_start_cores"]
-    print(
-        f"other processes at start: {busy:.2f} cores busy"
-        + ("  (busy machine: figures are pessimistic)" if busy > 0.2 else "")
-    )
-    if meta["uncommitted_outside_bench"]:
-        print("uncommitted changes measured: " + ", ".join(meta["uncommitted_outside_bench"]))
-    print(line)
-    print(f"{'figure':<{w0}}" + "".join(f"{n:>{w}}" for n in names) + "   target")
-    print(line)
-
-    def row(label: str, cells: list[str], target: str = "") -> None:
-        print(f"{label:<{w0}}" + "".join(f"{c:>{w}}" for c in cells) + f"   {target}")
 
     bs = [backends[n] for n in names]
     big, small = str(meta["rows"]), str(small_size(meta["rows"]))

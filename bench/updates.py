@@ -1095,12 +1095,14 @@ def mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
-    names = list(backends)
-    w0, w = 44, 22
+def print_header(
+    meta: dict[str, Any], title: str, run: str, names: list[str], w0: int, w: int
+) -> tuple[str, Callable[..., None]]:
+    """The machine lines and the table head every benchmark prints; returns the rule line and
+    a `row(label, cells, target)` printer for the table."""
     line = "-" * (w0 + w * max(1, len(names)) + 24)
     print()
-    print("Pulang Juragan: update throughput and latency")
+    print(title)
     print(
         f"{meta['date']}  |  {meta['nproc']} CPU: {meta['cpu']}  |  "
         f"{meta['implementation']} {meta['python']}  |  commit {meta['commit'] or '?'}"
@@ -1108,7 +1110,7 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
     v = meta["versions"]
     print(
         f"aiogram {v['aiogram']}, SQLAlchemy {v['sqlalchemy']}, aiosqlite {v['aiosqlite']}, "
-        f"asyncpg {v['asyncpg']}  |  people {meta['people']}, in flight ≤ {meta['concurrency']}"
+        f"asyncpg {v['asyncpg']}  |  {run}"
     )
     busy = meta["other_load_at_start_cores"]
     print(
@@ -1123,6 +1125,20 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
 
     def row(label: str, cells: list[str], target: str = "") -> None:
         print(f"{label:<{w0}}" + "".join(f"{c:>{w}}" for c in cells) + f"   {target}")
+
+    return line, row
+
+
+def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
+    names = list(backends)
+    line, row = print_header(
+        meta,
+        "Pulang Juragan: update throughput and latency",
+        f"people {meta['people']}, in flight ≤ {meta['concurrency']}",
+        names,
+        44,
+        22,
+    )
 
     echoes = [b["echo"] for b in backends.values()]
     row("1. bare aiogram echo (updates/s)", [f"{e['rate']:,.0f}" for e in echoes], "(baseline)")
