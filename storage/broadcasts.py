@@ -355,26 +355,16 @@ async def claim(
         .where(_B.c.id == broadcast_id, _B.c.status == BroadcastStatus.SENDING.value)
         .exists()
     )
-    pick = (
-        select(_D.c.id)
-        .where(_D.c.broadcast_id == broadcast_id, ready, sending)
-        .order_by(_D.c.id)
-        .limit(limit)
+    taken = await repo.claim_rows(
+        session,
+        _D,
+        where=and_(_D.c.broadcast_id == broadcast_id, ready, sending),
+        order_by=_D.c.id,
+        limit=limit,
+        now=now,
+        lease=lease,
+        returning=(_D.c.id, _D.c.person_id, _D.c.chat_id, _D.c.attempts),
     )
-    if connection.dialect.name == "postgresql":
-        pick = pick.with_for_update(of=_D, skip_locked=True)
-    taken = (
-        await connection.execute(
-            update(_D)
-            .where(_D.c.id.in_(pick.scalar_subquery()))
-            .values(
-                status=DeliveryStatus.SENDING.value,
-                lease_until=now + lease,
-                attempts=_D.c.attempts + 1,
-            )
-            .returning(_D.c.id, _D.c.person_id, _D.c.chat_id, _D.c.attempts)
-        )
-    ).all()
     if not taken:
         return []
     ids = {r.person_id for r in taken if r.person_id is not None}

@@ -139,30 +139,25 @@ async def claim(
         and_(_T.c.status == ReminderStatus.PENDING.value, _T.c.due_at <= now),
         and_(_T.c.status == ReminderStatus.SENDING.value, _T.c.lease_until < now),
     )
-    pick = select(_T.c.id).where(due).order_by(_T.c.due_at).limit(limit)
-    if connection.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    taken = (
-        await connection.execute(
-            update(_T)
-            .where(_T.c.id.in_(pick.scalar_subquery()))
-            .values(
-                status=ReminderStatus.SENDING.value,
-                lease_until=now + lease,
-                attempts=_T.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(
-                _T.c.id,
-                _T.c.person_id,
-                _T.c.kind,
-                _T.c.dedupe_key,
-                _T.c.due_at,
-                _T.c.payload,
-                _T.c.attempts,
-            )  # fmt: skip
-        )
-    ).all()
+    taken = await repo.claim_rows(
+        session,
+        _T,
+        where=due,
+        order_by=_T.c.due_at,
+        limit=limit,
+        now=now,
+        lease=lease,
+        values={"updated_at": now},
+        returning=(
+            _T.c.id,
+            _T.c.person_id,
+            _T.c.kind,
+            _T.c.dedupe_key,
+            _T.c.due_at,
+            _T.c.payload,
+            _T.c.attempts,
+        ),  # fmt: skip
+    )
     if not taken:
         return []
     people = {

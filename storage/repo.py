@@ -437,3 +437,37 @@ async def decline_announcements(
             "withdrawn_at": now,
         },
     )
+
+
+async def claim_rows(
+    session: AsyncSession,
+    table: Table,
+    *,
+    where: Any,
+    order_by: Any,
+    limit: int,
+    now: Any,
+    lease: Any,
+    returning: tuple[Any, ...],
+    values: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Take up to `limit` rows for this process and return them: one UPDATE setting them to
+    `sending` under a lease (`lease_until`, `attempts` + 1) over a sub-select that, on
+    PostgreSQL, skips rows another process holds (`FOR UPDATE SKIP LOCKED`); SQLite has one
+    writer. Reminders and broadcast deliveries are claimed this way."""
+    connection = await _connection(session)
+    pick = select(table.c.id).where(where).order_by(order_by).limit(limit)
+    if connection.dialect.name == "postgresql":
+        pick = pick.with_for_update(of=table, skip_locked=True)
+    claimed = await connection.execute(
+        update(table)
+        .where(table.c.id.in_(pick.scalar_subquery()))
+        .values(
+            status="sending",
+            lease_until=now + lease,
+            attempts=table.c.attempts + 1,
+            **(values or {}),
+        )
+        .returning(*returning)
+    )
+    return list(claimed.all())
