@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.driver import Turn
@@ -36,3 +37,11 @@ class IsCommand(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.text is not None and message.text.startswith("/")
+
+
+def needs_profile(callback: CallbackQuery, person: Person | None, outbox: Outbox) -> bool:
+    """A journey button pressed before the profile is done: tell them to /start; True then."""
+    if person is not None and person.onboarded_at is not None:
+        return False
+    outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+    return True

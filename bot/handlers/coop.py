@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
-from bot.handlers.common import pressed_message, turn_for
+from bot.handlers.common import needs_profile, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import day, label, moment, rupiah, t, t_for
 from flows import clock, regions
@@ -673,8 +673,7 @@ async def pressed(
     outbox: Outbox,
 ) -> None:
     """Every cooperative button; ids are checked before anything changes."""
-    if person is None or person.onboarded_at is None:
-        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+    if needs_profile(callback, person, outbox):
         return
     turn = turn_for(callback, session=session, person=person, outbox=outbox)
     message = pressed_message(callback)

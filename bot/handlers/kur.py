@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
-from bot.handlers.common import pressed_message, turn_for
+from bot.handlers.common import needs_profile, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import current_locale, day, moment, number, rupiah, t
 from flows import clock, regions
@@ -619,8 +619,7 @@ async def press(
     person: Person | None,
     outbox: Outbox,
 ) -> None:
-    if person is None or person.onboarded_at is None:
-        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+    if needs_profile(callback, person, outbox):
         return
     turn = turn_for(callback, session=session, person=person, outbox=outbox)
     act = callback_data.act

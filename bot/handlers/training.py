@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
-from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.common import IsCommand, needs_profile, pressed_message, turn_for
 from bot.outbox import Outbox
 from bot.text import BABEL_LOCALES, current_locale, label, moment, t_for
 from flows import regions
@@ -597,8 +597,7 @@ async def pressed(
 ) -> None:
     """Every training button. Ids are checked (they can be forged); coordinator acts check
     the role on the server."""
-    if person is None or person.onboarded_at is None:
-        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+    if needs_profile(callback, person, outbox):
         return
     turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
     message = pressed_message(callback)
