@@ -21,8 +21,11 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcasts import Sender
 from bot.config import LOCALES, Settings
+from bot.delivery import Delivery
 from bot.handlers import get_routers
+from bot.leader import Leader
 from bot.logs import guard_personal_data
 from bot.middlewares import FloodControl, UpdateContext
 from bot.reminders import Ticker
@@ -46,8 +49,11 @@ class App:
     bot: Bot
     dp: Dispatcher
     ticker: Ticker
+    sender: Sender
+    leader: Leader
 
     async def close(self) -> None:
+        await self.leader.release()
         await self.bot.session.close()
         await self.dp["transactions"].close()
         await self.engine.dispose()
@@ -121,19 +127,36 @@ def build_app(
     )
     dp = build_dispatcher(settings, sessionmaker, i18n)
     reminder_rules.set_quiet_hours(*settings.quiet_window)
+    delivery = Delivery(bot, rate=settings.delivery_rate)  # one rate for everything sent
     ticker = Ticker(
         sessionmaker=sessionmaker,
         transactions=dp["transactions"],
         bot=bot,
         i18n=i18n,
-        rate=settings.delivery_rate,
+        delivery=delivery,
     )
-    return App(settings, engine, sessionmaker, i18n, bot, dp, ticker)
+    leader = Leader(engine)
+    sender = Sender(
+        sessionmaker=sessionmaker,
+        transactions=dp["transactions"],
+        delivery=delivery,
+        i18n=i18n,
+        leader=leader,
+        rate=settings.delivery_rate,
+        cap_per_week=settings.announcement_weekly_cap,
+    )
+    return App(settings, engine, sessionmaker, i18n, bot, dp, ticker, sender, leader)
 
 
 def start_scheduler(app: App) -> AsyncIOScheduler:
-    """Start the periodic ticks (reminders) with the bot; `juragan run` does this."""
-    scheduler = build_scheduler(app.ticker, every=app.settings.reminder_tick_seconds)
+    """Start the periodic jobs (reminders, broadcasts) with the bot; `juragan run` does this."""
+    scheduler = build_scheduler(
+        app.ticker,
+        every=app.settings.reminder_tick_seconds,
+        sender=app.sender,
+        leader=app.leader,
+        poll=app.settings.broadcast_poll_seconds,
+    )
     scheduler.start()
     return scheduler
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     reminder_tick_seconds: float = Field(default=30.0, gt=0)  # how often due reminders are sent
     delivery_rate: float = Field(default=25.0, gt=0, le=30)  # messages/s, bot-wide
     quiet_hours: str = "21-7"  # local hours when nothing is sent outside a conversation
+    announcement_weekly_cap: int = Field(default=3, ge=0)  # per person per 7 days; 0: no cap
+    broadcast_poll_seconds: float = Field(default=2.0, gt=0)  # how often the sender looks
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""The one place that sends to people outside a conversation: reminders now, broadcasts next.
+"""The one place that sends to people outside a conversation: reminders and broadcasts.
 
 It keeps under Telegram's limits (a bot-wide rate, default 25 messages/s, below the ~30/s
 Telegram allows), and says what happened to each message in a way the caller can store: sent
@@ -74,17 +74,58 @@ class RateLimiter:
             await asyncio.sleep(start - now)
 
 
+PER_CHAT_INTERVAL = 1.0  # Telegram: at most about one message a second to one chat
+_CHAT_MEMORY = 4096  # how many recent chats the per-chat spacing remembers at most
+
+
 class Delivery:
-    """Sends one message at a time under the rate limit and classifies what happened."""
+    """Sends one message at a time under the rate limit and classifies what happened.
+
+    One per process, shared by the reminder tick and the broadcast sender, so their sum keeps
+    under the bot-wide rate. Several coroutines may send at once (a slow round trip to Telegram
+    must not slow the rate down); the limiter hands out the slots."""
 
     def __init__(self, bot: Bot, *, rate: float = 25.0) -> None:
         self.bot = bot
         self.limiter = RateLimiter(rate)
+        self._last_to: dict[int, float] = {}  # chat -> monotonic time of the last send
 
-    async def send(self, chat_id: int, text: str, markup: Any = None) -> Result:
+    async def _chat_turn(self, chat_id: int) -> None:
+        """Wait until a second has passed since the last message to this chat."""
+        now = time.monotonic()
+        last = self._last_to.get(chat_id)
+        if last is not None and now - last < PER_CHAT_INTERVAL:
+            await asyncio.sleep(PER_CHAT_INTERVAL - (now - last))
+            now = time.monotonic()
+        self._last_to[chat_id] = now
+        if len(self._last_to) > _CHAT_MEMORY:  # forget chats not written to for a second
+            self._last_to = {c: t for c, t in self._last_to.items() if now - t < PER_CHAT_INTERVAL}
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any = None,
+        *,
+        photo: str | None = None,
+        document: str | None = None,
+    ) -> Result:
+        """A text message, or a photo or document (by Telegram file id) with `text` as caption."""
+        await self._chat_turn(chat_id)
         await self.limiter.wait()
         try:
-            message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+            if photo is not None:
+                message = await self.bot.send_photo(
+                    chat_id=chat_id, photo=photo, caption=text, reply_markup=markup
+                )
+            elif document is not None:
+                message = await self.bot.send_document(
+                    chat_id=chat_id, document=document, caption=text, reply_markup=markup
+                )
+            else:
+                message = await self.bot.send_message(
+                    chat_id=chat_id, text=text, reply_markup=markup
+                )
         except TelegramRetryAfter as exc:
             self.limiter.pause(exc.retry_after)
             log.warning("Telegram asked to slow down for %s s", exc.retry_after)
@@ -98,3 +139,17 @@ class Delivery:
         except (TimeoutError, TelegramServerError, TelegramNetworkError, OSError) as exc:
             return Result(Outcome.RETRY, error=type(exc).__name__)
         return Result(Outcome.SENT, message_id=message.message_id)
+
+    async def call(self, method: Any) -> Any:
+        """Any other Bot API call (a progress edit, a report) within the bot-wide rate; None
+        when Telegram refused it (logged, never raised: these are for the coordinator's eyes)."""
+        await self.limiter.wait()
+        try:
+            return await self.bot(method)
+        except TelegramRetryAfter as exc:
+            self.limiter.pause(exc.retry_after)
+        except TelegramBadRequest as exc:
+            log.info("%s not applied: %s", type(method).__name__, exc.message)
+        except (TelegramForbiddenError, TelegramServerError, TelegramNetworkError, OSError) as exc:
+            log.warning("%s failed: %s", type(method).__name__, type(exc).__name__)
+        return None

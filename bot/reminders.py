@@ -112,9 +112,10 @@ class Ticker:
         rate: float = 25.0,
         batch: int = 500,
         flush_every: int = 50,
+        delivery: Delivery | None = None,
     ) -> None:
         self.sessionmaker, self.transactions, self.i18n = sessionmaker, transactions, i18n
-        self.delivery = Delivery(bot, rate=rate)
+        self.delivery = delivery or Delivery(bot, rate=rate)  # shared with broadcasts in an app
         self.batch, self.flush_every = batch, flush_every
         self.last_tick: datetime | None = None
 

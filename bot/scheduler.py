@@ -1,8 +1,10 @@
-"""APScheduler, started with the bot: periodic ticks over rows in the database (reminders
-every REMINDER_TICK_SECONDS, and hourly the update ids too old to be redelivered).
+"""APScheduler, started with the bot: periodic jobs over rows in the database (reminders
+every REMINDER_TICK_SECONDS, broadcasts every BROADCAST_POLL_SECONDS, and hourly the update ids
+too old to be redelivered).
 
-The scheduler holds no state worth keeping: reminders are rows, so a restart loses nothing
-and several instances can tick at once (each claims different rows).
+The scheduler holds no state worth keeping: reminders and deliveries are rows, so a restart
+loses nothing. Only the instance holding the sender lock (bot.leader) sends reminders and
+broadcasts, so with several instances the bot-wide rate still holds; the others stand by.
 """
 
 from __future__ import annotations
@@ -11,19 +13,40 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.broadcasts import Sender
+from bot.leader import Leader
 from bot.reminders import Ticker
 
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(ticker: Ticker, *, every: float) -> AsyncIOScheduler:
-    """The reminder tick every `every` seconds; a slow tick is never run twice at once."""
+def build_scheduler(
+    ticker: Ticker,
+    *,
+    every: float,
+    sender: Sender | None = None,
+    leader: Leader | None = None,
+    poll: float = 2.0,
+) -> AsyncIOScheduler:
+    """The reminder tick every `every` seconds and the broadcast sender every `poll` seconds;
+    a slow run is never started twice at once."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    if sender is not None:
+        scheduler.add_job(
+            _send,
+            "interval",
+            seconds=poll,
+            args=[sender],
+            id="broadcasts",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     scheduler.add_job(
         _tick,
         "interval",
         seconds=every,
-        args=[ticker],
+        args=[ticker, leader],
         id="reminders",
         max_instances=1,
         coalesce=True,
@@ -45,8 +68,23 @@ async def _prune(ticker: Ticker) -> None:
         log.info("forgot %d processed update ids older than two days", removed)
 
 
-async def _tick(ticker: Ticker) -> None:
+async def _send(sender: Sender) -> None:
     try:
+        done = await sender.drain()
+    except Exception:
+        log.exception("broadcast sending failed; the next run goes on from the database")
+        return
+    if done.claimed or done.started or done.reported:
+        log.info(
+            "broadcasts: %d started, %d sent, %d later, %d failed, %d blocked, %d skipped",
+            done.started, done.sent, done.retried, done.failed, done.blocked, done.skipped,
+        )  # fmt: skip
+
+
+async def _tick(ticker: Ticker, leader: Leader | None = None) -> None:
+    try:
+        if leader is not None and not await leader.hold():
+            return  # another instance sends
         report = await ticker.tick()
     except Exception:
         log.exception("reminder tick failed; the next one retries")

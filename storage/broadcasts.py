@@ -60,6 +60,9 @@ LEASE = timedelta(minutes=2)
 WEEK = timedelta(days=7)
 WEEKLY_CAP = "weekly_cap"  # the error of a delivery skipped by the cap
 CANCELLED = "cancelled"  # the error of a delivery skipped because its broadcast was cancelled
+OPTED_OUT = "opted_out"  # … because the person stopped announcements after the start
+WAS_BLOCKED = "blocked_before"  # … because the person had blocked the bot by their turn
+REPORT = "report"  # the stage of a finished broadcast whose final report is still to be sent
 
 # Status changes `set_status` allows: new status -> the statuses it may come from. Sending
 # starts only through `start` (it writes the deliveries); `done` only through `finish`.
@@ -151,8 +154,63 @@ async def create_draft(
         "progress_chat_id": None,
         "progress_message_id": None,
         "recipients": 0,
+        "stage": None,
     }
     return await repo._insert(session, _B, values)
+
+
+DRAFT_FIELDS = frozenset(
+    {"text", "photo_file_id", "document_file_id", "button_text", "button_url", "segment", "stage"}
+)
+
+
+async def edit_draft(session: AsyncSession, broadcast_id: int, **values: Any) -> bool:
+    """Change a draft's content, segment or stage; False when it is no longer a draft (sent,
+    scheduled or discarded meanwhile, e.g. by a second tap)."""
+    unknown = set(values) - DRAFT_FIELDS
+    if unknown:
+        raise ValueError(f"not a draft field: {sorted(unknown)}")
+    if isinstance(values.get("segment"), Segment):
+        values["segment"] = values["segment"].to_dict()
+    connection = await repo._connection(session)
+    result = await connection.execute(
+        update(_B)
+        .where(_B.c.id == broadcast_id, _B.c.status == BroadcastStatus.DRAFT.value)
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def open_draft(session: AsyncSession, *, author_id: int) -> Broadcast | None:
+    """The author's newest draft, if any (one is continued rather than a second begun)."""
+    connection = await repo._connection(session)
+    row = (
+        await connection.execute(
+            select(_B)
+            .where(_B.c.author_id == author_id, _B.c.status == BroadcastStatus.DRAFT.value)
+            .order_by(_B.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else repo._record(Broadcast, dict(row._mapping))
+
+
+async def waiting_for_input(session: AsyncSession, *, author_id: int) -> Broadcast | None:
+    """The author's draft that waits for something typed (its `stage`), if any."""
+    draft = await open_draft(session, author_id=author_id)
+    return draft if draft is not None and draft.stage else None
+
+
+async def recent(
+    session: AsyncSession, *, author_id: int | None, limit: int = 5
+) -> list[Broadcast]:
+    """The newest broadcasts that are not drafts (of one author; None: everyone's)."""
+    connection = await repo._connection(session)
+    query = select(_B).where(_B.c.status != BroadcastStatus.DRAFT.value)
+    if author_id is not None:
+        query = query.where(_B.c.author_id == author_id)
+    rows = await connection.execute(query.order_by(_B.c.id.desc()).limit(limit))
+    return [repo._record(Broadcast, dict(row._mapping)) for row in rows]
 
 
 async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
@@ -171,7 +229,7 @@ async def schedule(session: AsyncSession, broadcast_id: int, *, at: datetime) ->
             _B.c.id == broadcast_id,
             _B.c.status.in_([BroadcastStatus.DRAFT.value, BroadcastStatus.SCHEDULED.value]),
         )
-        .values(status=BroadcastStatus.SCHEDULED.value, scheduled_at=at)
+        .values(status=BroadcastStatus.SCHEDULED.value, scheduled_at=at, stage=None)
     )
     return bool(result.rowcount)
 
@@ -306,7 +364,7 @@ async def start(
                 _B.c.id == broadcast_id,
                 _B.c.status.in_([BroadcastStatus.DRAFT.value, BroadcastStatus.SCHEDULED.value]),
             )
-            .values(status=BroadcastStatus.SENDING.value, started_at=now)
+            .values(status=BroadcastStatus.SENDING.value, started_at=now, stage=None)
             .returning(_B.c.id)
         )
     ).first()
@@ -503,6 +561,8 @@ async def set_status(
     values: dict[str, Any] = {"status": status.value}
     if status == BroadcastStatus.CANCELLED:
         values["finished_at"] = utcnow()
+        started = [BroadcastStatus.SENDING.value, BroadcastStatus.PAUSED.value]
+        values["stage"] = case((_B.c.status.in_(started), REPORT), else_=None)  # a report
     if status == BroadcastStatus.DRAFT:
         values["scheduled_at"] = None
     connection = await repo._connection(session)
@@ -539,9 +599,50 @@ async def finish(session: AsyncSession, broadcast_id: int, *, now: datetime) -> 
     result = await connection.execute(
         update(_B)
         .where(_B.c.id == broadcast_id, _B.c.status == BroadcastStatus.SENDING.value, ~open_rows)
-        .values(status=BroadcastStatus.DONE.value, finished_at=now)
+        .values(status=BroadcastStatus.DONE.value, finished_at=now, stage=REPORT)
     )
     return bool(result.rowcount)
+
+
+async def to_report(session: AsyncSession) -> list[int]:
+    """Finished or cancelled broadcasts whose final report is not sent yet (a crash between
+    the end and the report leaves the report to the next pass)."""
+    connection = await repo._connection(session)
+    rows = await connection.execute(
+        select(_B.c.id)
+        .where(
+            _B.c.stage == REPORT,
+            _B.c.status.in_([BroadcastStatus.DONE.value, BroadcastStatus.CANCELLED.value]),
+        )
+        .order_by(_B.c.id)
+    )
+    return [row[0] for row in rows]
+
+
+async def reported(session: AsyncSession, broadcast_id: int) -> None:
+    connection = await repo._connection(session)
+    await connection.execute(update(_B).where(_B.c.id == broadcast_id).values(stage=None))
+
+
+async def recover(session: AsyncSession) -> int:
+    """Deliveries left `sending` by a sender that died: back to pending (their broadcast still
+    goes on) or skipped (it was cancelled). Only the one sender (bot.leader) calls this, when it
+    takes over, so nothing in flight elsewhere is touched. How many rows changed."""
+    connection = await repo._connection(session)
+    going = select(_B.c.id).where(
+        _B.c.status.in_([BroadcastStatus.SENDING.value, BroadcastStatus.PAUSED.value])
+    )
+    back = await connection.execute(
+        update(_D)
+        .where(_D.c.status == DeliveryStatus.SENDING.value, _D.c.broadcast_id.in_(going))
+        .values(status=DeliveryStatus.PENDING.value, lease_until=None)
+    )
+    dropped = await connection.execute(
+        update(_D)
+        .where(_D.c.status == DeliveryStatus.SENDING.value, _D.c.broadcast_id.not_in(going))
+        .values(status=DeliveryStatus.SKIPPED.value, lease_until=None, error=CANCELLED)
+    )
+    return int(back.rowcount or 0) + int(dropped.rowcount or 0)
 
 
 async def failures(session: AsyncSession, broadcast_id: int) -> list[Failure]:

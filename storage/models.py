@@ -79,6 +79,9 @@ class Person(Base):
     goal: Mapped[str | None] = mapped_column(String(20))
     locale: Mapped[str | None] = mapped_column(String(5))
     role: Mapped[str] = mapped_column(String(20), default=Role.RETURNEE)
+    # A coordinator's or reviewer's regions (province "35" or regency "35.78" codes); None:
+    # everywhere. Broadcasts and lists of people stay inside it.
+    scope_regions: Mapped[list[Any] | None] = mapped_column()
     start_payload: Mapped[str | None] = mapped_column(String(64))
     nik: Mapped[str | None] = mapped_column(String(16))  # asked only where a sign-up needs it
     nudges: Mapped[bool] = mapped_column(Boolean, default=True)  # /pengingat turns them off
@@ -414,6 +417,7 @@ class Broadcast(Base):
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str | None] = mapped_column(String(20))  # a draft waiting for typed input
 
 
 class DeliveryStatus(StrEnum):

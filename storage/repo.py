@@ -345,6 +345,19 @@ async def mark_blocked(session: AsyncSession, *, person_id: int, at: Any) -> Non
     )
 
 
+async def set_role(
+    session: AsyncSession, *, person_id: int, role: str, regions: list[str] | None = None
+) -> None:
+    """Give a person a role, scoped to regions (None: everywhere; a returnee has none). The
+    caller audits the change."""
+    connection = await _connection(session)
+    await connection.execute(
+        update(Person)
+        .where(Person.id == person_id)
+        .values(role=role, scope_regions=None if role == "returnee" else regions)
+    )
+
+
 async def stale_runs(
     session: AsyncSession, *, flows: list[str], before: Any, after: Any, limit: int
 ) -> list[tuple[int, int, Any, str | None]]:

@@ -1,0 +1,466 @@
+"""Sending broadcasts: the one sender, its live progress message and its final report.
+
+One pass (`Sender.work`) starts the scheduled broadcasts whose time has come, sends one batch
+of every sending broadcast, edits each coordinator's progress message at most every few
+seconds, ends the broadcasts with nothing left and sends their reports. `drain` repeats passes
+while there is work; APScheduler calls it every couple of seconds (bot.scheduler).
+
+Only the instance holding the sender lock (bot.leader) sends, so the bot-wide rate holds with
+any number of instances. Every outcome is written as soon as Telegram answers, so a process
+killed mid-broadcast re-sends at most the messages that were in flight; the next sender takes
+the rows the dead one left `sending` back as pending (`storage.broadcasts.recover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import io
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import EditMessageText, SendDocument, SendMessage
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
+from aiogram.utils.i18n import I18n
+from babel.dates import format_timedelta
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import MAX_ATTEMPTS, Delivery, Outcome, backoff
+from bot.leader import Leader
+from bot.text import BABEL_LOCALES, number, t
+from flows import clock
+from flows import segments as specs
+from flows.i18n import N_
+from storage import broadcasts as store
+from storage import coops, trainings
+from storage.db import Transactions
+from storage.models import Broadcast, BroadcastStatus, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+# Added under every announcement, in the reader's language.
+STOP_FOOTER = N_("You get announcements because you agreed to. To stop them, send /berhenti.")
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo's or document's caption
+TEXT_LIMIT = 4096
+FOOTER_ROOM = 120  # kept free for the footer in any language (checked by a test)
+
+
+class BroadcastCB(CallbackData, prefix="bc"):
+    """The compose and control buttons. act: see bot.handlers.broadcast."""
+
+    act: str
+    id: int = 0
+    v: str = ""
+
+
+def body(broadcast: Broadcast, locale: str, i18n: I18n) -> str:
+    """What a recipient reads: the coordinator's text and, in their language, how to stop."""
+    chosen = locale if locale in i18n.available_locales else i18n.default_locale
+    with i18n.context(), i18n.use_locale(chosen):
+        footer = t(STOP_FOOTER)
+    return f"{broadcast.text}\n\n<i>{html.escape(footer)}</i>"
+
+
+def link_markup(broadcast: Broadcast) -> InlineKeyboardMarkup | None:
+    if not broadcast.button_text or not broadcast.button_url:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=broadcast.button_text, url=broadcast.button_url)]
+        ]
+    )
+
+
+async def segment_label(session: AsyncSession, segment: dict[str, Any]) -> str:
+    """The segment in the current language, with the cooperative's or session's name."""
+    spec = specs.Segment.from_dict(segment)
+    name = None
+    if spec.cooperative_id is not None:
+        coop = await coops.cooperative(session, spec.cooperative_id)
+        name = coop.name if coop is not None else None
+    elif spec.founding_id is not None:
+        plan = await coops.founding(session, spec.founding_id)
+        name = plan.name if plan is not None else None
+    elif spec.training_id is not None:
+        training = await trainings.get(session, spec.training_id)
+        name = training.title if training is not None else None
+    msgid, params = specs.describe(spec, name=name)
+    shown = {
+        k: t(v) if isinstance(v, specs.Msgid) else html.escape(str(v)) for k, v in params.items()
+    }
+    return t(msgid, **shown)
+
+
+# --- the coordinator's status message -------------------------------------------------------
+
+
+def _bar(done: int, total: int, width: int = 10) -> str:
+    filled = 0 if total <= 0 else min(width, round(width * done / total))
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def _remaining(counts: dict[str, int]) -> int:
+    return counts[DeliveryStatus.PENDING.value] + counts[DeliveryStatus.SENDING.value]
+
+
+def status_view(
+    broadcast: Broadcast, counts: dict[str, int], *, rate: float, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The live progress message: counts, a bar, the time left, and what can be done now."""
+    sent, failed = counts[DeliveryStatus.SENT.value], counts[DeliveryStatus.FAILED.value]
+    blocked, left = counts[DeliveryStatus.BLOCKED.value], _remaining(counts)
+    total = sent + failed + blocked + left
+    done = total - left
+    status = BroadcastStatus(broadcast.status)
+    titles = {
+        BroadcastStatus.SENDING: N_("📣 Announcement #{id}: sending"),
+        BroadcastStatus.PAUSED: N_("⏸ Announcement #{id}: paused"),
+        BroadcastStatus.DONE: N_("✅ Announcement #{id}: done"),
+        BroadcastStatus.CANCELLED: N_("✖️ Announcement #{id}: cancelled"),
+        BroadcastStatus.SCHEDULED: N_("🕒 Announcement #{id}: scheduled"),
+        BroadcastStatus.DRAFT: N_("📝 Announcement #{id}: draft"),
+    }
+    percent = 100 if total == 0 else int(100 * done / total)
+    lines = [
+        t(titles[status], id=broadcast.id),
+        f"{_bar(done, total)} {percent}%",
+        t(
+            N_("Sent {sent} · failed {failed} · blocked {blocked} · remaining {left}"),
+            sent=number(sent, locale),
+            failed=number(failed, locale),
+            blocked=number(blocked, locale),
+            left=number(left, locale),
+        ),
+    ]
+    if status is BroadcastStatus.SENDING and left:
+        seconds = max(1.0, left / rate)
+        span = format_timedelta(
+            timedelta(seconds=seconds), locale=BABEL_LOCALES.get(locale, "id_ID")
+        )
+        lines.append(t(N_("About {time} left."), time=span))
+    buttons: list[InlineKeyboardButton] = []
+    if status is BroadcastStatus.SENDING:
+        buttons.append(_btn("⏸ " + t(N_("Pause")), BroadcastCB(act="pause", id=broadcast.id)))
+    if status is BroadcastStatus.PAUSED:
+        buttons.append(_btn("▶️ " + t(N_("Resume")), BroadcastCB(act="resume", id=broadcast.id)))
+    if status in (BroadcastStatus.SENDING, BroadcastStatus.PAUSED, BroadcastStatus.SCHEDULED):
+        buttons.append(_btn("✖️ " + t(N_("Cancel")), BroadcastCB(act="stop", id=broadcast.id)))
+    markup = InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+    return "\n".join(lines), markup
+
+
+def _btn(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def report_text(broadcast: Broadcast, counts: dict[str, int], segment: str, locale: str) -> str:
+    """The final report: who it was for, what happened, the block rate."""
+    sent, failed = counts[DeliveryStatus.SENT.value], counts[DeliveryStatus.FAILED.value]
+    blocked, skipped = counts[DeliveryStatus.BLOCKED.value], counts[DeliveryStatus.SKIPPED.value]
+    tried = sent + failed + blocked
+    rate = 0.0 if tried == 0 else 100.0 * blocked / tried
+    cancelled = broadcast.status == BroadcastStatus.CANCELLED.value
+    lines = [
+        t(
+            N_("✖️ Report on announcement #{id} (cancelled)")
+            if cancelled
+            else N_("✅ Report on announcement #{id}"),
+            id=broadcast.id,
+        ),
+        t(N_("For: {segment}"), segment=segment),
+        t(N_("Received it: {sent}"), sent=number(sent, locale)),
+        t(N_("Could not be delivered: {failed}"), failed=number(failed, locale)),
+        t(
+            N_("Had blocked the bot: {blocked} ({rate}% of those we tried)"),
+            blocked=number(blocked, locale),
+            rate=number(round(rate, 1), locale),
+        ),
+        t(
+            N_("Not sent: {skipped} (weekly limit reached, announcements stopped, or cancelled)"),
+            skipped=number(skipped, locale),
+        ),
+    ]
+    if failed or blocked:
+        lines.append(t(N_("The list of failed deliveries is in the file below.")))
+    if rate >= 5.0:
+        lines.append(
+            t(
+                N_(
+                    "Many people blocked the bot. Send fewer announcements, and only to the "
+                    "people each one is for."
+                )
+            )
+        )
+    return "\n".join(lines)
+
+
+def failures_csv(rows: list[store.Failure]) -> bytes:
+    """One line per failed or blocked delivery; the person's number in this system, never
+    their Telegram id or name."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["delivery_id", "person_id", "status", "attempts", "error"])
+    for row in rows:
+        writer.writerow([row.delivery_id, row.person_id or "", row.status, row.attempts, row.error])
+    return out.getvalue().encode("utf-8")
+
+
+# --- the sender ------------------------------------------------------------------------------
+
+
+@dataclass
+class Pass:
+    """What one pass did (for logs and tests)."""
+
+    started: int = 0
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    skipped: int = 0
+    finished: int = 0
+    reported: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.started or self.claimed or self.finished or self.reported)
+
+
+class Sender:
+    """Sends every broadcast, one batch per pass; safe to kill at any moment."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        transactions: Transactions,
+        delivery: Delivery,
+        i18n: I18n,
+        leader: Leader,
+        rate: float,
+        cap_per_week: int | None,
+        concurrency: int = 8,
+        progress_every: float = 3.0,
+    ) -> None:
+        self.sessionmaker, self.transactions, self.i18n = sessionmaker, transactions, i18n
+        self.delivery, self.leader = delivery, leader
+        self.rate, self.cap = rate, cap_per_week or None
+        self.concurrency, self.progress_every = concurrency, progress_every
+        self.batch = max(concurrency * 4, int(rate * 4))  # about four seconds of sending
+        self._shown: dict[int, float] = {}  # broadcast -> monotonic time of the last edit
+        self._recovered_at = 0  # leader.took_over when `recover` last ran
+        self.in_flight = 0
+
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        async with self.transactions.begin() as connection:
+            return await work(self.sessionmaker(bind=connection))
+
+    async def _read(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        async with self.sessionmaker() as session:
+            return await work(session)
+
+    async def drain(self, *, max_passes: int | None = None) -> Pass:
+        """Passes until there is nothing to do (or `max_passes`); the sum of what they did."""
+        total, passes = Pass(), 0
+        while max_passes is None or passes < max_passes:
+            one = await self.work()
+            passes += 1
+            for name in total.__dataclass_fields__:
+                setattr(total, name, getattr(total, name) + getattr(one, name))
+            if not one.busy:
+                break
+        return total
+
+    async def work(self) -> Pass:
+        done = Pass()
+        if not await self.leader.hold():
+            return done
+        if self.leader.took_over != self._recovered_at:
+            recovered = await self._write(store.recover)
+            self._recovered_at = self.leader.took_over
+            if recovered:
+                log.info("took back %d deliveries a stopped sender left in flight", recovered)
+        now = clock.now()
+        for broadcast_id in await self._read(lambda s: store.due(s, now=now)):
+            count = await self._write(
+                lambda s, b=broadcast_id: store.start(s, b, now=now, cap_per_week=self.cap)
+            )
+            if count is not None:
+                done.started += 1
+                await self._write(
+                    lambda s, b=broadcast_id, n=count: store.audit(
+                        s,
+                        actor_id=None,
+                        action="broadcast.started",
+                        subject=f"broadcast:{b}",
+                        details={"recipients": n, "scheduled": True},
+                    )
+                )
+        for broadcast_id in await self._read(store.active):
+            await self._send_batch(broadcast_id, done)
+        for broadcast_id in await self._read(store.to_report):
+            await self._report(broadcast_id)
+            done.reported += 1
+        return done
+
+    async def _send_batch(self, broadcast_id: int, done: Pass) -> None:
+        now = clock.now()
+        claimed = await self._write(
+            lambda s: store.claim(s, broadcast_id, now=now, limit=self.batch)
+        )
+        broadcast = await self._read(lambda s: store.get(s, broadcast_id))
+        if broadcast is None:
+            return
+        if claimed:
+            done.claimed += len(claimed)
+            await self._deliver(broadcast, claimed, done)
+            await self._show(broadcast_id)
+        elif await self._write(lambda s: store.finish(s, broadcast_id, now=clock.now())):
+            done.finished += 1
+        else:
+            await self._show(broadcast_id)  # paused meanwhile, or waiting for retries
+
+    async def _deliver(
+        self, broadcast: Broadcast, claimed: list[store.Claimed], done: Pass
+    ) -> None:
+        skipped = store.Outcomes()
+        to_send = []
+        for item in claimed:
+            if item.blocked:
+                skipped.skipped.append((item.id, store.WAS_BLOCKED))
+            elif not item.announcements:
+                skipped.skipped.append((item.id, store.OPTED_OUT))
+            else:
+                to_send.append(item)
+        if skipped.skipped:
+            done.skipped += len(skipped.skipped)
+            await self._write(lambda s: store.mark(s, skipped, now=clock.now()))
+        texts: dict[str, str] = {}
+        markup = link_markup(broadcast)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(item: store.Claimed) -> None:
+            locale = item.locale or self.i18n.default_locale
+            if locale not in texts:
+                texts[locale] = body(broadcast, locale, self.i18n)
+            async with gate:
+                self.in_flight += 1
+                try:
+                    result = await self.delivery.send(
+                        item.chat_id,
+                        texts[locale],
+                        markup,
+                        photo=broadcast.photo_file_id,
+                        document=broadcast.document_file_id,
+                    )
+                finally:
+                    self.in_flight -= 1
+            outcome = store.Outcomes()
+            now = clock.now()
+            if result.outcome is Outcome.SENT:
+                outcome.sent.append((item.id, result.message_id))
+                done.sent += 1
+            elif result.outcome is Outcome.BLOCKED:
+                outcome.blocked.append(item.id)
+                done.blocked += 1
+            elif result.outcome is Outcome.RETRY and (
+                result.error == "429" or item.attempts < MAX_ATTEMPTS
+            ):  # Telegram's "slow down" is never the message's fault
+                wait = result.retry_after if result.error == "429" else backoff(item.attempts)
+                outcome.retry.append(
+                    (item.id, now + timedelta(seconds=wait or 1.0), result.error or "retry")
+                )
+                done.retried += 1
+            else:
+                outcome.failed.append((item.id, result.error or "failed"))
+                done.failed += 1
+            await self._write(lambda s: store.mark(s, outcome, now=now))
+
+        await asyncio.gather(*(one(item) for item in to_send))
+
+    async def _author_locale(self, broadcast: Broadcast) -> str:
+        if broadcast.author_id is None:
+            return self.i18n.default_locale
+        person = await self._read(lambda s: coops.person(s, broadcast.author_id))
+        locale = person.locale if person is not None else None
+        return locale if locale in self.i18n.available_locales else self.i18n.default_locale
+
+    async def _show(self, broadcast_id: int, *, force: bool = False) -> None:
+        """Edit the progress message, at most every `progress_every` seconds unless forced."""
+        moment = time.monotonic()
+        if not force and moment - self._shown.get(broadcast_id, 0.0) < self.progress_every:
+            return
+        self._shown[broadcast_id] = moment
+        broadcast = await self._read(lambda s: store.get(s, broadcast_id))
+        if broadcast is None or broadcast.progress_message_id is None:
+            return
+        counts = await self._read(lambda s: store.progress(s, broadcast_id))
+        locale = await self._author_locale(broadcast)
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text, markup = status_view(broadcast, counts, rate=self.rate, locale=locale)
+        await self.delivery.call(
+            EditMessageText(
+                chat_id=broadcast.progress_chat_id,
+                message_id=broadcast.progress_message_id,
+                text=text,
+                reply_markup=markup,
+            )
+        )
+
+    async def _report(self, broadcast_id: int) -> None:
+        """The final edit of the progress message, the report and the failures file; then
+        the broadcast is marked reported (a crash before that sends the report again)."""
+        broadcast = await self._read(lambda s: store.get(s, broadcast_id))
+        if broadcast is None:
+            return
+        counts = await self._read(lambda s: store.progress(s, broadcast_id))
+        rows = await self._read(lambda s: store.failures(s, broadcast_id))
+        locale = await self._author_locale(broadcast)
+        await self._show(broadcast_id, force=True)
+        if broadcast.progress_chat_id is not None:
+            with self.i18n.context(), self.i18n.use_locale(locale):
+                label = await self._read(lambda s: segment_label(s, broadcast.segment))
+                text = report_text(broadcast, counts, label, locale)
+            await self.delivery.call(SendMessage(chat_id=broadcast.progress_chat_id, text=text))
+            if rows:
+                await self.delivery.call(
+                    SendDocument(
+                        chat_id=broadcast.progress_chat_id,
+                        document=BufferedInputFile(
+                            failures_csv(rows), filename=f"announcement-{broadcast_id}-failed.csv"
+                        ),
+                    )
+                )
+        sent, blocked = counts[DeliveryStatus.SENT.value], counts[DeliveryStatus.BLOCKED.value]
+
+        async def close(session: AsyncSession) -> None:
+            await store.reported(session, broadcast_id)
+            await store.audit(
+                session,
+                actor_id=None,
+                action=f"broadcast.{broadcast.status}",
+                subject=f"broadcast:{broadcast_id}",
+                details={
+                    "sent": sent,
+                    "failed": counts[DeliveryStatus.FAILED.value],
+                    "blocked": blocked,
+                    "skipped": counts[DeliveryStatus.SKIPPED.value],
+                },
+            )
+
+        await self._write(close)
+        self._shown.pop(broadcast_id, None)
+        log.info(
+            "broadcast %d %s: %d sent, %d blocked", broadcast_id, broadcast.status, sent, blocked
+        )
