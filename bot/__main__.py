@@ -1,4 +1,4 @@
-"""`juragan`: run (long polling), chat (console), migrate."""
+"""`juragan`: run (long polling), chat (console), migrate, import, role."""
 
 from __future__ import annotations
 
@@ -68,6 +68,52 @@ async def _load(
         await engine.dispose()
 
 
+def _role(settings: Settings, telegram_id: int, role: str, regions: str | None) -> int:
+    """Give someone who has started the bot a role, optionally scoped to regions; audited."""
+    from flows import regions as places
+
+    codes = [c.strip() for c in (regions or "").split(",") if c.strip()] or None
+    for code in codes or []:
+        if places.get(code) is None:
+            print(f"juragan: unknown region code {code!r} (e.g. 35 or 35.78)", file=sys.stderr)
+            return 2
+    found = asyncio.run(_set_role(settings, telegram_id, role, codes))
+    if not found:
+        print(
+            f"juragan: nobody with Telegram id {telegram_id} has started the bot yet",
+            file=sys.stderr,
+        )
+        return 1
+    scope = ", ".join(codes) if codes else "everywhere"
+    print(f"juragan: {telegram_id} is now {role} ({scope})")
+    return 0
+
+
+async def _set_role(
+    settings: Settings, telegram_id: int, role: str, codes: list[str] | None
+) -> bool:
+    from storage import broadcasts, repo
+    from storage.db import create_engine, create_sessionmaker
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            person = await repo.person_by_telegram_id(session, telegram_id=telegram_id)
+            if person is None:
+                return False
+            await repo.set_role(session, person_id=person.id, role=role, regions=codes)
+            await broadcasts.audit(
+                session,
+                actor_id=None,
+                action="role.set",
+                subject=f"person:{person.id}",
+                details={"role": role, "regions": codes, "by": "command line"},
+            )
+            return True
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="juragan", description="Pulang Juragan bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     load = sub.add_parser("import", help="load a directory from a CSV file (all rows or none)")
     load.add_argument("what", choices=["cooperatives", "trainings"])
     load.add_argument("file", help="path of the CSV file")
+    grant = sub.add_parser("role", help="give someone a role (they must have started the bot)")
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("role", choices=["returnee", "coordinator", "staff", "admin"])
+    grant.add_argument(
+        "--regions", help="only these regions, comma-separated codes like 35.78,35.73"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -100,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return _import(settings, args.file, args.what)
+    if args.command == "role":
+        return _role(settings, args.telegram_id, args.role, args.regions)
     if args.command == "chat":
         from bot.console import run_console
 

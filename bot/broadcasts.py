@@ -35,6 +35,7 @@ from aiogram.utils.i18n import I18n
 from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import keyboards as kb
 from bot.delivery import MAX_ATTEMPTS, Delivery, Outcome, backoff
 from bot.leader import Leader
 from bot.text import BABEL_LOCALES, number, t
@@ -59,8 +60,9 @@ class BroadcastCB(CallbackData, prefix="bc"):
     """The compose and control buttons. act: see bot.handlers.broadcast."""
 
     act: str
-    id: int = 0
+    id: kb.RowId = 0
     v: str = ""
+    p: kb.Small = 0  # a page of a pick list
 
 
 def body(broadcast: Broadcast, locale: str, i18n: I18n) -> str:

@@ -173,6 +173,7 @@ async def run_console(
                 console.print(f"\nyou> {line.strip()}")
             if line.strip() and not await console.handle(line):
                 break
+            await app.sender.drain()  # an announcement sent here goes out (to the sample people)
             await _set_role(app, user_id, staff_role)
     finally:
         await app.close()

@@ -151,3 +151,50 @@ async def count(
     query = recipients_query(spec, within_regions=within_regions).subquery()
     connection = await repo._connection(session)
     return int((await connection.execute(select(func.count()).select_from(query))).scalar_one())
+
+
+async def targets(
+    session: AsyncSession,
+    kind: str,
+    *,
+    within_regions: Sequence[str] | None = None,
+    limit: int = 8,
+    offset: int = 0,
+) -> list[tuple[int, str, int]]:
+    """What a cooperative, founding or training segment can name, for a coordinator's pick
+    list: (id, name, how many people it reaches now), most people first. Only targets with at
+    least one reachable person (inside `within_regions`, when given)."""
+    from storage.models import Cooperative, Founding, Training
+
+    reach = [_P.c.announcements.is_(True), _P.c.blocked_at.is_(None)]
+    if within_regions is not None:
+        reach.append(within(within_regions))
+    if kind == "cooperative":
+        table, link, name = Cooperative.__table__, _S, Cooperative.__table__.c.name
+        joined = and_(
+            _S.c.ref_id == table.c.id,
+            _S.c.kind == SubmissionKind.JOIN_REQUEST.value,
+            _S.c.status.in_(JOIN_STATUSES),
+        )
+    elif kind == "founding":
+        table, link, name = Founding.__table__, _FM, Founding.__table__.c.name
+        joined = _FM.c.founding_id == table.c.id
+    elif kind == "training":
+        table, link, name = Training.__table__, _TR, Training.__table__.c.title
+        joined = and_(_TR.c.training_id == table.c.id, _TR.c.status.in_(TRAINING_STATUSES))
+    else:
+        raise ValueError(f"no pick list for {kind!r}")
+    people = func.count(func.distinct(_P.c.id))
+    query = (
+        select(table.c.id, name, people)
+        .select_from(table)
+        .join(link, joined)
+        .join(_P, _P.c.id == link.c.person_id)
+        .where(*reach)
+        .group_by(table.c.id, name)
+        .order_by(people.desc(), name, table.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    connection = await repo._connection(session)
+    return [(int(i), str(n), int(c)) for i, n, c in await connection.execute(query)]

@@ -1,8 +1,10 @@
 """Routers, one per audience or concern. Order matters.
 
-The flow router comes first because most updates are answers to a step; it never takes a
-command (a message starting with "/"), so /start, /help or /batal in the middle of a flow
-reach their own handlers. The fallback, which takes anything, is last.
+The broadcast router comes first only for a coordinator whose draft announcement waits for
+typed input (its filter passes nobody else). The flow router comes next because most updates are
+answers to a step; it never takes a command (a message starting with "/"), so /start, /help
+or /batal in the middle of a flow reach their own handlers. The fallback, which takes
+anything, is last.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from aiogram import Router
 
 from bot.handlers import (
     announcements,
+    broadcast,
     coop,
     fallback,
     flow,
@@ -26,6 +29,7 @@ from bot.handlers import (
 
 def get_routers() -> list[Router]:
     return [
+        broadcast.router(),
         flow.router(),
         start.router(),
         menu.router(),
