@@ -26,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
+from bot import roles
 from bot.broadcasts import (
     CAPTION_LIMIT,
     FOOTER_ROOM,
@@ -52,7 +53,6 @@ from storage.models import Broadcast, BroadcastStatus, Person, Role
 
 log = logging.getLogger(__name__)
 
-COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
 CONTENT, BUTTON_TEXT, BUTTON_URL, WHEN = "content", "button_text", "button_url", "when"
 BUTTON_TEXT_MAX = 40
 URL_MAX = 300
@@ -62,18 +62,11 @@ _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
 def _can(role: Role | str | None) -> bool:
-    return role in COORDINATORS
+    return roles.can(role, "broadcast")
 
 
-def _scope(person: Person, role: Role | str | None) -> list[str] | None:
-    """The regions this person may reach (None: everywhere). An admin is never scoped."""
-    if role == Role.ADMIN:
-        return None
-    return list(person.scope_regions) if person.scope_regions is not None else None
-
-
-def _in_scope(code: str, scope: list[str] | None) -> bool:
-    return scope is None or any(code == s or code.startswith(s + ".") for s in scope)
+_scope = roles.scope
+_in_scope = roles.in_scope
 
 
 def _tz(person: Person) -> str:
@@ -83,11 +76,7 @@ def _tz(person: Person) -> str:
 def _refuse(
     outbox: Outbox, *, callback: CallbackQuery | None = None, message: Message | None = None
 ) -> None:
-    text = _("Sorry, only coordinators can send announcements.")
-    if callback is not None:
-        outbox.add(callback.answer(text, show_alert=True))
-    elif message is not None:
-        outbox.add(message.answer(text))
+    roles.refuse(outbox, "broadcast", None, callback=callback, message=message)
 
 
 # --- the draft card --------------------------------------------------------------------------
@@ -182,8 +171,7 @@ async def command(
         outbox.add(message.answer(_("Please send /start to begin.")))
         return
     if not _can(role):
-        log.warning("refused /siaran for role %s", role)
-        _refuse(outbox, message=message)
+        roles.refuse(outbox, "broadcast", role, message=message)
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     draft = await store.open_draft(session, author_id=person.id)
@@ -382,8 +370,7 @@ async def pressed(
     """Every compose and control button. The role is checked first, then that the broadcast
     exists and is the presser's (an admin's: anyone's), then that it is in the right state."""
     if person is None or not _can(role):
-        log.warning("refused broadcast button %r for role %s", callback_data.act, role)
-        _refuse(outbox, callback=callback)
+        roles.refuse(outbox, "broadcast", role, callback=callback)
         return
     data = callback_data
     broadcast = await store.get(session, data.id)

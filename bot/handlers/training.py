@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys, reminders
+from bot import driver, journeys, reminders, roles
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import IsCommand, needs_profile, pressed_message, turn_for
@@ -47,7 +47,6 @@ from storage.models import (
 )
 
 PAGE_SIZE = 5
-COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
 
 
 class TrainingCB(CallbackData, prefix="tr"):
@@ -65,15 +64,11 @@ def _tz(person: Person) -> str:
 
 
 def _can_manage(role: Role | str | None) -> bool:
-    return role in COORDINATORS
+    return roles.can(role, "training.manage")
 
 
 def _refuse(outbox: Outbox, callback: CallbackQuery | None = None, message: Message | None = None):
-    text = _("Sorry, only coordinators can add or change training sessions.")
-    if callback is not None:
-        outbox.add(callback.answer(text, show_alert=True))
-    elif message is not None:
-        outbox.add(message.answer(text))
+    roles.refuse(outbox, "training.manage", None, callback=callback, message=message)
 
 
 def _tr(locale: str | None):  # noqa: ANN202 - a small translator for someone's language

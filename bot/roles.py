@@ -1,0 +1,114 @@
+"""Who may do what: one table of privileged actions and the roles allowed each, and the one
+way handlers refuse. Every staff, coordinator and admin command and button asks `can` on the
+server with the role the middleware read from the database for this very update (ADMIN_IDS
+count as admin), so a revoked role stops working at the next press, and a forged or replayed
+button from someone without the role changes nothing: it is refused and logged (the action
+and the role, never who or what data).
+
+A role may be scoped to regions (`people.scope_regions`: province "35" or regency "35.78"
+codes); `scope` gives the regions a person's privileged work stays inside (None: everywhere).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.outbox import Outbox
+from flows.i18n import N_
+from storage.models import Person, Role
+
+log = logging.getLogger(__name__)
+
+ADMIN, STAFF, COORDINATOR = Role.ADMIN, Role.STAFF, Role.COORDINATOR
+
+# action -> the roles allowed it, and what someone without it is told (a msgid).
+ACTIONS: dict[str, tuple[frozenset[Role], str]] = {
+    "broadcast": (
+        frozenset({COORDINATOR, ADMIN}),
+        N_("Sorry, only coordinators can send announcements."),
+    ),
+    "training.manage": (
+        frozenset({COORDINATOR, ADMIN}),
+        N_("Sorry, only coordinators can add or change training sessions."),
+    ),
+    "review": (frozenset({STAFF, ADMIN}), N_("Sorry, only reviewers can do that.")),
+    "reveal": (frozenset({STAFF, ADMIN}), N_("Sorry, only reviewers can do that.")),
+    "export": (
+        frozenset({STAFF, COORDINATOR, ADMIN}),
+        N_("Sorry, only staff and coordinators can export lists."),
+    ),
+    "export.full": (
+        frozenset({STAFF, ADMIN}),
+        N_("Sorry, only reviewers can export full numbers."),
+    ),
+    "stats": (
+        frozenset({STAFF, COORDINATOR, ADMIN}),
+        N_("Sorry, only staff and coordinators can see the statistics."),
+    ),
+    "roles": (frozenset({ADMIN}), N_("Sorry, only admins can do that.")),
+    "audit": (frozenset({ADMIN}), N_("Sorry, only admins can do that.")),
+}
+
+
+def can(role: Role | str | None, action: str) -> bool:
+    """True when `role` may do `action` (an unknown action: nobody may)."""
+    allowed = ACTIONS.get(action)
+    if allowed is None or role is None:
+        return False
+    try:
+        return Role(role) in allowed[0]
+    except ValueError:
+        return False
+
+
+def scope(person: Person | None, role: Role | str | None) -> list[str] | None:
+    """The regions this person's privileged work stays inside; None: everywhere. An admin is
+    never scoped (ADMIN_IDS make someone admin whatever their row says)."""
+    if person is None or role == ADMIN:
+        return None
+    return list(person.scope_regions) if person.scope_regions is not None else None
+
+
+def in_scope(code: str | None, regions: list[str] | None) -> bool:
+    """A place (province or regency code) inside a scope; None scope: anywhere. A place
+    unknown (None) is inside only an unscoped role's reach."""
+    if regions is None:
+        return True
+    if not code:
+        return False
+    return any(code == r or code.startswith(r + ".") for r in regions)
+
+
+def refuse(
+    outbox: Outbox,
+    action: str,
+    role: Role | str | None,
+    *,
+    callback: CallbackQuery | None = None,
+    message: Message | None = None,
+) -> None:
+    """Tell the person they may not, in their language, and log the refusal (no person data)."""
+    log.warning("refused %s for role %s", action, role)
+    text = _(ACTIONS[action][1]) if action in ACTIONS else _("Sorry, you cannot do that.")
+    if callback is not None:
+        outbox.add(callback.answer(text, show_alert=True))
+    elif message is not None:
+        outbox.add(message.answer(text))
+
+
+def check(
+    outbox: Outbox,
+    action: str,
+    role: Role | str | None,
+    *,
+    callback: CallbackQuery | None = None,
+    message: Message | None = None,
+) -> bool:
+    """`can`, refusing (and logging) when not: `if not roles.check(...): return`."""
+    if can(role, action):
+        return True
+    refuse(outbox, action, role, callback=callback, message=message)
+    return False
