@@ -39,8 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.segments import Segment
 from storage import repo
+from storage.audit import audit, audit_of  # noqa: F401 - callers use store.audit
 from storage.models import (
-    AuditEntry,
     Broadcast,
     BroadcastStatus,
     Delivery,
@@ -53,7 +53,6 @@ from storage.segments import recipients_query, within
 
 _B = Broadcast.__table__
 _D = Delivery.__table__
-_A = AuditEntry.__table__
 _P = Person.__table__
 
 LEASE = timedelta(minutes=2)
@@ -78,7 +77,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
         BroadcastStatus.PAUSED,
     ),
 }
-SENSITIVE_DETAILS = frozenset({"nik", "phone", "text", "name", "telegram_id", "chat_id"})
 
 
 @dataclass(frozen=True)
@@ -657,35 +655,3 @@ async def failures(session: AsyncSession, broadcast_id: int) -> list[Failure]:
         .order_by(_D.c.id)
     )
     return [Failure(*row) for row in rows]
-
-
-async def audit(
-    session: AsyncSession,
-    *,
-    actor_id: int | None,
-    action: str,
-    subject: str,
-    details: Mapping[str, Any] | None = None,
-) -> int:
-    """Append an audit entry; refuses details with a sensitive key (NIK, phone, text, …)."""
-    details = dict(details or {})
-    bad = SENSITIVE_DETAILS & {str(k).lower() for k in details}
-    if bad:
-        raise ValueError(f"sensitive values do not belong in the audit log: {sorted(bad)}")
-    values = {
-        "actor_id": actor_id,
-        "action": action[:40],
-        "subject": subject[:80],
-        "details": details,
-        "at": utcnow(),
-    }
-    return await repo._insert(session, _A, values)
-
-
-async def audit_of(session: AsyncSession, *, subject: str) -> list[AuditEntry]:
-    """The audit entries about one subject, oldest first."""
-    connection = await repo._connection(session)
-    rows = await connection.execute(
-        select(_A).where(_A.c.subject == subject).order_by(_A.c.at, _A.c.id)
-    )
-    return [repo._record(AuditEntry, dict(row._mapping)) for row in rows]
