@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.broadcasts import Sender
 from bot.config import LOCALES, Settings
 from bot.delivery import Delivery
+from bot.digest import DigestSettings, plan_digests
 from bot.handlers import get_routers
 from bot.leader import Leader
 from bot.logs import guard_personal_data
@@ -135,6 +136,12 @@ def build_app(
         i18n=i18n,
         delivery=delivery,
     )
+    config = DigestSettings(
+        admin_ids=settings.admin_ids,
+        hour=settings.digest_hour,
+        overdue_days=settings.review_overdue_days,
+    )
+    ticker.planners.append(lambda s, now: plan_digests(s, now=now, config=config))
     leader = Leader(engine)
     sender = Sender(
         sessionmaker=sessionmaker,

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     quiet_hours: str = "21-7"  # local hours when nothing is sent outside a conversation
     announcement_weekly_cap: int = Field(default=3, ge=0)  # per person per 7 days; 0: no cap
     broadcast_poll_seconds: float = Field(default=2.0, gt=0)  # how often the sender looks
+    review_overdue_days: int = Field(default=3, ge=1)  # a submission waiting longer is flagged
+    digest_hour: int = Field(default=8, ge=0, le=23)  # staff's daily digest, their local hour
 
     @field_validator("admin_ids", mode="before")
     @classmethod

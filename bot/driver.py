@@ -165,15 +165,49 @@ def show(turn: Turn, run: FlowRun, **kwargs: Any) -> None:
     turn.say(text, markup)
 
 
-async def begin(turn: Turn, flow_key: str, answers: dict[str, Any] | None = None) -> FlowRun:
-    """Start a flow for the person and ask its first question. `answers` holds what is known
-    beforehand (which cooperative, which training); steps may read it."""
+async def begin(
+    turn: Turn, flow_key: str, answers: dict[str, Any] | None = None, *, step: str | None = None
+) -> FlowRun:
+    """Start a flow for the person and ask its first question (or `step`). `answers` holds
+    what is known beforehand (which cooperative, which training); steps may read it."""
     flow = registry.get(flow_key)
+    first = flow.step(step).key if step else flow.first
     run = await repo.start_run(
-        turn.session, person_id=turn.person.id, flow=flow.key, step=flow.first, answers=answers
+        turn.session, person_id=turn.person.id, flow=flow.key, step=first, answers=answers
     )
     show(turn, run)
     return run
+
+
+# A correction: a run whose answers hold FIX (the step keys a reviewer sent back) asks only
+# those steps, in order, with every other answer kept; when the last is answered the
+# correction finisher runs instead of the flow's own (the review module files it again).
+FIX, FIXED = "_fix", "_fixed"
+CORRECTION: list[Finisher] = []
+
+
+def on_correction(fn: Finisher) -> Finisher:
+    CORRECTION[:] = [fn]
+    return fn
+
+
+async def correct(turn: Turn, flow_key: str, answers: dict[str, Any], fields: list[str]) -> FlowRun:
+    """Ask only `fields` again (keys of `flow_key`'s steps), starting with the first."""
+    flow = registry.get(flow_key)
+    keep = [f for f in fields if f in flow._index]  # type: ignore[attr-defined]
+    if not keep:
+        raise ValueError("nothing to correct in this flow")
+    return await begin(turn, flow_key, {**answers, FIX: keep, FIXED: []}, step=keep[0])
+
+
+def _next_fix(state: RunState, answered: str) -> RunState:
+    fixed = [*state.answers.get(FIXED, []), answered]
+    remaining = [k for k in state.answers[FIX] if k not in fixed]
+    return RunState(
+        step=remaining[0] if remaining else END,
+        answers={**state.answers, FIXED: fixed},
+        history=state.history,
+    )
 
 
 async def _save_profile(turn: Turn, flow: engine.Flow, state: RunState, step: engine.Step) -> None:
@@ -242,6 +276,8 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         return
     assert isinstance(outcome, Advanced)
     state = outcome.state
+    if FIX in state.answers:  # a correction: only the fields sent back
+        state = _next_fix(state, step.key)
     await _save_profile(turn, flow, state, step)
     status = RunStatus.COMPLETED if state.done else RunStatus.ACTIVE
     await repo.save_run(
@@ -266,7 +302,7 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         return
     _acknowledge(turn, step, answer, pressed)
     if state.done:
-        finisher = FINISHERS.get(run.flow)
+        finisher = CORRECTION[0] if FIX in state.answers and CORRECTION else FINISHERS.get(run.flow)
         if finisher:
             await finisher(turn, run)
         return

@@ -118,6 +118,9 @@ class Ticker:
         self.delivery = delivery or Delivery(bot, rate=rate)  # shared with broadcasts in an app
         self.batch, self.flush_every = batch, flush_every
         self.last_tick: datetime | None = None
+        # Hourly planners of periodic reminders (the reviewers' digest): (session, now) -> n.
+        self.planners: list[Callable[[AsyncSession, datetime], Awaitable[Any]]] = []
+        self._planned: datetime | None = None
 
     async def prune(self, *, keep: timedelta = timedelta(days=2)) -> int:
         """Forget processed update ids Telegram can no longer redeliver."""
@@ -132,6 +135,10 @@ class Ticker:
         now = clock.now()
         report = Report()
         report.nudges = await self._write(lambda s: plan_nudges(s, now=now))
+        if self.planners and (self._planned is None or now - self._planned >= timedelta(hours=1)):
+            for plan in self.planners:
+                await self._write(lambda s, p=plan: p(s, now))
+            self._planned = now
         claimed = await self._write(lambda s: store.claim(s, now=now, limit=self.batch))
         report.claimed = len(claimed)
         if claimed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows import found_coop, join_coop, kur, training
+from flows import found_coop, join_coop, kur, review, training
 from flows.engine import Flow
 from flows.onboarding import ONBOARDING, PROFILE_EDIT
 
@@ -15,6 +15,7 @@ FLOWS: dict[str, Flow] = {
         *found_coop.FLOWS,
         *kur.FLOWS,
         *training.FLOWS,
+        *review.FLOWS,
     )
 }
 

@@ -22,6 +22,7 @@ from bot.handlers import (
     privacy,
     progress,
     reminders,
+    review,
     start,
     training,
 )
@@ -40,5 +41,6 @@ def get_routers() -> list[Router]:
         coop.router(),
         kur.router(),
         training.router(),
+        review.router(),
         fallback.router(),
     ]

@@ -1,0 +1,99 @@
+"""The reviewers' daily digest: new, waiting, overdue and decided, at DIGEST_HOUR in each
+reviewer's own zone, inside their scope.
+
+It is a reminder row like any other (kind "staff_digest", one dedupe key per reviewer and
+local day), so it goes out once, through the one sender, after a restart or with several
+instances; its numbers are counted when it is sent, not when it was planned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import roles
+from bot.reminders import Note, remind, renders
+from bot.text import number, t
+from flows import clock, regions
+from flows import reminders as rules
+from flows.i18n import N_
+from storage import coops, reviews
+from storage import reminders as store
+from storage.models import Role
+
+DIGEST = rules.Kind(
+    "staff_digest",
+    N_("📋 Your daily review digest"),
+)
+rules.KINDS[DIGEST.key] = DIGEST
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    admin_ids: frozenset[int]
+    hour: int = 8
+    overdue_days: int = 3
+
+
+async def plan_digests(session: AsyncSession, *, now: datetime, config: DigestSettings) -> int:
+    """Make sure every reviewer has their next digest planned (today's hour if still ahead,
+    else tomorrow's); planning twice changes nothing. How many reviewers there are."""
+    people = await reviews.reviewers(session, admin_ids=sorted(config.admin_ids))
+    for person in people:
+        tz = regions.zone_of(person.province_code)
+        local = now.astimezone(ZoneInfo(tz))
+        day = local.date() if local.hour < config.hour else local.date() + timedelta(days=1)
+        due = clock.at(day.isoformat(), f"{config.hour:02d}:00", tz)
+        assert due is not None
+        await remind(
+            session,
+            person_id=person.id,
+            kind=DIGEST,
+            key=f"digest:{person.id}:{day.isoformat()}",
+            due_at=due,
+            tz=tz,
+            payload={
+                "admin": person.telegram_id in config.admin_ids,
+                "overdue_days": config.overdue_days,
+            },
+        )
+    return len(people)
+
+
+@renders(DIGEST.key)
+async def digest_note(session: AsyncSession, claimed: store.Claimed, tz: str) -> Note | None:
+    """The numbers now, inside the reviewer's scope; nothing for someone no longer a reviewer."""
+    person = await coops.person(session, claimed.person_id)
+    if person is None:
+        return None
+    role = Role.ADMIN if claimed.payload.get("admin") else Role(person.role)
+    if not roles.can(role, "review"):
+        return None
+    now = clock.now()
+    days = int(claimed.payload.get("overdue_days") or 3)
+    numbers = await reviews.digest(
+        session,
+        regions=roles.scope(person, role),
+        since=now - timedelta(days=1),
+        overdue_before=now - timedelta(days=days),
+    )
+    return Note(
+        digest_text(numbers, days=days),
+    )
+
+
+def digest_text(numbers: reviews.Digest, *, days: int) -> str:
+    lines = [
+        t(DIGEST.text),
+        _("New since yesterday: {n}").format(n=number(numbers.new)),
+        _("Waiting: {n}").format(n=number(numbers.waiting)),
+        _("Waiting over {days} days: {n}").format(n=number(numbers.overdue), days=days),
+        _("Decided since yesterday: {n}").format(n=number(numbers.decided)),
+    ]
+    if numbers.waiting:
+        lines.append(_("Open the queue: /tinjau"))
+    return "\n".join(lines)

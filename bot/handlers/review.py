@@ -1,0 +1,692 @@
+"""/tinjau: the review queue. Staff see what waits by kind, oldest first, filtered by region;
+open one to read every answer (the NIK and phone masked until revealed, and the reveal is
+audited); approve, reject with a reason, or return it for correction naming the fields. The
+returnee is told in their own language; a return takes them straight to those fields, and
+the corrected submission comes back to the queue. Of two reviewers deciding at once, the first
+wins and the second is told (storage.reviews.decide).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import SendMessage
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import driver, roles
+from bot import keyboards as kb
+from bot.config import Settings
+from bot.driver import Turn
+from bot.handlers.common import pressed_message, turn_for
+from bot.outbox import Outbox
+from bot.text import moment, number, t
+from flows import clock, regions, registry
+from flows.engine import Kind
+from flows.i18n import N_
+from flows.validators import mask_nik, mask_phone
+from storage import audit, coops, repo
+from storage import reviews as store
+from storage.models import FlowRun, Person, Role, Submission, SubmissionKind, SubmissionStatus
+
+log = logging.getLogger(__name__)
+
+KINDS = store.KINDS
+KIND_LABELS = {
+    SubmissionKind.JOIN_REQUEST.value: N_("Join requests"),
+    SubmissionKind.FOUNDING.value: N_("Founding files"),
+    SubmissionKind.KUR_READINESS.value: N_("KUR readiness checks"),
+    SubmissionKind.TRAINING.value: N_("Training registrations"),
+}
+KIND_ONE = {
+    SubmissionKind.JOIN_REQUEST.value: N_("Join request"),
+    SubmissionKind.FOUNDING.value: N_("Founding file"),
+    SubmissionKind.KUR_READINESS.value: N_("KUR readiness check"),
+    SubmissionKind.TRAINING.value: N_("Training registration"),
+}
+# How the snapshot's own keys read (kinds whose snapshot is not a flow's answers).
+SNAPSHOT_LABELS = {
+    "cooperative_name": N_("Cooperative"),
+    "nik": N_("NIK"),
+    "name": N_("Name of the cooperative"),
+    "kind": N_("Type"),
+    "purpose": N_("Purpose"),
+    "founders": N_("Founders"),
+    "meeting_at": N_("Founding meeting"),
+    "title": N_("Training"),
+    "starts_at": N_("Starts"),
+    "status": N_("Place"),
+}
+PROFILE_FIELDS = ("name", "phone")  # what a return can name when no flow made the submission
+PAGE = 8
+
+
+class ReviewCB(CallbackData, prefix="rv"):
+    """act: home | list | open | nik | ok | no | ret | retgo. k: index in KINDS; m: the
+    fields chosen for a return, as bits of the correctable fields' order."""
+
+    act: str
+    id: kb.RowId = 0
+    k: kb.Small = 0
+    p: kb.Small = 0
+    r: str = ""
+    m: kb.Small = 0
+
+
+class FixCB(CallbackData, prefix="fx"):
+    """The returnee's "Correct now" under a return for correction."""
+
+    id: kb.RowId
+
+
+def _overdue_before(settings: Settings) -> Any:
+    return clock.now() - timedelta(days=settings.review_overdue_days)
+
+
+def _region_ok(code: str, scope: list[str] | None) -> bool:
+    return not code or (regions.get(code) is not None and roles.in_scope(code, scope))
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+async def home(turn: Turn, settings: Settings, region: str = "") -> tuple[str, Any]:
+    scope = roles.scope(turn.person, turn.role)
+    found = await store.counts(
+        turn.session, regions=scope, overdue_before=_overdue_before(settings), region=region or None
+    )
+    where = regions.display_name(region) if region else _("all your regions")
+    lines = ["📋 " + _("Review queue: {where}").format(where=html.escape(where)), ""]
+    buttons = []
+    for i, c in enumerate(found):
+        label = t(KIND_LABELS[c.kind])
+        late = (
+            " ⚠️ "
+            + _("{n} waiting over {days} days").format(
+                n=number(c.overdue), days=settings.review_overdue_days
+            )
+            if c.overdue
+            else ""
+        )
+        lines.append(f"• {label}: {number(c.waiting)}{late}")
+        if c.waiting:
+            buttons.append((f"{label} ({number(c.waiting)})", ReviewCB(act="list", k=i, r=region)))
+    if not any(c.waiting for c in found):
+        lines += ["", _("Nothing waits. Thank you!")]
+    provinces = await store.regions_waiting(turn.session, regions=scope)
+    markup = kb.buttons_column(buttons)
+    if len(provinces) > 1 or region:
+        row = [kb._button(_("All regions"), ReviewCB(act="home"))] if region else []
+        row += [
+            kb._button(regions.display_name(code), ReviewCB(act="home", r=code))
+            for code in provinces[:6]
+            if code != region
+        ]
+        markup.inline_keyboard += [row[i : i + 2] for i in range(0, len(row), 2)]
+    return "\n".join(lines), markup
+
+
+async def command(
+    message: Message,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    settings: Settings,
+    role: Role = Role.RETURNEE,
+) -> None:
+    if person is None or person.onboarded_at is None:
+        outbox.add(message.answer(_("Please send /start to begin.")))
+        return
+    if not roles.check(outbox, "review", role, message=message):
+        return
+    turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
+    text, markup = await home(turn, settings)
+    turn.say(text, markup)
+
+
+async def list_page(turn: Turn, settings: Settings, data: ReviewCB) -> tuple[str, Any]:
+    kind = KINDS[data.k]
+    scope = roles.scope(turn.person, turn.role)
+    rows = await store.waiting(
+        turn.session,
+        kind=kind,
+        regions=scope,
+        region=data.r or None,
+        limit=PAGE + 1,
+        offset=data.p * PAGE,
+    )
+    late = _overdue_before(settings)
+    buttons = []
+    for w in rows[:PAGE]:
+        days = max(0, (clock.now() - w.created_at).days)
+        place = (
+            regions.display_name(w.regency_code or w.province_code or "")
+            if (w.regency_code or w.province_code)
+            else "—"
+        )
+        flag = "⚠️ " if w.created_at < late else ""
+        fixed = " ✏️" if w.corrected else ""
+        buttons.append(
+            (
+                f"{flag}#{w.id} · " + _("{n} d").format(n=days) + f" · {place}{fixed}",
+                ReviewCB(act="open", id=w.id, k=data.k, p=data.p, r=data.r),
+            )
+        )
+    markup = kb.buttons_column(buttons)
+    nav = []
+    if data.p:
+        nav.append(
+            kb._button("⬅️ " + _("Newer"), ReviewCB(act="list", k=data.k, p=data.p - 1, r=data.r))
+        )
+    if len(rows) > PAGE:
+        nav.append(
+            kb._button(_("Older") + " ➡️", ReviewCB(act="list", k=data.k, p=data.p + 1, r=data.r))
+        )
+    if nav:
+        markup.inline_keyboard.append(nav)
+    markup.inline_keyboard.append([kb._button("⬅️ " + _("Back"), ReviewCB(act="home", r=data.r))])
+    title = t(KIND_LABELS[kind])
+    text = (
+        f"📋 {title}: " + _("oldest first. ⚠️ waiting too long, ✏️ corrected after a return.")
+        if rows
+        else _("Nothing of this kind waits.")
+    )
+    return text, markup
+
+
+# --- one submission --------------------------------------------------------------------------
+
+
+def _flow_of(submission: Submission, run: FlowRun | None) -> str | None:
+    """The flow whose answers the snapshot is (the KUR check's); None: a snapshot of its own."""
+    if (
+        submission.kind == SubmissionKind.KUR_READINESS.value
+        and run is not None
+        and run.flow in registry.FLOWS
+    ):
+        return run.flow
+    return None
+
+
+def answer_lines(submission: Submission, flow_key: str | None, *, reveal: bool) -> list[str]:
+    """Every answer, readable: a flow's question and the option's label, or the snapshot's
+    own label; the NIK masked unless revealed."""
+    answers = dict(submission.answers or {})
+    lines = []
+    if flow_key is not None:
+        flow = registry.get(flow_key)
+        pseudo = FlowRun(flow=flow_key, answers=answers)
+        for step in flow.steps:
+            if step.key not in answers or step.kind is Kind.CONFIRM:
+                continue
+            shown = driver.shown_value(pseudo, step.key) or ""
+            lines.append(f"• {t(step.prompt).splitlines()[0]} <b>{html.escape(shown)}</b>")
+        return lines
+    for key, value in answers.items():
+        if key.startswith("_") or key.endswith("_id") or value in (None, ""):
+            continue
+        shown = str(value)
+        if key == "nik":
+            shown = shown if reveal else mask_nik(shown)
+        elif key in ("meeting_at", "starts_at"):
+            try:
+                shown = moment(datetime.fromisoformat(shown), "Asia/Jakarta")
+            except ValueError:
+                pass
+        label = t(SNAPSHOT_LABELS[key]) if key in SNAPSHOT_LABELS else key
+        lines.append(f"• {label}: <b>{html.escape(shown)}</b>")
+    return lines
+
+
+async def card(
+    turn: Turn, settings: Settings, submission: Submission, data: ReviewCB, *, reveal: bool = False
+) -> tuple[str, Any]:
+    person = await coops.person(turn.session, submission.person_id)
+    run = (
+        await turn.session.get(FlowRun, submission.run_id)
+        if submission.run_id is not None
+        else None
+    )
+    flow_key = _flow_of(submission, run)
+    days = max(0, (clock.now() - submission.created_at).days)
+    late = submission.created_at < _overdue_before(settings)
+    place_code = submission.regency_code or submission.province_code
+    lines = [
+        f"🧾 <b>{t(KIND_ONE[submission.kind])} #{submission.id}</b>"
+        + (" ⚠️ " + _("waiting {n} days").format(n=days) if late else ""),
+        _("Status: {status}").format(status=status_label(submission.status)),
+        _("From: {name}").format(
+            name=html.escape(person.name or "—") if person else _("(deleted)")
+        ),
+        _("Region: {place}").format(
+            place=html.escape(regions.display_name(place_code)) if place_code else "—"
+        ),
+    ]
+    if person is not None and person.phone:
+        lines.append(
+            _("Phone: {phone}").format(phone=person.phone if reveal else mask_phone(person.phone))
+        )
+    lines.append(
+        _("Sent: {when}").format(
+            when=moment(submission.created_at, regions.zone_of(turn.person.province_code))
+        )
+    )
+    if submission.returned_fields:
+        lines.append("✏️ " + _("Corrected after a return."))
+    lines += ["", *answer_lines(submission, flow_key, reveal=reveal)]
+    if reveal:
+        lines += ["", "👁 " + _("Shown in full for you. This was recorded.")]
+    buttons: list[tuple[str, ReviewCB]] = []
+    i = submission.id
+    if submission.status == SubmissionStatus.SUBMITTED:
+        has_secret = (person is not None and person.phone) or (submission.answers or {}).get("nik")
+        if has_secret and not reveal and roles.can(turn.role, "reveal"):
+            buttons.append(
+                (
+                    "👁 " + _("Show NIK and phone in full"),
+                    ReviewCB(act="nik", id=i, k=data.k, p=data.p, r=data.r),
+                )
+            )
+        buttons += [
+            ("✅ " + _("Approve"), ReviewCB(act="ok", id=i, k=data.k, p=data.p, r=data.r)),
+            (
+                "✖️ " + _("Reject with a reason"),
+                ReviewCB(act="no", id=i, k=data.k, p=data.p, r=data.r),
+            ),
+            (
+                "↩️ " + _("Return for correction"),
+                ReviewCB(act="ret", id=i, k=data.k, p=data.p, r=data.r),
+            ),
+        ]
+    buttons.append(
+        ("⬅️ " + _("Back to the list"), ReviewCB(act="list", k=data.k, p=data.p, r=data.r))
+    )
+    return "\n".join(lines), kb.buttons_column(buttons)
+
+
+def status_label(status: str) -> str:
+    labels = {
+        SubmissionStatus.SUBMITTED.value: _("waiting for review"),
+        SubmissionStatus.APPROVED.value: _("approved"),
+        SubmissionStatus.REJECTED.value: _("not approved"),
+        SubmissionStatus.RETURNED.value: _("returned for correction"),
+        SubmissionStatus.WITHDRAWN.value: _("withdrawn"),
+    }
+    return labels.get(status, status)
+
+
+async def correctable(turn: Turn, submission: Submission) -> tuple[str, list[tuple[str, str]]]:
+    """(flow key, [(field key, label)]) a return can name: the answered steps of the flow
+    that made the submission, or the person's name and phone."""
+    run = (
+        await turn.session.get(FlowRun, submission.run_id)
+        if submission.run_id is not None
+        else None
+    )
+    if run is not None and run.flow in registry.FLOWS:
+        flow = registry.get(run.flow)
+        fields = [
+            (s.key, t(s.prompt).splitlines()[0][:40])
+            for s in flow.steps
+            if s.kind is not Kind.CONFIRM and s.key in (run.answers or {}) and s.key != "commit"
+        ]
+        if fields:
+            return run.flow, fields
+    profile = registry.get("profile_edit")
+    return "profile_edit", [
+        (k, t(profile.step(k).prompt).splitlines()[0][:40]) for k in PROFILE_FIELDS
+    ]
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+async def pressed(
+    callback: CallbackQuery,
+    callback_data: ReviewCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    settings: Settings,
+    role: Role = Role.RETURNEE,
+) -> None:
+    """Every queue button; the role is checked first, then the scope of the submission."""
+    if person is None or not roles.check(outbox, "review", role, callback=callback):
+        return
+    data = callback_data
+    if data.k >= len(KINDS) or not _region_ok(data.r, roles.scope(person, role)):
+        log.warning("refused a review button with forged data")
+        outbox.add(
+            callback.answer(_("This button no longer works. Send /tinjau."), show_alert=True)
+        )
+        return
+    turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
+    message = pressed_message(callback)
+    if data.act == "home":
+        outbox.add(callback.answer())
+        turn.put(*await home(turn, settings, data.r), message)
+        return
+    if data.act == "list":
+        outbox.add(callback.answer())
+        turn.put(*await list_page(turn, settings, data), message)
+        return
+    submission = await store.get(session, data.id)
+    scope = roles.scope(person, role)
+    if submission is None or not roles.in_scope(
+        submission.regency_code or submission.province_code, scope
+    ):
+        log.warning("refused a review button on a submission outside the reviewer's reach")
+        outbox.add(callback.answer(_("That submission is not in your queue."), show_alert=True))
+        return
+    if data.act == "open":
+        outbox.add(callback.answer())
+        turn.put(*await card(turn, settings, submission, data), message)
+    elif data.act == "nik":
+        if not roles.check(outbox, "reveal", role, callback=callback):
+            return
+        outbox.add(callback.answer())
+        await audit.audit(
+            session,
+            actor_id=person.id,
+            action="review.reveal",
+            subject=f"submission:{submission.id}",
+            details={"kind": submission.kind},
+        )
+        turn.put(*await card(turn, settings, submission, data, reveal=True), message)
+    elif data.act == "ok":
+        await _decide(turn, callback, submission, SubmissionStatus.APPROVED, None, None)
+        fresh = await store.get(session, submission.id)
+        assert fresh is not None
+        turn.put(*await card(turn, settings, fresh, data), message)
+    elif data.act == "no":
+        if submission.status != SubmissionStatus.SUBMITTED:
+            await _too_late(turn, callback, submission)
+            return
+        outbox.add(callback.answer())
+        await driver.begin(
+            turn, "review_reason", {"submission": submission.id, "decision": "rejected"}
+        )
+    elif data.act in ("ret", "retgo"):
+        if submission.status != SubmissionStatus.SUBMITTED:
+            await _too_late(turn, callback, submission)
+            return
+        flow_key, fields = await correctable(turn, submission)
+        chosen = [key for bit, (key, _label) in enumerate(fields) if data.m & (1 << bit)]
+        if data.act == "retgo":
+            if not chosen:
+                outbox.add(callback.answer(_("Please choose at least one field."), show_alert=True))
+                return
+            outbox.add(callback.answer())
+            await driver.begin(
+                turn,
+                "review_reason",
+                {
+                    "submission": submission.id,
+                    "decision": "returned",
+                    "fields": chosen,
+                    "flow": flow_key,
+                },
+            )
+            return
+        outbox.add(callback.answer())
+        buttons = [
+            (("☑️ " if data.m & (1 << bit) else "⬜ ") + label,
+             ReviewCB(act="ret", id=submission.id, k=data.k, p=data.p, r=data.r, m=data.m ^ (1 << bit)))
+            for bit, (_key, label) in enumerate(fields[:13])
+        ]  # fmt: skip
+        buttons.append(
+            (
+                "➡️ " + _("Next: the reason"),
+                ReviewCB(act="retgo", id=submission.id, k=data.k, p=data.p, r=data.r, m=data.m),
+            )
+        )
+        buttons.append(
+            ("⬅️ " + _("Back"), ReviewCB(act="open", id=submission.id, k=data.k, p=data.p, r=data.r))
+        )
+        turn.put(
+            _("Which answers should the returnee correct? Choose one or more."),
+            kb.buttons_column(buttons),
+            message,
+        )
+    else:
+        log.warning("unknown review button %r", data.act)
+        outbox.add(callback.answer())
+
+
+async def _too_late(turn: Turn, callback: CallbackQuery | None, submission: Submission) -> None:
+    text = _("Someone decided first: it is now “{status}”.").format(
+        status=status_label(submission.status)
+    )
+    if callback is not None:
+        turn.outbox.add(callback.answer(text, show_alert=True))
+    else:
+        turn.say(text)
+
+
+async def _decide(
+    turn: Turn,
+    callback: CallbackQuery | None,
+    submission: Submission,
+    status: SubmissionStatus,
+    reason: str | None,
+    fields: list[str] | None,
+    flow_key: str | None = None,
+) -> bool:
+    decided = await store.decide(
+        turn.session,
+        submission.id,
+        status=status,
+        reviewer_id=turn.person.id,
+        now=clock.now(),
+        reason=reason,
+        fields=fields,
+    )
+    if not decided:
+        fresh = await store.get(turn.session, submission.id)
+        await _too_late(turn, callback, fresh or submission)
+        return False
+    if callback is not None:
+        turn.outbox.add(
+            callback.answer(_("Done: {status}.").format(status=status_label(status.value)))
+        )
+    await audit.audit(
+        turn.session,
+        actor_id=turn.person.id,
+        action={
+            "approved": "review.approve",
+            "rejected": "review.reject",
+            "returned": "review.return",
+        }[status.value],
+        subject=f"submission:{submission.id}",
+        details={"kind": submission.kind, "fields": fields}
+        if fields
+        else {"kind": submission.kind},
+    )
+    await _tell_returnee(turn, submission, status, reason, fields, flow_key)
+    return True
+
+
+def _what(submission: Submission) -> str:
+    """The submission as its person knows it, in the current (their) language."""
+    a = submission.answers or {}
+    if submission.kind == SubmissionKind.JOIN_REQUEST.value and a.get("cooperative_name"):
+        return _("Your request to join {name}").format(name=html.escape(str(a["cooperative_name"])))
+    if submission.kind == SubmissionKind.FOUNDING.value and a.get("name"):
+        return _("The founding file of {name}").format(name=html.escape(str(a["name"])))
+    if submission.kind == SubmissionKind.TRAINING.value and a.get("title"):
+        return _("Your registration for {title}").format(title=html.escape(str(a["title"])))
+    return _("Your KUR readiness check")
+
+
+async def _tell_returnee(
+    turn: Turn,
+    submission: Submission,
+    status: SubmissionStatus,
+    reason: str | None,
+    fields: list[str] | None,
+    flow_key: str | None,
+) -> None:
+    person = await coops.person(turn.session, submission.person_id)
+    if person is None or person.blocked_at is not None:
+        return
+    from aiogram.utils.i18n import I18n
+
+    i18n = I18n.get_current()
+    locale = person.locale if person.locale in i18n.available_locales else i18n.default_locale
+    with i18n.use_locale(locale):
+        what = _what(submission)
+        markup = None
+        if status == SubmissionStatus.APPROVED:
+            text = (
+                "✅ "
+                + _("{what} was approved.").format(what=what)
+                + "\n"
+                + _("The next steps are on /progres.")
+            )
+        elif status == SubmissionStatus.REJECTED:
+            text = (
+                "✖️ "
+                + _("{what} was not approved.").format(what=what)
+                + "\n"
+                + _("The reviewer wrote: {reason}").format(reason=html.escape(reason or ""))
+                + "\n"
+                + _("You can ask your coordinator about it, or try again later.")
+            )
+        else:
+            flow = registry.get(flow_key or "profile_edit")
+            names = ", ".join(
+                t(flow.step(f).prompt).splitlines()[0]
+                for f in (fields or [])
+                if f in {s.key for s in flow.steps}
+            )
+            text = (
+                "↩️ "
+                + _("{what} needs a small correction: {fields}").format(
+                    what=what, fields=html.escape(names)
+                )
+                + "\n"
+                + _("The reviewer wrote: {reason}").format(reason=html.escape(reason or ""))
+            )
+            markup = kb.single("✏️ " + _("Correct it now"), FixCB(id=submission.id))
+    turn.outbox.add(SendMessage(chat_id=person.telegram_id, text=text, reply_markup=markup))
+
+
+# --- the reviewer's reason, and the returnee's correction -------------------------------------
+
+
+@driver.on_finish("review_reason")
+async def reason_done(turn: Turn, run: FlowRun) -> None:
+    """The reason is typed: decide now (the role is checked again: it may have been revoked)."""
+    answers = run.answers or {}
+    if not roles.can(turn.role, "review"):
+        roles.refuse(turn.outbox, "review", turn.role)
+        turn.say(_("Sorry, only reviewers can do that."))
+        return
+    submission = await store.get(turn.session, int(answers.get("submission") or 0))
+    if submission is None or not roles.in_scope(
+        submission.regency_code or submission.province_code, roles.scope(turn.person, turn.role)
+    ):
+        turn.say(_("That submission is not in your queue."))
+        return
+    status = (
+        SubmissionStatus.REJECTED
+        if answers.get("decision") == "rejected"
+        else SubmissionStatus.RETURNED
+    )
+    fields = list(answers.get("fields") or []) if status == SubmissionStatus.RETURNED else None
+    if await _decide(
+        turn,
+        None,
+        submission,
+        status,
+        str(answers.get("reason") or ""),
+        fields,
+        answers.get("flow"),
+    ):
+        turn.say(
+            _("Done: {status}. The returnee was told.").format(status=status_label(status.value)),
+            kb.single(
+                "📋 " + _("Back to the queue"), ReviewCB(act="list", k=KINDS.index(submission.kind))
+            ),
+        )
+
+
+async def fix_pressed(
+    callback: CallbackQuery,
+    callback_data: FixCB,
+    session: AsyncSession,
+    person: Person | None,
+    outbox: Outbox,
+    role: Role = Role.RETURNEE,
+) -> None:
+    """The returnee starts their correction: only the fields sent back, answers kept."""
+    if person is None:
+        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
+        return
+    submission = await store.get(session, callback_data.id)
+    if (
+        submission is None
+        or submission.person_id != person.id
+        or submission.status != SubmissionStatus.RETURNED
+    ):
+        outbox.add(
+            callback.answer(_("There is nothing to correct here any more."), show_alert=True)
+        )
+        return
+    outbox.add(callback.answer())
+    turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
+    fields = list(submission.returned_fields or [])
+    run = (
+        await repo.run_of(session, run_id=submission.run_id, person_id=person.id)
+        if submission.run_id is not None
+        else None
+    )
+    if (
+        run is not None
+        and run.flow in registry.FLOWS
+        and any(f in {s.key for s in registry.get(run.flow).steps} for f in fields)
+    ):
+        flow_key, base = run.flow, dict(run.answers or {})
+    else:
+        flow_key, base = "profile_edit", {}
+    base = {k: v for k, v in base.items() if not k.startswith("_")}
+    await driver.correct(turn, flow_key, {**base, "_submission": submission.id}, fields)
+
+
+@driver.on_correction
+async def corrected(turn: Turn, run: FlowRun) -> None:
+    """The last field sent back is answered: the submission waits again, with its snapshot
+    updated where the corrected answers belong in it."""
+    answers = run.answers or {}
+    submission = await store.get(turn.session, int(answers.get("_submission") or 0))
+    if submission is None or submission.person_id != turn.person.id:
+        return
+    fixed = [k for k in answers.get(driver.FIXED, []) if k in answers]
+    snapshot = dict(submission.answers or {})
+    for key in fixed:
+        if key in snapshot:
+            snapshot[key] = answers[key]
+    if await store.resubmit(
+        turn.session, submission.id, person_id=turn.person.id, answers=snapshot, now=clock.now()
+    ):
+        turn.say(
+            "✅ " + _("Thank you! Your correction went back to the reviewer."),
+            kb.main_menu(),
+        )
+    else:
+        turn.say(_("There is nothing to correct here any more."), kb.main_menu())
+
+
+def router() -> Router:
+    r = Router(name="review")
+    r.message.register(command, Command("tinjau", "review"))
+    r.callback_query.register(pressed, ReviewCB.filter())
+    r.callback_query.register(fix_pressed, FixCB.filter())
+    return r
