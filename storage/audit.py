@@ -5,17 +5,18 @@ caller fails in tests instead of leaking into the log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.models import AuditEntry, utcnow
+from storage.models import AuditEntry, Person, utcnow
 
 _A = AuditEntry.__table__
+_P = Person.__table__
 
 SENSITIVE_DETAILS = frozenset(
     {"nik", "phone", "text", "name", "telegram_id", "chat_id", "answers", "reason_text"}
@@ -80,3 +81,48 @@ async def entries(
         query.order_by(_A.c.at.desc(), _A.c.id.desc()).limit(limit).offset(offset)
     )
     return [repo._record(AuditEntry, dict(row._mapping)) for row in rows]
+
+
+# --- for the viewer (/audit) and its CSV export ------------------------------------------------
+
+
+def _of_actions(query: Any, actions: Sequence[str]) -> Any:
+    """Only entries whose action is one of `actions` or below one ("broadcast" takes
+    "broadcast.send"; "export" does not take "exports"); none given: every entry."""
+    if not actions:
+        return query
+    conditions = []
+    for action in actions:
+        conditions.append(_A.c.action == action)
+        conditions.append(_A.c.action.startswith(action + ".", autoescape=True))
+    return query.where(or_(*conditions))
+
+
+async def count(session: AsyncSession, *, actions: Sequence[str] = ()) -> int:
+    """How many entries there are of these actions (see `newest`)."""
+    connection = await repo._connection(session)
+    query = _of_actions(select(func.count()).select_from(_A), actions)
+    return int((await connection.execute(query)).scalar_one())
+
+
+async def newest(
+    session: AsyncSession, *, actions: Sequence[str] = (), limit: int = 20, offset: int = 0
+) -> list[AuditEntry]:
+    """Entries newest first, of these actions and the actions below them (none: all)."""
+    query = _of_actions(select(_A), actions)
+    connection = await repo._connection(session)
+    rows = await connection.execute(
+        query.order_by(_A.c.at.desc(), _A.c.id.desc()).limit(limit).offset(offset)
+    )
+    return [repo._record(AuditEntry, dict(row._mapping)) for row in rows]
+
+
+async def actor_names(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str | None]:
+    """The names of the people who acted, by id, for an admin's eyes only; a person who has
+    since deleted their data is missing."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    connection = await repo._connection(session)
+    rows = await connection.execute(select(_P.c.id, _P.c.name).where(_P.c.id.in_(ids)))
+    return {row.id: row.name for row in rows}

@@ -13,6 +13,7 @@ from aiogram import Router
 
 from bot.handlers import (
     announcements,
+    audit,
     broadcast,
     coop,
     fallback,
@@ -42,5 +43,6 @@ def get_routers() -> list[Router]:
         kur.router(),
         training.router(),
         review.router(),
+        audit.router(),
         fallback.router(),
     ]
