@@ -468,6 +468,25 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RoleInvite(Base):
+    """A one-time link that gives a role (and its regions; None: everywhere) to the first person
+    who opens it before it expires. The token is the link's secret: it is stored here and
+    nowhere else (the audit log names the invite's id). A link is spent when used or revoked."""
+
+    __tablename__ = "role_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    regions: Mapped[list[Any] | None] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 # Configure every mapper now: repositories build objects from Core rows without the ORM's
 # constructor (storage.repo._record), which would otherwise meet an unconfigured mapper when a
 # fresh process's first query is for a person who already exists.

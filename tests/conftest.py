@@ -45,6 +45,7 @@ TABLES = [
     "broadcasts",
     "deliveries",
     "audit_log",
+    "role_invites",
 ]
 
 

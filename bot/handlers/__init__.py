@@ -27,6 +27,7 @@ from bot.handlers import (
     start,
     training,
 )
+from bot.handlers import roles as roles_admin
 
 
 def get_routers() -> list[Router]:
@@ -44,5 +45,6 @@ def get_routers() -> list[Router]:
         training.router(),
         review.router(),
         audit.router(),
+        roles_admin.router(),
         fallback.router(),
     ]

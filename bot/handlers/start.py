@@ -63,6 +63,7 @@ async def start(
     person: Person | None,
     outbox: Outbox,
     active_run: FlowRun | None = None,
+    role: Role = Role.RETURNEE,
 ) -> None:
     """Greet a newcomer with the consent question; welcome back anyone else."""
     payload = (command.args or "").strip()
@@ -75,7 +76,7 @@ async def start(
         return
     if payload:
         await repo.update_person(session, person, start_payload=payload)
-    turn = turn_for(message, session=session, person=person, outbox=outbox)
+    turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     invited = journeys.invitation(payload)
     if invited is not None and person.onboarded_at is not None:
         handler, code = invited
