@@ -16,6 +16,7 @@ from bot.handlers import (
     audit,
     broadcast,
     coop,
+    export,
     fallback,
     flow,
     kur,
@@ -46,5 +47,6 @@ def get_routers() -> list[Router]:
         review.router(),
         audit.router(),
         roles_admin.router(),
+        export.router(),
         fallback.router(),
     ]
