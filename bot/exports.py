@@ -13,18 +13,15 @@ XLSX cells are written as text, and CSV cells starting with = + - @ get a leadin
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot
-from aiogram.types import InputFile
 from aiogram.utils.i18n import I18n
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -33,6 +30,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 
+from bot.outbox import BuiltFile  # noqa: F401 - exports are built when the outbox sends them
 from bot.text import ZONE_LABELS
 from flows import found_coop, join_coop, regions
 from flows import kur as kur_flow
@@ -414,29 +412,3 @@ def to_xlsx(
 
 
 # --- sending -----------------------------------------------------------------------------------
-
-
-class BuiltFile(InputFile):
-    """A document built when it is uploaded, in a worker thread.
-
-    The outbox sends after the update's transaction commits, so a big export (10,000 rows of
-    XLSX take seconds) never holds the transaction open: on SQLite that is the one writer
-    every other update waits for. Built once; `content()` gives the bytes (tests read them).
-    """
-
-    def __init__(self, build: Callable[[], bytes], filename: str) -> None:
-        super().__init__(filename=filename)
-        self._build: Callable[[], bytes] | None = build
-        self._data: bytes | None = None
-
-    async def content(self) -> bytes:
-        if self._data is None:
-            assert self._build is not None
-            self._data = await asyncio.to_thread(self._build)
-            self._build = None  # the rows are no longer needed
-        return self._data
-
-    async def read(self, bot: Bot) -> AsyncGenerator[bytes, None]:
-        data = await self.content()
-        for start in range(0, len(data), self.chunk_size):
-            yield data[start : start + self.chunk_size]

@@ -26,6 +26,7 @@ from bot.handlers import (
     reminders,
     review,
     start,
+    stats,
     training,
 )
 from bot.handlers import roles as roles_admin
@@ -48,5 +49,6 @@ def get_routers() -> list[Router]:
         audit.router(),
         roles_admin.router(),
         export.router(),
+        stats.router(),
         fallback.router(),
     ]
