@@ -241,3 +241,30 @@ async def test_the_daily_digest_goes_to_reviewers_once_at_their_hour(settings) -
             assert "daily review digest" in text and "Waiting: 1" in text and "/tinjau" in text
         finally:
             await app.close()
+
+
+async def test_two_decisions_at_the_same_moment_exactly_one_wins(app, person) -> None:
+    import asyncio
+
+    from storage.db import create_engine, create_sessionmaker
+
+    _chat, sub = await kur_submission(app, person, 8311)
+
+    async def decide(status: SubmissionStatus, reviewer_id: int) -> bool:
+        engine = create_engine(app.settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await store.decide(
+                    session, sub.id, status=status, reviewer_id=reviewer_id, now=clock.now()
+                )
+        finally:
+            await engine.dispose()
+
+    results = await asyncio.gather(
+        decide(SubmissionStatus.APPROVED, 1), decide(SubmissionStatus.REJECTED, 2)
+    )
+    assert sorted(results) == [False, True]
+    got = await one(app, Submission)
+    winner = 1 if results[0] else 2
+    assert got.decided_by == winner
+    assert got.status == (SubmissionStatus.APPROVED if winner == 1 else SubmissionStatus.REJECTED)
