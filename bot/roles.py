@@ -53,6 +53,23 @@ ACTIONS: dict[str, tuple[frozenset[Role], str]] = {
 }
 
 
+# The privileged commands, the action each needs, and what /help says of it.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("siaran", "broadcast", N_("write and send an announcement")),
+    ("pelatihan_baru", "training.manage", N_("add a training session")),
+    ("tinjau", "review", N_("the review queue")),
+    ("ekspor", "export", N_("export submissions as CSV or Excel")),
+    ("statistik", "stats", N_("where people drop out of each journey")),
+    ("peran", "roles", N_("who has which role; invite links")),
+    ("audit", "audit", N_("the audit log")),
+)
+
+
+def commands_for(role: Role | str | None) -> list[tuple[str, str]]:
+    """(command, description msgid) of the privileged commands this role may use."""
+    return [(command, about) for command, action, about in COMMANDS if can(role, action)]
+
+
 def can(role: Role | str | None, action: str) -> bool:
     """True when `role` may do `action` (an unknown action: nobody may)."""
     allowed = ACTIONS.get(action)

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys
+from bot import driver, journeys, roles
 from bot import keyboards as kb
 from bot.handlers import progress
 from bot.handlers.common import IsCommand, pressed_message, turn_for
@@ -44,9 +44,20 @@ async def help_command(
     person: Person | None,
     outbox: Outbox,
     active_run: FlowRun | None = None,
+    role: Role = Role.RETURNEE,
 ) -> None:
-    """Help, plus a button back into whatever the person was doing."""
+    """Help (with the commands of the person's role, if any), plus a button back into
+    whatever the person was doing."""
     markup = None
+    text = help_text()
+    privileged = roles.commands_for(role) if person is not None else []
+    if privileged:
+        text += (
+            "\n\n<b>"
+            + _("For your role")
+            + "</b>\n"
+            + "\n".join(f"/{command} – {t(about)}" for command, about in privileged)
+        )
     if person is not None:
         run = active_run
         if run is not None:
@@ -61,7 +72,7 @@ async def help_command(
                 ),
                 kb.ResumeCB(act="continue", run=run.id),
             )
-    outbox.add(message.answer(help_text(), reply_markup=markup))
+    outbox.add(message.answer(text, reply_markup=markup))
 
 
 async def menu_command(message: Message, person: Person | None, outbox: Outbox) -> None:

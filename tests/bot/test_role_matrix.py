@@ -94,3 +94,13 @@ async def test_forged_buttons_from_people_without_the_role_change_nothing(
         for model in (AuditEntry, Broadcast, RoleInvite, Submission, Training)
     ]
     assert after == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_help_lists_exactly_the_commands_of_the_role(app, person, role) -> None:
+    uid = ADMIN_ID if role == "admin" else 9300 + ROLES.index(role)
+    chat = await someone(app, person, uid, role)
+    said = texts(await chat.send("/help"))
+    for command, allowed in COMMANDS.items():
+        listed = f"{command} –" in said
+        assert listed == (role in allowed), (role, command)
