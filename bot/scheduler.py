@@ -18,6 +18,7 @@ from bot.leader import Leader
 from bot.reminders import Ticker
 
 log = logging.getLogger(__name__)
+MAX_PASSES = 1000  # one job run at most (~an hour of sending); the next run goes on
 
 
 def build_scheduler(
@@ -70,7 +71,7 @@ async def _prune(ticker: Ticker) -> None:
 
 async def _send(sender: Sender) -> None:
     try:
-        done = await sender.drain()
+        done = await sender.drain(max_passes=MAX_PASSES)
     except Exception:
         log.exception("broadcast sending failed; the next run goes on from the database")
         return
