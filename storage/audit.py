@@ -1,7 +1,8 @@
 """The audit log: an append-only record of every staff, coordinator and admin action (who,
 what, when, on what). It never holds the sensitive values themselves: details with a key that
 names one (NIK, phone, a message's text, a name, a Telegram id) are refused, so a careless
-caller fails in tests instead of leaking into the log."""
+caller fails in tests instead of leaking into the log. The database itself refuses UPDATE and
+DELETE on the table (triggers, migration 0009)."""
 
 from __future__ import annotations
 

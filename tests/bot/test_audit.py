@@ -389,7 +389,7 @@ def test_no_code_path_updates_or_deletes_audit_entries() -> None:
 
 async def test_the_log_is_append_only_by_its_own_word_or_by_a_trigger(database_url) -> None:
     """storage/audit.py states the rule on every backend. PostgreSQL could enforce it with a
-    trigger (none yet: it would need a migration); if one is ever added, it must refuse."""
+    trigger (migration 0009 adds one); where there is one, it must refuse."""
     assert store.__doc__ and "append-only" in store.__doc__
     if not database_url.startswith("postgresql"):
         return

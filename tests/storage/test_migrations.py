@@ -36,3 +36,26 @@ def test_downgrade_to_nothing_and_back_up(tmp_path) -> None:
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "head")
     assert asyncio.run(_diff(url)) == []
+
+
+async def test_the_audit_log_refuses_update_and_delete_in_the_database(database_url: str) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from storage import audit
+    from storage.db import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await audit.audit(session, actor_id=1, action="role.grant", subject="person:1")
+        for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with engine.begin() as connection:
+                    await connection.execute(text(statement))
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT action FROM audit_log"))).all()
+        assert [r[0] for r in rows] == ["role.grant"]
+    finally:
+        await engine.dispose()
