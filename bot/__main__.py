@@ -28,6 +28,7 @@ async def _poll(settings: Settings) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)
     finally:
+        await app.sender.stop()  # before the scheduler, whose shutdown cancels running jobs
         scheduler.shutdown(wait=False)
         await app.close()
 

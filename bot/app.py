@@ -54,6 +54,7 @@ class App:
     leader: Leader
 
     async def close(self) -> None:
+        await self.sender.stop()  # its last sends written before another instance may lead
         await self.leader.release()
         await self.bot.session.close()
         await self.dp["transactions"].close()

@@ -14,6 +14,7 @@ the rows the dead one left `sending` back as pending (`storage.broadcasts.recove
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import html
 import io
@@ -263,6 +264,9 @@ class Sender:
         self._shown: dict[int, float] = {}  # broadcast -> monotonic time of the last edit
         self._recovered_at = 0  # leader.took_over when `recover` last ran
         self.in_flight = 0
+        self.stopping = False  # set by `stop`: no new send, no new pass
+        self._idle = asyncio.Event()  # set while no `drain` runs
+        self._idle.set()
 
     async def _write(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
         async with self.transactions.begin() as connection:
@@ -275,14 +279,25 @@ class Sender:
     async def drain(self, *, max_passes: int | None = None) -> Pass:
         """Passes until there is nothing to do (or `max_passes`); the sum of what they did."""
         total, passes = Pass(), 0
-        while max_passes is None or passes < max_passes:
-            one = await self.work()
-            passes += 1
-            for name in total.__dataclass_fields__:
-                setattr(total, name, getattr(total, name) + getattr(one, name))
-            if not one.busy:
-                break
+        self._idle.clear()
+        try:
+            while (max_passes is None or passes < max_passes) and not self.stopping:
+                one = await self.work()
+                passes += 1
+                for name in total.__dataclass_fields__:
+                    setattr(total, name, getattr(total, name) + getattr(one, name))
+                if not one.busy:
+                    break
+        finally:
+            self._idle.set()
         return total
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """On shutdown: send nothing new, let the sends in flight end and be written (so a
+        restart sends nobody twice), then return; at most `timeout` seconds."""
+        self.stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def work(self) -> Pass:
         done = Pass()
@@ -353,21 +368,28 @@ class Sender:
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(item: store.Claimed) -> None:
+            async with gate:  # held until the outcome is written: a kill repeats at most these
+                await send_and_write(item)
+
+        async def send_and_write(item: store.Claimed) -> None:
             locale = item.locale or self.i18n.default_locale
             if locale not in texts:
                 texts[locale] = body(broadcast, locale, self.i18n)
-            async with gate:
-                self.in_flight += 1
-                try:
-                    result = await self.delivery.send(
-                        item.chat_id,
-                        texts[locale],
-                        markup,
-                        photo=broadcast.photo_file_id,
-                        document=broadcast.document_file_id,
-                    )
-                finally:
-                    self.in_flight -= 1
+            if self.stopping:
+                return  # shutting down: left `sending`, the next start takes it back
+            if not self.leader.still_holds():
+                return  # the lock is gone: the next sender takes this row back
+            self.in_flight += 1
+            try:
+                result = await self.delivery.send(
+                    item.chat_id,
+                    texts[locale],
+                    markup,
+                    photo=broadcast.photo_file_id,
+                    document=broadcast.document_file_id,
+                )
+            finally:
+                self.in_flight -= 1
             outcome = store.Outcomes()
             now = clock.now()
             if result.outcome is Outcome.SENT:

@@ -66,12 +66,16 @@ class RateLimiter:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
     async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self.next_slot, self.paused_until)
-            self.next_slot = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                start = max(now, self.next_slot, self.paused_until)
+                self.next_slot = start + self.interval
+            if start > now:
+                await asyncio.sleep(start - now)
+            if time.monotonic() >= self.paused_until:
+                return
+            # a 429 came while this slot was waiting: take a new one after the pause
 
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: at most about one message a second to one chat
@@ -91,13 +95,14 @@ class Delivery:
         self._last_to: dict[int, float] = {}  # chat -> monotonic time of the last send
 
     async def _chat_turn(self, chat_id: int) -> None:
-        """Wait until a second has passed since the last message to this chat."""
-        now = time.monotonic()
-        last = self._last_to.get(chat_id)
-        if last is not None and now - last < PER_CHAT_INTERVAL:
-            await asyncio.sleep(PER_CHAT_INTERVAL - (now - last))
+        """Wait until a second has passed since the last message to this chat went out."""
+        while True:
             now = time.monotonic()
-        self._last_to[chat_id] = now
+            last = self._last_to.get(chat_id)
+            if last is None or now - last >= PER_CHAT_INTERVAL:
+                break
+            await asyncio.sleep(PER_CHAT_INTERVAL - (now - last))
+        self._last_to[chat_id] = now  # held meanwhile: a second send to this chat waits
         if len(self._last_to) > _CHAT_MEMORY:  # forget chats not written to for a second
             self._last_to = {c: t for c, t in self._last_to.items() if now - t < PER_CHAT_INTERVAL}
 
@@ -113,6 +118,7 @@ class Delivery:
         """A text message, or a photo or document (by Telegram file id) with `text` as caption."""
         await self._chat_turn(chat_id)
         await self.limiter.wait()
+        self._last_to[chat_id] = time.monotonic()  # the second counts from the send itself
         try:
             if photo is not None:
                 message = await self.bot.send_photo(

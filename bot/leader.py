@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,12 +27,21 @@ class Leader:
         self.engine, self.key = engine, key
         self.postgres = engine.dialect.name == "postgresql"
         self._connection: AsyncConnection | None = None
+        self._driver: Any = None  # the lock connection's asyncpg connection
         self._checked = 0.0
         self.took_over = 0  # how many times this process became the sender
 
     @property
     def leading(self) -> bool:
         return not self.postgres or self._connection is not None
+
+    def still_holds(self) -> bool:
+        """No round trip: False once the lock's connection is known closed (PostgreSQL ended
+        the session, so the lock is free and another instance may have taken over)."""
+        if not self.postgres:
+            return True
+        driver = self._driver
+        return self._connection is not None and driver is not None and not driver.is_closed()
 
     async def hold(self) -> bool:
         """Keep the lock, or try to take it; never waits for another instance."""
@@ -68,12 +78,13 @@ class Leader:
             await connection.close()
             return False
         self._connection, self._checked = connection, now
+        self._driver = (await connection.get_raw_connection()).driver_connection
         self.took_over += 1
         log.info("this instance is now the one sending reminders and broadcasts")
         return True
 
     async def _drop(self) -> None:
-        connection, self._connection = self._connection, None
+        connection, self._connection, self._driver = self._connection, None, None
         if connection is not None:
             try:
                 await connection.close()
@@ -88,5 +99,7 @@ class Leader:
                     text("SELECT pg_advisory_unlock(:k)"), {"k": self.key}
                 )
                 await self._connection.commit()
+            except Exception:  # the connection is gone, and the lock with it
+                log.info("the sender lock's connection was already closed")
             finally:
                 await self._drop()
