@@ -21,6 +21,17 @@ log = logging.getLogger(__name__)
 MAX_PASSES = 1000  # one job run at most (~an hour of sending); the next run goes on
 
 
+class _ExpectedSkips(logging.Filter):
+    """A broadcast run lasts as long as the broadcast; meanwhile APScheduler skips the next
+    runs (max_instances=1, as meant) and would warn every poll. Those skips are not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_ExpectedSkips())
+
+
 def build_scheduler(
     ticker: Ticker,
     *,

@@ -55,3 +55,17 @@ async def test_the_running_bot_sends_a_due_reminder_once(database_url: str, tmp_
     await engine.dispose()
     assert row.status == ReminderStatus.SENT and row.message_id is not None
     assert "reminders: 1 claimed, 1 sent" in log
+
+
+def test_the_skipped_runs_of_a_long_broadcast_are_not_logged_as_warnings(caplog) -> None:
+    import logging
+
+    import bot.scheduler  # noqa: F401 - installs the filter
+
+    log = logging.getLogger("apscheduler.scheduler")
+    with caplog.at_level(logging.WARNING, logger="apscheduler.scheduler"):
+        log.warning(
+            'Execution of job "_send" skipped: maximum number of running instances reached (1)'
+        )
+        log.warning("Run time of job was missed by 0:00:05")
+    assert [r.getMessage() for r in caplog.records] == ["Run time of job was missed by 0:00:05"]
