@@ -51,6 +51,7 @@ i18n: $(STAMP)
 bench: setup
 	$(PY) bench/updates.py
 	$(PY) bench/reminders.py
+	$(PY) bench/broadcast.py
 
 clean:
 	rm -rf $(VENV) juragan.db juragan.db-wal juragan.db-shm

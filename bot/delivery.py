@@ -66,16 +66,18 @@ class RateLimiter:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
     async def wait(self) -> None:
-        while True:
-            async with self._lock:
+        """Take the next slot. Waiters queue on the lock and sleep in turn, so no slot is handed
+        out before it comes: after a stall of the event loop the sends that were waiting go out
+        one interval apart, not all at once, and a 429 that comes meanwhile holds whoever is
+        next until its pause has passed."""
+        async with self._lock:
+            while True:
                 now = time.monotonic()
                 start = max(now, self.next_slot, self.paused_until)
-                self.next_slot = start + self.interval
-            if start > now:
+                if start <= now:
+                    break
                 await asyncio.sleep(start - now)
-            if time.monotonic() >= self.paused_until:
-                return
-            # a 429 came while this slot was waiting: take a new one after the pause
+            self.next_slot = now + self.interval
 
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: at most about one message a second to one chat

@@ -168,7 +168,11 @@ class FakeBotAPI:
         username: str = "pulang_juragan_bot",
         first_name: str = "Pulang Juragan",
         token: str | None = None,
+        latency: float = 0.0,
     ) -> None:
+        """`latency`: seconds the answer to every sending method (send*, edit*, copy*,
+        forward*) takes, as a round trip to Telegram does; the call is recorded (and counts
+        against rate_limit()) when it arrives, before the wait."""
         self.bot_user = {
             "id": bot_id,
             "is_bot": True,
@@ -176,6 +180,7 @@ class FakeBotAPI:
             "username": username,
         }
         self.required_token = token  # None: any token is accepted
+        self.latency = latency
         self.tokens: set[str] = set()  # every token seen in a request URL
         self.calls: list[Call] = []
         self._runner: web.AppRunner | None = None
@@ -473,9 +478,16 @@ class FakeBotAPI:
             result = await self._get_updates(params) if method == "getUpdates" else handler(params)
         except ApiError as error:
             self._record(Call(method, params, at, error_code=error.code))
+            await self._delay(method)
             return web.json_response(error.payload(), status=error.code)
         self._record(Call(method, params, at, result=copy.deepcopy(result)))
+        await self._delay(method)
         return web.json_response({"ok": True, "result": result})
+
+    async def _delay(self, method: str) -> None:
+        """The round trip of a sending method (see `latency`)."""
+        if self.latency > 0 and method.lower().startswith(_SENDING):
+            await asyncio.sleep(self.latency)
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)

@@ -33,8 +33,16 @@ async def start(
         sys.executable, "-m", "bot", "run", env=env, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
+    # Its last start-up call (the default command menu), or a poll answered: the fake records
+    # a getUpdates only when it returns, after the long poll's 10 s.
     polling = asyncio.create_task(
-        fake.wait_for(lambda c: c.method == "getUpdates", timeout=30, since=since)
+        fake.wait_for(
+            lambda c: (
+                c.method == "getUpdates" or (c.method == "setMyCommands" and "scope" in c.params)
+            ),
+            timeout=30,
+            since=since,
+        )
     )
     died = asyncio.create_task(proc.wait())
     await asyncio.wait({polling, died}, return_when=asyncio.FIRST_COMPLETED)

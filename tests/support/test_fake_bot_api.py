@@ -255,6 +255,28 @@ async def test_rate_limit_trips(fake: FakeBotAPI, bot: Bot) -> None:
     assert await bot.send_message(USER, "lagi")
 
 
+async def test_latency_delays_the_answers_to_sends_only(fake: FakeBotAPI, bot: Bot) -> None:
+    fake.latency = 60.0  # far longer than this test: a delayed answer never arrives in it
+    assert await asyncio.wait_for(bot.get_me(), timeout=10)  # not a sending method: at once
+    sending = asyncio.create_task(bot.send_message(USER, "halo"))
+    call = await fake.wait_for(lambda c: c.method == "sendMessage")  # recorded on arrival
+    assert call.error_code is None and call.result["text"] == "halo"
+    done, _ = await asyncio.wait({sending}, timeout=1.0)
+    assert not done  # the answer is still on its way
+    sending.cancel()
+    fake.latency = 0.2
+    for chat, blocked in ((USER, False), (USER + 1, True)):
+        if blocked:
+            fake.block(chat)
+        t0 = time.monotonic()
+        try:
+            await bot.send_message(chat, "halo lagi")
+        except TelegramForbiddenError:
+            assert blocked
+        assert time.monotonic() - t0 >= 0.2  # a 403 takes the round trip too
+    assert len(fake.calls_to("sendMessage")) == 3
+
+
 async def test_commands_webhook_and_unknown_methods(fake: FakeBotAPI, bot: Bot) -> None:
     await bot.set_my_commands([BotCommand(command="start", description="Mulai")])
     assert [c.command for c in await bot.get_my_commands()] == ["start"]
