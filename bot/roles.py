@@ -116,6 +116,24 @@ def refuse(
         outbox.add(message.answer(text))
 
 
+def gate(
+    outbox: Outbox,
+    action: str,
+    person: Person | None,
+    role: Role | str | None,
+    *,
+    message: Message,
+) -> bool:
+    """The start of every privileged command: the role (refused and logged when wrong), then a
+    profile to act from (an ADMIN_IDS admin who never sent /start has none yet)."""
+    if not check(outbox, action, role, message=message):
+        return False
+    if person is None:
+        outbox.add(message.answer(_("Please send /start to begin.")))
+        return False
+    return True
+
+
 def check(
     outbox: Outbox,
     action: str,

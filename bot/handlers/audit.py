@@ -228,10 +228,7 @@ async def command(
     role: Role = Role.RETURNEE,
 ) -> None:
     """/audit: the newest entries of every kind."""
-    if not roles.check(outbox, "audit", role, message=message):
-        return
-    if person is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
+    if not roles.gate(outbox, "audit", person, role, message=message):
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     text, markup = await page_view(session, person, "all", 0)

@@ -73,12 +73,6 @@ def _tz(person: Person) -> str:
     return regions.zone_of(person.province_code)
 
 
-def _refuse(
-    outbox: Outbox, *, callback: CallbackQuery | None = None, message: Message | None = None
-) -> None:
-    roles.refuse(outbox, "broadcast", None, callback=callback, message=message)
-
-
 # --- the draft card --------------------------------------------------------------------------
 
 
@@ -167,11 +161,7 @@ async def command(
     role: Role = Role.RETURNEE,
 ) -> None:
     """/siaran: continue the draft there is, or begin one."""
-    if person is None or person.onboarded_at is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
-        return
-    if not _can(role):
-        roles.refuse(outbox, "broadcast", role, message=message)
+    if not roles.gate(outbox, "broadcast", person, role, message=message):
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     draft = await store.open_draft(session, author_id=person.id)

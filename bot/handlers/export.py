@@ -271,10 +271,7 @@ async def command(
     role: Role = Role.RETURNEE,
 ) -> None:
     """/ekspor (/export): the filter card, with the last 30 days of everything in reach."""
-    if person is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
-        return
-    if not roles.check(outbox, "export", role, message=message):
+    if not roles.gate(outbox, "export", person, role, message=message):
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     text, markup = await card(turn, DEFAULT, roles.scope(person, role))

@@ -141,10 +141,7 @@ async def command(
     settings: Settings,
     role: Role = Role.RETURNEE,
 ) -> None:
-    if person is None or person.onboarded_at is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
-        return
-    if not roles.check(outbox, "review", role, message=message):
+    if not roles.gate(outbox, "review", person, role, message=message):
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     text, markup = await home(turn, settings)

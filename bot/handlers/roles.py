@@ -246,10 +246,7 @@ async def command(
     role: Role = Role.RETURNEE,
 ) -> None:
     """/peran: the people with a role, and ways to change them or invite someone."""
-    if not roles.check(outbox, ACTION, role, message=message):
-        return
-    if person is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
+    if not roles.gate(outbox, ACTION, person, role, message=message):
         return
     text, markup = await _list_view(session, settings)
     outbox.add(message.answer(text, reply_markup=markup))

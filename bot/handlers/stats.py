@@ -185,10 +185,7 @@ async def command(
 ) -> None:
     """/statistik: the funnel of the KUR journey over the last 30 days, everywhere the viewer
     may look, as text with buttons, then as a chart."""
-    if not roles.check(outbox, ACTION, role, message=message):
-        return
-    if person is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
+    if not roles.gate(outbox, ACTION, person, role, message=message):
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     data = StatsCB()

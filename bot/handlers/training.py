@@ -67,10 +67,6 @@ def _can_manage(role: Role | str | None) -> bool:
     return roles.can(role, "training.manage")
 
 
-def _refuse(outbox: Outbox, callback: CallbackQuery | None = None, message: Message | None = None):
-    roles.refuse(outbox, "training.manage", None, callback=callback, message=message)
-
-
 def _tr(locale: str | None):  # noqa: ANN202 - a small translator for someone's language
     def tr(msgid: str, **params: Any) -> str:
         return t_for(locale or current_locale(), msgid, **params)
@@ -598,7 +594,7 @@ async def pressed(
     message = pressed_message(callback)
     act, data = callback_data.act, callback_data
     if act in ("new", "edit", "drop", "dropok") and not _can_manage(role):
-        _refuse(outbox, callback)
+        roles.refuse(outbox, "training.manage", role, callback=callback)
         return
     if act == "list":
         outbox.add(callback.answer())
@@ -666,11 +662,7 @@ async def new_command(
     role: Role = Role.RETURNEE,
 ) -> None:
     """/pelatihan_baru: a coordinator adds a session."""
-    if person is None or person.onboarded_at is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
-        return
-    if not _can_manage(role):
-        _refuse(outbox, message=message)
+    if not roles.gate(outbox, "training.manage", person, role, message=message):
         return
     await _start_edit(
         turn_for(message, session=session, person=person, outbox=outbox, role=role), None
