@@ -99,7 +99,9 @@ async def test_reject_with_a_typed_reason(app, person) -> None:
     said = texts(await staff.send("Usaha belum berjalan enam bulan."))
     assert "The returnee was told" in said
     got = await one(app, Submission)
-    assert got.status == SubmissionStatus.REJECTED and got.reason == "Usaha belum berjalan enam bulan."
+    assert (
+        got.status == SubmissionStatus.REJECTED and got.reason == "Usaha belum berjalan enam bulan."
+    )
     assert "not approved" in to(app.bot.session.calls, 8304)
     assert "Usaha belum berjalan enam bulan." in to(app.bot.session.calls, 8304)
 
@@ -192,7 +194,10 @@ async def test_the_digest_numbers(app, person) -> None:
     now = clock.now()
     async with app.sessionmaker() as session:
         d = await store.digest(
-            session, regions=None, since=now - timedelta(days=1), overdue_before=now - timedelta(days=3)
+            session,
+            regions=None,
+            since=now - timedelta(days=1),
+            overdue_before=now - timedelta(days=3),
         )
     assert (d.new, d.waiting, d.overdue, d.decided) == (1, 1, 0, 0)
     async with app.sessionmaker() as session:
@@ -268,3 +273,59 @@ async def test_two_decisions_at_the_same_moment_exactly_one_wins(app, person) ->
     winner = 1 if results[0] else 2
     assert got.decided_by == winner
     assert got.status == (SubmissionStatus.APPROVED if winner == 1 else SubmissionStatus.REJECTED)
+
+
+async def test_a_join_request_returned_for_its_nik_is_corrected_and_waits_again(
+    app, person
+) -> None:
+    from tests.bot.test_coop_join import NIK, load_sample, search_home
+
+    await load_sample(app)
+    returnee = person(8312)
+    await onboard(returnee, lang="en")
+    await search_home(returnee)
+    await returnee.press("Karyawan Surabaya")
+    await returnee.press("Ask to join")
+    await returnee.choose("yes")
+    await returnee.send(NIK)
+    await returnee.choose("yes")
+    sub = await one(app, Submission)
+    staff = await reviewer(app, person)
+    said = texts(await staff.press_data(ReviewCB(act="open", id=sub.id, k=0).pack()))
+    assert NIK not in said and NIK[-4:] in said  # masked until revealed
+    await staff.press_data(ReviewCB(act="ret", id=sub.id, k=0).pack())
+    await staff.press("NIK")
+    await staff.press("Next: the reason")
+    await staff.send("Angka NIK tidak cocok dengan KTP.")
+    assert (await one(app, Submission)).returned_fields == ["nik"]
+    await returnee.press("Correct it now")
+    said = texts(await returnee.send("3578010101900002"))
+    assert "went back to the reviewer" in said
+    got = await one(app, Submission)
+    assert got.status == SubmissionStatus.SUBMITTED and got.answers["nik"] == "3578010101900002"
+    assert got.answers["cooperative_name"] == sub.answers["cooperative_name"]
+
+
+async def test_a_submission_without_a_flow_is_returned_for_the_name_and_the_profile_is_fixed(
+    app, person
+) -> None:
+    from storage import submissions
+    from storage.models import Person, SubmissionKind
+
+    returnee = person(8313)
+    await onboard(returnee, lang="en", name="Siti Aminh")
+    async with app.sessionmaker() as session, session.begin():
+        me = await repo.person_by_telegram_id(session, telegram_id=8313)
+        sub = await submissions.create(
+            session, person=me, kind=SubmissionKind.TRAINING, ref_id=7, answers={"title": "Jahit"}
+        )
+    staff = await reviewer(app, person)
+    await staff.press_data(ReviewCB(act="ret", id=sub.id, k=3, m=1).pack())  # the name
+    await staff.press("Next: the reason")
+    await staff.send("Mohon tulis nama sesuai KTP.")
+    said = texts(await returnee.press("Correct it now"))
+    assert "name" in said.lower()
+    said = texts(await returnee.send("Siti Aminah"))
+    assert "went back to the reviewer" in said
+    assert (await one(app, Submission)).status == SubmissionStatus.SUBMITTED
+    assert (await one(app, Person, Person.telegram_id == 8313)).name == "Siti Aminah"
