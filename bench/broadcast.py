@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import random
@@ -866,27 +865,19 @@ def main(argv: list[str] | None = None) -> int:
         }
         for db, b in backends.items()
     }
-    report = {
-        "meta": meta,
-        "targets": {
+    return base.write_report(
+        args.out,
+        meta,
+        {
             "rate_share_of_configured": TARGET_RATE_SHARE,
             "rss_above_idle_mb": TARGET_RSS_MB,
             "lost": 0,
             "sent_to_opted_out_or_blocked": 0,
         },
-        "backends": backends,
-        "verdict": verdict,
-        "correct": not problems,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"JSON: {args.out}   ({meta['total_seconds']:.0f} s in all)")
-    if problems:
-        print("\n!!! CORRECTNESS CHECK FAILED !!!", file=sys.stderr)
-        for p in problems:
-            print("  - " + p, file=sys.stderr)
-        return 2
-    return 0
+        backends,
+        verdict,
+        problems,
+    )
 
 
 if __name__ == "__main__":

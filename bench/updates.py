@@ -1095,6 +1095,36 @@ def mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def write_report(
+    out: Path,
+    meta: dict[str, Any],
+    targets: dict[str, Any],
+    backends: dict[str, Any],
+    verdict: dict[str, Any],
+    problems: list[str],
+    *,
+    failed: str = "CORRECTNESS CHECK FAILED",
+) -> int:
+    """Write the JSON every benchmark writes, say where, and list the correctness problems:
+    the exit status (2 when a check failed, else 0)."""
+    report = {
+        "meta": meta,
+        "targets": targets,
+        "backends": backends,
+        "verdict": verdict,
+        "correct": not problems,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"JSON: {out}   ({meta['total_seconds']:.0f} s in all)")
+    if problems:
+        print(f"\n!!! {failed} !!!", file=sys.stderr)
+        for p in problems:
+            print("  - " + p, file=sys.stderr)
+        return 2
+    return 0
+
+
 def print_header(
     meta: dict[str, Any], title: str, run: str, names: list[str], w0: int, w: int
 ) -> tuple[str, Callable[..., None]]:
@@ -1404,27 +1434,20 @@ def main(argv: list[str] | None = None) -> int:
         }
         for db, b in backends.items()
     }
-    report = {
-        "meta": meta,
-        "targets": {
+    return write_report(
+        args.out,
+        meta,
+        {
             "answers_per_second": TARGET_RATE,
             "p99_ms_at_steady_rate": TARGET_P99_MS,
             "naive_reference_answers_per_second": NAIVE_RATE,
             "journey_to_onboarding_answers_per_second": TARGET_JOURNEY_RATIO,
         },
-        "backends": backends,
-        "verdict": verdict,
-        "correct": not problems,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"JSON: {args.out}   ({meta['total_seconds']:.0f} s in all)")
-    if problems:
-        print("\n!!! CORRECTNESS CHECK FAILED: the benchmark lost work !!!", file=sys.stderr)
-        for p in problems:
-            print("  - " + p, file=sys.stderr)
-        return 2
-    return 0
+        backends,
+        verdict,
+        problems,
+        failed="CORRECTNESS CHECK FAILED: the benchmark lost work",
+    )
 
 
 if __name__ == "__main__":
