@@ -333,6 +333,7 @@ async def bot_side(url: str, batches: list[list[int]]) -> dict[str, Any]:
     session = NullSession()
     app = build_app(settings, session=session, token=OFFLINE_TOKEN)
     app.ticker.delivery.limiter.interval = 0.0  # sends do not wait for the 25/s rate
+    app.ticker.delivery.per_chat = 0.0  # nor for the second between two to one chat
     settle()  # as `juragan run` does after start-up
     out: dict[str, Any] = {"rss_built": rss(), "problems": []}
     problems: list[str] = out["problems"]
@@ -764,22 +765,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         for db, b in backends.items()
     }
-    report = {
-        "meta": meta,
-        "targets": {"claim_mark_500_ms": TARGET_CLAIM_MARK_MS, "rss_above_idle_mb": TARGET_RSS_MB},
-        "backends": backends,
-        "verdict": verdict,
-        "correct": not problems,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"JSON: {args.out}   ({meta['total_seconds']:.0f} s in all)")
-    if problems:
-        print("\n!!! CORRECTNESS CHECK FAILED !!!", file=sys.stderr)
-        for p in problems:
-            print("  - " + p, file=sys.stderr)
-        return 2
-    return 0
+    return base.write_report(
+        args.out,
+        meta,
+        {"claim_mark_500_ms": TARGET_CLAIM_MARK_MS, "rss_above_idle_mb": TARGET_RSS_MB},
+        backends,
+        verdict,
+        problems,
+    )
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ class Delivery:
     def __init__(self, bot: Bot, *, rate: float = 25.0) -> None:
         self.bot = bot
         self.limiter = RateLimiter(rate)
+        self.per_chat = PER_CHAT_INTERVAL  # seconds between two messages to one chat
         self._last_to: dict[int, float] = {}  # chat -> monotonic time of the last send
 
     async def _chat_turn(self, chat_id: int) -> None:
@@ -101,12 +102,12 @@ class Delivery:
         while True:
             now = time.monotonic()
             last = self._last_to.get(chat_id)
-            if last is None or now - last >= PER_CHAT_INTERVAL:
+            if last is None or now - last >= self.per_chat:
                 break
-            await asyncio.sleep(PER_CHAT_INTERVAL - (now - last))
+            await asyncio.sleep(self.per_chat - (now - last))
         self._last_to[chat_id] = now  # held meanwhile: a second send to this chat waits
         if len(self._last_to) > _CHAT_MEMORY:  # forget chats not written to for a second
-            self._last_to = {c: t for c, t in self._last_to.items() if now - t < PER_CHAT_INTERVAL}
+            self._last_to = {c: t for c, t in self._last_to.items() if now - t < self.per_chat}
 
     async def send(
         self,
