@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,6 +37,15 @@ class Settings(BaseSettings):
     broadcast_poll_seconds: float = Field(default=2.0, gt=0)  # how often the sender looks
     review_overdue_days: int = Field(default=3, ge=1)  # a submission waiting longer is flagged
     digest_hour: int = Field(default=8, ge=0, le=23)  # staff's daily digest, their local hour
+    log_format: str = "text"  # text | json (one JSON object a line, for a log collector)
+    # `juragan webhook`: Telegram posts updates to WEBHOOK_URL (a reverse proxy in front of
+    # WEBHOOK_HOST:WEBHOOK_PORT), each with WEBHOOK_SECRET in a header.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    redis_url: str = ""  # aiogram's FSM storage (short UI state) in Redis; empty: in memory
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -59,6 +70,30 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"text", "json"}:
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram sends webhooks only over HTTPS)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("database_url")
@@ -101,6 +136,33 @@ class Settings(BaseSettings):
         if ":" not in token or not token.split(":", 1)[0].isdigit():
             raise ConfigError("BOT_TOKEN is malformed: it should look like 123456:ABC-DEF...")
         return token
+
+    def require_webhook(self) -> tuple[str, str]:
+        """(WEBHOOK_URL, WEBHOOK_SECRET), or a ConfigError naming the one missing or wrong.
+
+        Without a secret anyone who finds the URL could post forged updates, so it is required."""
+        if not self.webhook_url:
+            raise ConfigError(
+                "WEBHOOK_URL is not set: the public https:// address Telegram should post "
+                "updates to, e.g. https://bot.example.go.id/telegram"
+            )
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise ConfigError(
+                "WEBHOOK_SECRET is not set: 1 to 256 characters of A-Z, a-z, 0-9, _ and -; "
+                "make one with `openssl rand -hex 32`"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ConfigError(
+                "WEBHOOK_SECRET is malformed: only A-Z, a-z, 0-9, _ and - are allowed, "
+                "1 to 256 of them"
+            )
+        return self.webhook_url, secret
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL, where the server takes updates (the proxy keeps it)."""
+        return urlsplit(self.webhook_url).path or "/"
 
 
 def load_settings(**overrides: object) -> Settings:
