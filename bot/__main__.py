@@ -1,4 +1,4 @@
-"""`juragan`: run (long polling), chat (console), migrate, import, role."""
+"""`juragan`: run (long polling), webhook (production), chat (console), migrate, import, role."""
 
 from __future__ import annotations
 
@@ -119,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="juragan", description="Pulang Juragan bot")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run on Telegram with long polling (needs BOT_TOKEN)")
+    sub.add_parser(
+        "webhook",
+        help="serve Telegram's webhook, /healthz and /metrics (needs BOT_TOKEN, WEBHOOK_URL, "
+        "WEBHOOK_SECRET)",
+    )
     sub.add_parser("migrate", help="bring the database to the newest schema")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.add_argument("--user", type=int, default=100001, help="be this Telegram user id")
@@ -137,12 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        if args.command == "run":
+        if args.command in ("run", "webhook"):
             settings.require_token()
+        if args.command == "webhook":
+            settings.require_webhook()
     except ConfigError as exc:
         print(f"juragan: {exc}", file=sys.stderr)
         return 2
-    logs.setup(settings.log_level if args.command == "run" else "WARNING")
+    serving = args.command in ("run", "webhook")
+    logs.setup(settings.log_level if serving else "WARNING", settings.log_format)
     try:
         _migrate(settings)
     except Exception as exc:  # e.g. the database server is down
@@ -162,6 +170,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot.app import run_fast
 
+    if args.command == "webhook":
+        from bot.web import serve
+
+        try:
+            run_fast(serve(settings))
+        except OSError as exc:  # e.g. the port is taken
+            print(
+                f"juragan: cannot serve on {settings.webhook_host}:{settings.webhook_port}: {exc}",
+                file=sys.stderr,
+            )
+            return 2
+        return 0
     run_fast(_poll(settings))
     return 0
 

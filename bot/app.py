@@ -28,9 +28,10 @@ from bot.digest import DigestSettings, plan_digests
 from bot.handlers import get_routers
 from bot.leader import Leader
 from bot.logs import guard_personal_data
+from bot.metrics import Metrics, Observe
 from bot.middlewares import FloodControl, UpdateContext
 from bot.reminders import Ticker
-from bot.scheduler import build_scheduler
+from bot.scheduler import Heartbeat, build_scheduler
 from flows import reminders as reminder_rules
 from flows.i18n import N_
 from storage.db import Transactions, create_engine, create_sessionmaker
@@ -52,8 +53,11 @@ class App:
     ticker: Ticker
     sender: Sender
     leader: Leader
+    metrics: Metrics
+    heartbeat: Heartbeat
 
     async def close(self) -> None:
+        logging.getLogger().removeHandler(self.metrics.error_counter)
         await self.sender.stop()  # its last sends written before another instance may lead
         await self.leader.release()
         await self.bot.session.close()
@@ -85,10 +89,14 @@ def build_i18n(default_locale: str) -> I18n:
 
 
 def build_dispatcher(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     # disable_fsm: a conversation's state is its flow run row, not aiogram's FSM storage.
     dp = Dispatcher(settings=settings, sessionmaker=sessionmaker, translator=i18n, disable_fsm=True)
+    dp.update.outer_middleware(Observe(metrics))
     dp.update.outer_middleware(
         FloodControl(
             i18n,
@@ -127,9 +135,12 @@ def build_app(
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-    dp = build_dispatcher(settings, sessionmaker, i18n)
+    metrics = Metrics()
+    logging.getLogger().addHandler(metrics.error_counter)
+    dp = build_dispatcher(settings, sessionmaker, i18n, metrics)
     reminder_rules.set_quiet_hours(*settings.quiet_window)
     delivery = Delivery(bot, rate=settings.delivery_rate)  # one rate for everything sent
+    metrics.count_deliveries(lambda: dict(delivery.counts))
     ticker = Ticker(
         sessionmaker=sessionmaker,
         transactions=dp["transactions"],
@@ -153,7 +164,9 @@ def build_app(
         rate=settings.delivery_rate,
         cap_per_week=settings.announcement_weekly_cap,
     )
-    return App(settings, engine, sessionmaker, i18n, bot, dp, ticker, sender, leader)
+    return App(
+        settings, engine, sessionmaker, i18n, bot, dp, ticker, sender, leader, metrics, Heartbeat()
+    )
 
 
 def start_scheduler(app: App) -> AsyncIOScheduler:
@@ -164,6 +177,7 @@ def start_scheduler(app: App) -> AsyncIOScheduler:
         sender=app.sender,
         leader=app.leader,
         poll=app.settings.broadcast_poll_seconds,
+        heartbeat=app.heartbeat,
     )
     scheduler.start()
     return scheduler

@@ -387,6 +387,7 @@ class Sender:
                     markup,
                     photo=broadcast.photo_file_id,
                     document=broadcast.document_file_id,
+                    kind="broadcast",
                 )
             finally:
                 self.in_flight -= 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -96,6 +97,7 @@ class Delivery:
         self.limiter = RateLimiter(rate)
         self.per_chat = PER_CHAT_INTERVAL  # seconds between two messages to one chat
         self._last_to: dict[int, float] = {}  # chat -> monotonic time of the last send
+        self.counts: Counter[tuple[str, str]] = Counter()  # (kind, outcome) -> messages
 
     async def _chat_turn(self, chat_id: int) -> None:
         """Wait until a second has passed since the last message to this chat went out."""
@@ -117,8 +119,17 @@ class Delivery:
         *,
         photo: str | None = None,
         document: str | None = None,
+        kind: str = "message",
     ) -> Result:
-        """A text message, or a photo or document (by Telegram file id) with `text` as caption."""
+        """A text message, or a photo or document (by Telegram file id) with `text` as caption;
+        its outcome is counted under `kind` (reminder, broadcast) for the metrics."""
+        result = await self._send(chat_id, text, markup, photo=photo, document=document)
+        self.counts[kind, result.outcome.value] += 1
+        return result
+
+    async def _send(
+        self, chat_id: int, text: str, markup: Any, *, photo: str | None, document: str | None
+    ) -> Result:
         await self._chat_turn(chat_id)
         await self.limiter.wait()
         self._last_to[chat_id] = time.monotonic()  # the second counts from the send itself

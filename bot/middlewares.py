@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -15,6 +17,7 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
@@ -24,6 +27,8 @@ from storage.db import Transactions
 from storage.models import Role
 
 log = logging.getLogger(__name__)
+PROJECT = Path(__file__).resolve().parent.parent
+OWN = ("bot", "flows", "storage")
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -34,6 +39,24 @@ def telegram_locale(user: User | None, default: str) -> str:
     if code.startswith(("id", "in")):
         return "id"
     return default
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database could not be reached (not a bug in a handler): the update can be handled
+    when Telegram delivers it again."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
+
+
+def _where(exc: BaseException) -> str:
+    """The project's own frame nearest the error (file:line function), for the error line."""
+    where = "?"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        if PROJECT in path.parents and path.relative_to(PROJECT).parts[0] in OWN:
+            where = f"{path.relative_to(PROJECT)}:{frame.lineno} {frame.name}"
+    return where
 
 
 class FloodControl(BaseMiddleware):
@@ -59,6 +82,7 @@ class FloodControl(BaseMiddleware):
                 self._forget(now)
             return await handler(event, data)
         await self._slow_down(event, data, user, now)
+        data["outcome"] = "throttled"
         return UNHANDLED
 
     async def _slow_down(self, event: Any, data: dict[str, Any], user: User, now: float) -> None:
@@ -120,7 +144,7 @@ class UpdateContext(BaseMiddleware):
                 session = self.sessionmaker(bind=connection)
                 try:
                     if not await repo.mark_processed(session, update_id=event.update_id):
-                        log.info("update %s was already processed: skipped", event.update_id)
+                        data["outcome"] = "duplicate"
                         return UNHANDLED
                     data["session"] = session
                     await self._load_person(data)
@@ -129,9 +153,20 @@ class UpdateContext(BaseMiddleware):
                 finally:
                     if session.sync_session.in_transaction() or session.sync_session.identity_map:
                         await session.close()  # a session never used by the ORM holds nothing
-        except Exception:
-            log.exception("update %s failed (%s)", event.update_id, event.event_type)
-            await self._after_failure(event, data, outbox)
+        except Exception as exc:
+            unreachable = database_unreachable(exc)
+            data["outcome"] = "retry" if unreachable else "error"
+            if unreachable:  # nothing to fix in the code: say what, without a traceback
+                log.error(
+                    "update %s (%s) not handled: the database is unreachable (%s)",
+                    event.update_id, event.event_type, type(exc).__name__,
+                )  # fmt: skip
+            else:
+                log.exception(
+                    "update %s (%s) failed in %s: %s",
+                    event.update_id, event.event_type, _where(exc), type(exc).__name__,
+                )  # fmt: skip
+            await self._after_failure(event, data, outbox, record=not unreachable)
             result = UNHANDLED
         await outbox.flush(data["bot"])
         return result
@@ -153,11 +188,15 @@ class UpdateContext(BaseMiddleware):
         data["locale"] = locale or telegram_locale(user, self.default_locale)
         data["i18n"] = self.i18n
 
-    async def _after_failure(self, event: Update, data: dict[str, Any], outbox: Outbox) -> None:
-        """Nothing of the update was kept; record its id so a redelivery does not loop, apologise."""
+    async def _after_failure(
+        self, event: Update, data: dict[str, Any], outbox: Outbox, *, record: bool = True
+    ) -> None:
+        """Nothing of the update was kept; record its id so a redelivery does not loop (unless
+        the database was unreachable: then a redelivery is welcome), apologise."""
         try:
-            async with self.sessionmaker() as session, session.begin():
-                await repo.mark_processed(session, update_id=event.update_id)
+            if record:
+                async with self.sessionmaker() as session, session.begin():
+                    await repo.mark_processed(session, update_id=event.update_id)
         except Exception:
             log.exception("could not record failed update %s", event.update_id)
         outbox.clear()

@@ -8,11 +8,19 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.types import InputFile
 
 log = logging.getLogger(__name__)
+ATTEMPTS = 4  # a reply asked to wait (429) is tried at most this often
+MAX_WAIT = 30  # s: a longer retry_after is not waited for inside an update
 
 
 class Outbox:
@@ -30,13 +38,37 @@ class Outbox:
     async def flush(self, bot: Bot) -> None:
         methods, self.methods = self.methods, []
         for method in methods:
+            await self._call(bot, method)
+
+    @staticmethod
+    async def _call(bot: Bot, method: TelegramMethod[Any]) -> None:
+        """One call; a 429 (many people answered in the same second) waits as long as Telegram
+        asks and tries again, a server or network error once more after a moment: a reply is
+        what the person is waiting for."""
+        name = type(method).__name__
+        troubled = False  # a server or network error was tried again already
+        for attempt in range(1, ATTEMPTS + 1):
             try:
                 await bot(method)
+                return
+            except TelegramRetryAfter as exc:
+                if attempt == ATTEMPTS or exc.retry_after > MAX_WAIT:
+                    log.warning("%s dropped: Telegram asked to wait %s s", name, exc.retry_after)
+                    return
+                await asyncio.sleep(exc.retry_after)
             except TelegramBadRequest as exc:
                 # e.g. "message is not modified" after a double tap: harmless, keep going.
-                log.info("%s not applied: %s", type(method).__name__, exc.message)
+                log.info("%s not applied: %s", name, exc.message)
+                return
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if troubled or attempt == ATTEMPTS:
+                    log.warning("%s failed: %s", name, type(exc).__name__)
+                    return
+                troubled = True
+                await asyncio.sleep(0.5)
             except TelegramAPIError as exc:
-                log.warning("%s failed: %s", type(method).__name__, exc.message)
+                log.warning("%s failed: %s", name, exc.message)
+                return
 
 
 class BuiltFile(InputFile):

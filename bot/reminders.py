@@ -170,7 +170,9 @@ class Ticker:
             note = notes.get(item.id)
             if note is None:
                 continue
-            result = await self.delivery.send(item.telegram_id, note.text, note.markup)
+            result = await self.delivery.send(
+                item.telegram_id, note.text, note.markup, kind="reminder"
+            )
             if result.outcome is Outcome.SENT:
                 sent.append((item.id, result.message_id))
                 report.sent += 1

@@ -10,6 +10,8 @@ broadcasts, so with several instances the bot-wide rate still holds; the others 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -30,6 +32,23 @@ class _ExpectedSkips(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_ExpectedSkips())
+HEARTBEAT_SECONDS = 5.0
+
+
+@dataclass
+class Heartbeat:
+    """When the scheduler last ran a job of its own (every HEARTBEAT_SECONDS) and when a reminder
+    tick last finished (on every instance; one that does not lead finishes at once): /healthz
+    reads both, monotonic seconds."""
+
+    beat: float = 0.0
+    tick: float = 0.0
+
+    def age(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.beat
+
+    def tick_age(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.tick
 
 
 def build_scheduler(
@@ -39,10 +58,23 @@ def build_scheduler(
     sender: Sender | None = None,
     leader: Leader | None = None,
     poll: float = 2.0,
+    heartbeat: Heartbeat | None = None,
 ) -> AsyncIOScheduler:
     """The reminder tick every `every` seconds and the broadcast sender every `poll` seconds;
     a slow run is never started twice at once."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    heartbeat = heartbeat or Heartbeat()
+    heartbeat.beat = heartbeat.tick = time.monotonic()  # starting counts as alive
+    scheduler.add_job(
+        _beat,
+        "interval",
+        seconds=HEARTBEAT_SECONDS,
+        args=[heartbeat],
+        id="heartbeat",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
     if sender is not None:
         scheduler.add_job(
             _send,
@@ -58,7 +90,7 @@ def build_scheduler(
         _tick,
         "interval",
         seconds=every,
-        args=[ticker, leader],
+        args=[ticker, leader, heartbeat],
         id="reminders",
         max_instances=1,
         coalesce=True,
@@ -93,14 +125,24 @@ async def _send(sender: Sender) -> None:
         )  # fmt: skip
 
 
-async def _tick(ticker: Ticker, leader: Leader | None = None) -> None:
+async def _beat(heartbeat: Heartbeat) -> None:
+    heartbeat.beat = time.monotonic()
+
+
+async def _tick(
+    ticker: Ticker, leader: Leader | None = None, heartbeat: Heartbeat | None = None
+) -> None:
     try:
         if leader is not None and not await leader.hold():
+            if heartbeat is not None:
+                heartbeat.tick = time.monotonic()
             return  # another instance sends
         report = await ticker.tick()
     except Exception:
         log.exception("reminder tick failed; the next one retries")
         return
+    if heartbeat is not None:
+        heartbeat.tick = time.monotonic()
     if report.claimed:
         log.info(
             "reminders: %d claimed, %d sent, %d later, %d cancelled, %d failed, %d blocked",

@@ -200,6 +200,12 @@ class FakeBotAPI:
         self._rate: float | None = None
         self._recent_sends: deque[float] = deque()
         self._commands: dict[str, list[JSON]] = {}
+        self._webhook_secret = ""
+        self._webhook_targets: list[str] = []
+        self._webhook_queue: asyncio.Queue[JSON] | None = None
+        self._webhook_workers: list[asyncio.Task[None]] = []
+        self._webhook_client: Any = None
+        self.webhook_posts: list[tuple[str, int, int]] = []  # (target, update_id, HTTP status)
         handlers: dict[str, Callable[[JSON], Any]] = {
             "getMe": lambda p: {
                 **self.bot_user,
@@ -245,6 +251,15 @@ class FakeBotAPI:
         """Release pending long polls and shut the server down."""
         self._closing = True
         self._fire()
+        for worker in self._webhook_workers:
+            worker.cancel()
+        for worker in self._webhook_workers:
+            with suppress(asyncio.CancelledError):
+                await worker
+        self._webhook_workers = []
+        if self._webhook_client is not None:
+            await self._webhook_client.close()
+            self._webhook_client = None
         if self._runner is not None:
             await self._runner.cleanup()
         self._runner, self._port = None, 0
@@ -297,6 +312,14 @@ class FakeBotAPI:
                 raise AssertionError(f"no matching call within {timeout}s; last calls: {recent}")
             await self._wait_change(deadline - time.monotonic())
 
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until `condition()` holds, looked at after every call and webhook post."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition not met within {timeout}s")
+            await self._wait_change(deadline - time.monotonic())
+
     def clear(self) -> None:
         """Forget recorded calls and the sent_to() history (stored messages stay pressable)."""
         self.calls.clear()
@@ -329,14 +352,73 @@ class FakeBotAPI:
         self._rate = per_second
         self._recent_sends.clear()
 
-    def push_update(self, raw: JSON) -> JSON:
-        """Queue any update; keeps a given update_id (duplicates allowed), else assigns the next."""
+    def deliver_webhooks(self, targets: list[str], *, connections: int = 4) -> None:
+        """Play Telegram's webhook side: while a webhook is set (setWebhook), every pushed update
+        is POSTed with the secret token setWebhook gave, round-robin over `targets` (the
+        instances behind a reverse proxy; the registered public URL is not reachable here), by
+        `connections` concurrent senders; an answer other than 2xx is retried after 0.2 s, as
+        Telegram retries. Each attempt is recorded in `webhook_posts`."""
+        self._webhook_targets = list(targets)
+        self._webhook_queue = asyncio.Queue()
+        turn = iter(range(1 << 62))
+
+        async def worker() -> None:
+            import aiohttp
+
+            if self._webhook_client is None:
+                self._webhook_client = aiohttp.ClientSession()
+            assert self._webhook_queue is not None
+            while True:
+                update = await self._webhook_queue.get()
+                while True:
+                    target = self._webhook_targets[next(turn) % len(self._webhook_targets)]
+                    status = await self._post_update(target, update)
+                    self.webhook_posts.append((target, update["update_id"], status))
+                    self._fire()
+                    if 200 <= status < 300:
+                        break
+                    await asyncio.sleep(0.2)
+
+        self._webhook_workers = [asyncio.create_task(worker()) for _ in range(connections)]
+
+    async def _post_update(self, target: str, update: JSON, secret: str | None = None) -> int:
+        import aiohttp
+
+        if self._webhook_client is None:
+            self._webhook_client = aiohttp.ClientSession()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret or self._webhook_secret}
+        try:
+            async with self._webhook_client.post(
+                target, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
+            ) as response:
+                await response.read()
+                return response.status
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return 0  # not reachable (an instance killed or not yet listening)
+
+    async def post_update(self, target: str, raw: JSON, *, secret: str | None = None) -> int:
+        """POST one update to one instance now (as a proxy would), with the registered secret
+        token or `secret`; the HTTP status (0: not reachable)."""
         update = copy.deepcopy(raw)
         update.setdefault("update_id", self._next_update_id)
         self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
         query = update.get("callback_query")
         if isinstance(query, dict) and "id" in query:
             self._callback_ids.add(str(query["id"]))
+        return await self._post_update(target, update, secret)
+
+    def push_update(self, raw: JSON) -> JSON:
+        """Queue any update; keeps a given update_id (duplicates allowed), else assigns the next.
+        While a webhook is set and deliver_webhooks() was called, it is POSTed instead."""
+        update = copy.deepcopy(raw)
+        update.setdefault("update_id", self._next_update_id)
+        self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
+        query = update.get("callback_query")
+        if isinstance(query, dict) and "id" in query:
+            self._callback_ids.add(str(query["id"]))
+        if self._webhook_url and self._webhook_queue is not None:
+            self._webhook_queue.put_nowait(update)
+            return update
         self._updates.append(update)
         self._fire()
         return update
@@ -638,6 +720,11 @@ class FakeBotAPI:
 
     def _set_webhook(self, url: str, params: JSON) -> bool:
         self._webhook_url = url
+        self._webhook_secret = str(params.get("secret_token") or "") if url else ""
+        if url and self._webhook_queue is not None:  # what queued meanwhile goes out now
+            for update in self._updates:
+                self._webhook_queue.put_nowait(update)
+            self._updates = []
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True

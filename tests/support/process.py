@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -94,3 +96,101 @@ async def step(fake: FakeBotAPI, uid: int, action: Any, text: str) -> None:
     if asyncio.iscoroutine(result):
         await result
     await expect(fake, uid, since, text)
+
+
+WEBHOOK_URL = "https://bot.example.test/tg/hook"  # registered with the fake; never reached
+WEBHOOK_SECRET = "test-secret_0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Instance:
+    """`juragan webhook` as a real process on a port of its own; its output read all along
+    (a full pipe would stall it). `url` is where a reverse proxy would forward updates."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
+        self.proc, self.port, self.lines = proc, port, []
+        self._reader = asyncio.create_task(self._read())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/tg/hook"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    async def start(
+        cls, fake: FakeBotAPI, database_url: str, cwd: Path, **settings: str
+    ) -> Instance:
+        """Spawn it and return once /healthz answers 200 (migrated, webhook set, ticking)."""
+        port = free_port()
+        env = {
+            **os.environ,
+            "BOT_TOKEN": "123456:TEST-token",
+            "TELEGRAM_API_URL": fake.base_url,
+            "DATABASE_URL": database_url,
+            "FLOOD_LIMIT": "1000",
+            "LOG_LEVEL": "INFO",
+            "WEBHOOK_URL": WEBHOOK_URL,
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "WEBHOOK_HOST": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            **settings,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "webhook", env=env, cwd=cwd,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        instance = cls(proc, port)
+        deadline = asyncio.get_running_loop().time() + 30
+        while (await instance.health())[0] != 200:
+            if proc.returncode is not None or asyncio.get_running_loop().time() > deadline:
+                await instance.kill()
+                pytest.fail(f"juragan webhook did not come up ({proc.returncode}):\n{instance.log}")
+            await asyncio.sleep(0.1)
+        return instance
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            self.lines.append(line.decode(errors="replace"))
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    async def get(self, path: str) -> tuple[int, str]:
+        """GET a path of its server: (status, body), (0, "") when nothing answers."""
+        import aiohttp
+
+        try:
+            async with aiohttp.ClientSession() as client, client.get(self.base + path) as answer:
+                return answer.status, await answer.text()
+        except (aiohttp.ClientError, OSError):
+            return 0, ""
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        status, body = await self.get("/healthz")
+        return status, (json.loads(body) if status else {})
+
+    async def kill(self) -> str:
+        """SIGKILL: no shutdown, no lock released."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await asyncio.wait_for(self.proc.wait(), timeout=10)
+        await self._reader
+        return self.log
+
+    async def stop(self) -> str:
+        """SIGTERM, as systemd or docker stops it; returns everything it logged."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self.proc.wait(), timeout=40)
+        await self._reader
+        return self.log

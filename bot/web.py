@@ -1,0 +1,165 @@
+"""`juragan webhook`: the production mode. An aiohttp server behind a reverse proxy that takes
+Telegram's updates, and tells an operator how the instance is (/healthz) and what it did
+(/metrics, Prometheus).
+
+An update is answered 200 only after it was handled, committed and its replies sent, so one
+lost with a crashed instance is delivered again by Telegram (and skipped by its update id if it
+had been committed). When the database cannot be reached the answer is 503: Telegram retries.
+A request without the right secret token is refused with 401 before anything is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import signal
+import time
+from typing import Any
+
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from bot.app import App, build_app, settle, start_scheduler
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEARTBEAT_LIMIT = 30.0  # s without the scheduler's heartbeat job: not ticking
+DB_TIMEOUT = 3.0  # s for the health check's SELECT 1
+SHUTDOWN_GRACE = 30.0  # s updates in flight get to finish on SIGTERM
+
+
+def tick_limit(settings: Settings) -> float:
+    """Seconds a reminder tick may be missing before the instance is unhealthy: five ticks,
+    at least five minutes (one tick may send for a while)."""
+    return max(5 * settings.reminder_tick_seconds, 300.0)
+
+
+class Server:
+    """The routes over one App: POST <webhook path>, GET /healthz, GET /metrics."""
+
+    def __init__(self, app: App, *, secret: str, path: str, redis: Any = None) -> None:
+        self.app, self.path = app, path
+        self._secret = secret.encode()
+        self.redis = redis  # something with `async ping()`, when REDIS_URL is set
+        self.web = web.Application(client_max_size=1024 * 1024)
+        self.web.router.add_post(path, self.webhook)
+        self.web.router.add_get("/healthz", self.healthz)
+        self.web.router.add_get("/metrics", self.metrics)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            self.app.metrics.rejected.labels(reason="secret").inc()
+            log.warning("webhook request refused: missing or wrong secret token")
+            return web.Response(status=401, text="Unauthorized")
+        bot = self.app.bot
+        try:
+            raw = await request.json()
+            update = Update.model_validate(raw, context={"bot": bot})
+        except (ValueError, ValidationError, UnicodeDecodeError):
+            self.app.metrics.rejected.labels(reason="malformed").inc()
+            log.warning("webhook request refused: the body is not a Telegram update")
+            return web.Response(status=400, text="Bad Request: not an update")
+        report: dict[str, Any] = {}
+        await self.app.dp.feed_webhook_update(bot, update, report=report)
+        if report.get("outcome") == "retry":
+            return web.Response(status=503, text="Service Unavailable: try again")
+        return web.json_response({})
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Each part and whether the whole is healthy."""
+        parts: dict[str, Any] = {}
+        try:
+            async with asyncio.timeout(DB_TIMEOUT), self.app.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            parts["database"] = "ok"
+        except Exception as exc:
+            parts["database"] = f"unreachable ({type(exc).__name__})"
+        now = time.monotonic()
+        beat, tick = self.app.heartbeat.age(now), self.app.heartbeat.tick_age(now)
+        limit = tick_limit(self.app.settings)
+        if beat > HEARTBEAT_LIMIT:
+            parts["scheduler"] = f"stalled (no heartbeat for {beat:.0f} s)"
+        elif tick > limit:
+            parts["scheduler"] = f"stalled (no reminder tick for {tick:.0f} s)"
+        else:
+            parts["scheduler"] = "ok"
+        if self.redis is None:
+            parts["redis"] = "off"
+        else:
+            try:
+                async with asyncio.timeout(DB_TIMEOUT):
+                    await self.redis.ping()
+                parts["redis"] = "ok"
+            except Exception as exc:
+                parts["redis"] = f"unreachable ({type(exc).__name__})"
+        healthy = all(parts[k] in ("ok", "off") for k in ("database", "scheduler", "redis"))
+        parts["sender"] = "leader" if self.app.leader.leading else "standby"
+        return healthy, {"status": "ok" if healthy else "failing", **parts}
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        healthy, body = await self.health()
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        metrics = self.app.metrics
+        metrics.heartbeat_age.set(self.app.heartbeat.age())
+        metrics.leader.set(1 if self.app.leader.leading else 0)
+        try:
+            await metrics.refresh(self.app.sessionmaker)
+        except Exception as exc:  # the counts stay as last read; the rest is still worth having
+            log.warning("pending counts not refreshed: %s", type(exc).__name__)
+        return web.Response(
+            body=metrics.exposition(),
+            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        )
+
+
+async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Start everything, register the webhook, serve until SIGTERM or SIGINT, stop gracefully."""
+    url, secret = settings.require_webhook()
+    app = build_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    server = Server(app, secret=secret, path=settings.webhook_path, redis=None)
+    runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+    scheduler = None
+    dp = app.dp
+    try:
+        await dp.emit_startup(bot=app.bot, dispatcher=dp, bots=[app.bot], **dp.workflow_data)
+        settle()
+        await runner.setup()
+        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+        scheduler = start_scheduler(app)
+        await app.bot.set_webhook(
+            url=url,
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+            max_connections=settings.webhook_max_connections,
+            drop_pending_updates=False,
+        )
+        log.info(
+            "serving webhook %s on %s:%s (also /healthz, /metrics)",
+            settings.webhook_path, settings.webhook_host, settings.webhook_port,
+        )  # fmt: skip
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("stopping: finishing the updates in flight")
+    finally:
+        await runner.cleanup()  # stops taking requests, waits for those in flight
+        await app.sender.stop()  # its last sends written, before the scheduler goes
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        with contextlib.suppress(Exception):
+            await dp.emit_shutdown(bot=app.bot, dispatcher=dp, bots=[app.bot], **dp.workflow_data)
+        await app.close()
+        log.info("stopped")

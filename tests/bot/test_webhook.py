@@ -1,0 +1,264 @@
+"""The webhook server in process (bot.web.Server over a real app, its real aiohttp session and
+the fake Bot API): the secret token, malformed bodies, answers after the commit, duplicates,
+/healthz and /metrics, and the one log line per update."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.logs import JsonFormatter
+from bot.web import Server
+from storage.db import create_engine
+from storage.models import ProcessedUpdate
+from tests.support.fake_bot_api import FakeBotAPI
+
+SECRET = "s3cret-Token_1"
+PATH = "/tg/hook"
+UID = 8101
+
+
+class Running:
+    def __init__(self, app: App, fake: FakeBotAPI, url: str, server: Server) -> None:
+        self.app, self.fake, self.url, self.server = app, fake, url, server
+        self.client = aiohttp.ClientSession()
+
+    async def post(
+        self, body: Any, *, secret: str | None = SECRET, raw: bytes | None = None
+    ) -> int:
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        data = raw if raw is not None else json.dumps(body).encode()
+        async with self.client.post(self.url + PATH, data=data, headers=headers) as response:
+            await response.read()
+            return response.status
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.client.get(self.url + path) as response:
+            return response.status, await response.text()
+
+    async def processed(self) -> int:
+        async with self.app.sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
+
+
+def text_update(update_id: int, text: str, uid: int = UID) -> dict[str, Any]:
+    user = {"id": uid, "is_bot": False, "first_name": "Siti", "language_code": "id"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": uid, "type": "private", "first_name": "Siti"},
+            "from": user,
+            "text": text,
+        },
+    }
+
+
+@pytest_asyncio.fixture
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    async with FakeBotAPI() as fake:
+        config = settings.model_copy(
+            update={"telegram_api_url": fake.base_url, "webhook_url": "https://x.test" + PATH}
+        )
+        app = build_app(config, token="123456:TEST-token")
+        server = Server(app, secret=SECRET, path=PATH)
+        runner = web.AppRunner(server.web, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        app.heartbeat.beat = app.heartbeat.tick = time.monotonic()  # as a started scheduler
+        run = Running(app, fake, f"http://127.0.0.1:{port}", server)
+        try:
+            yield run
+        finally:
+            await run.client.close()
+            await runner.cleanup()
+            await app.close()
+
+
+def sends(fake: FakeBotAPI) -> list[Any]:
+    return [c for c in fake.calls_to("sendMessage") if c.params.get("chat_id") == UID]
+
+
+async def test_an_update_is_answered_after_its_reply_was_sent(running: Running) -> None:
+    assert await running.post(text_update(1, "/start")) == 200
+    # Answered 200 only once handled: the reply is at the fake and the update id recorded.
+    assert any("UU No. 27" in c.params["text"] for c in sends(running.fake))
+    assert await running.processed() == 1
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET[:-1]])
+async def test_a_missing_or_wrong_secret_is_refused_and_nothing_is_processed(
+    running: Running, secret: str | None
+) -> None:
+    assert await running.post(text_update(1, "/start"), secret=secret) == 401
+    assert sends(running.fake) == [] and await running.processed() == 0
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_webhook_rejected_total{reason="secret"} 1.0' in metrics
+    assert "juragan_updates_total{" not in metrics  # not even counted as an update
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"not json", b"[1, 2]", b'{"no_update_id": 1}', b'{"update_id": "x"}', b"\xff\xfe"],
+)
+async def test_a_body_that_is_not_an_update_is_refused(running: Running, raw: bytes) -> None:
+    assert await running.post(None, raw=raw) == 400
+    assert sends(running.fake) == [] and await running.processed() == 0
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_webhook_rejected_total{reason="malformed"} 1.0' in metrics
+
+
+async def test_the_same_update_twice_at_once_is_handled_once(running: Running) -> None:
+    update = text_update(7, "/start")
+    statuses = await asyncio.gather(*(running.post(update) for _ in range(4)))
+    assert statuses == [200, 200, 200, 200]
+    texts = [c.params["text"] for c in sends(running.fake)]
+    assert len(texts) == len(set(texts)) == 2  # /start's welcome and consent question, once
+    assert await running.processed() == 1
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_updates_total{outcome="handled",type="message"} 1.0' in metrics
+    assert 'juragan_updates_total{outcome="duplicate",type="message"} 3.0' in metrics
+
+
+async def test_healthz_says_each_part_is_ok(running: Running) -> None:
+    status, body = await running.get("/healthz")
+    assert status == 200
+    # SQLite has one process, always the sender; on PostgreSQL nothing took the lock here.
+    sender = "standby" if running.app.leader.postgres else "leader"
+    assert json.loads(body) == {
+        "status": "ok", "database": "ok", "scheduler": "ok", "redis": "off", "sender": sender
+    }  # fmt: skip
+
+
+async def test_healthz_fails_when_the_scheduler_stops_ticking(running: Running) -> None:
+    running.app.heartbeat.beat = time.monotonic() - 120
+    status, body = await running.get("/healthz")
+    assert status == 503
+    found = json.loads(body)
+    assert found["status"] == "failing" and found["scheduler"].startswith("stalled")
+    assert found["database"] == "ok"
+    running.app.heartbeat.beat = time.monotonic()
+    running.app.heartbeat.tick = time.monotonic() - 3600  # the beat goes on, the tick hangs
+    status, body = await running.get("/healthz")
+    assert status == 503 and "no reminder tick" in json.loads(body)["scheduler"]
+
+
+async def test_healthz_fails_when_the_database_is_unreachable(running: Running) -> None:
+    real = running.app.engine
+    running.app.engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    try:
+        status, body = await running.get("/healthz")
+    finally:
+        await running.app.engine.dispose()
+        running.app.engine = real
+    assert status == 503
+    found = json.loads(body)
+    assert found["database"].startswith("unreachable") and found["scheduler"] == "ok"
+
+
+async def test_an_update_the_database_cannot_take_is_answered_503_for_telegram_to_retry(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transactions = running.app.dp["transactions"]
+
+    def down() -> Any:
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(transactions, "begin", down)
+    assert await running.post(text_update(3, "/start")) == 503
+    monkeypatch.undo()
+    assert await running.processed() == 0  # not recorded: the retry is handled
+    assert await running.post(text_update(3, "/start")) == 200
+    assert any("UU No. 27" in c.params["text"] for c in sends(running.fake))
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_updates_total{outcome="retry",type="message"} 1.0' in metrics
+
+
+def sample(metrics: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text."""
+    for line in metrics.splitlines():
+        if line.startswith("#"):
+            continue
+        match = re.fullmatch(r"([a-z_]+)(\{.*\})? (\S+)", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+        if found == labels:
+            return float(match.group(3))
+    raise AssertionError(f"no sample {name}{labels}")
+
+
+async def test_metrics_count_updates_latency_deliveries_pending_and_errors(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n, text in enumerate(["/start", "/help", "/menu"], start=1):
+        assert await running.post(text_update(n, text)) == 200
+    delivery = running.app.ticker.delivery
+    assert (await delivery.send(UID, "hai", kind="reminder")).outcome == "sent"
+    running.fake.block(UID)
+    assert (await delivery.send(UID, "hai", kind="broadcast")).outcome == "blocked"
+    logging.getLogger("bot.somewhere").error("something broke")
+    status, metrics = await running.get("/metrics")
+    assert status == 200
+    assert sample(metrics, "juragan_updates_total", outcome="handled", type="message") == 3
+    assert sample(metrics, "juragan_update_duration_seconds_count", type="message") == 3
+    assert sample(metrics, "juragan_update_duration_seconds_bucket", le="+Inf", type="message") == 3
+    assert sample(metrics, "juragan_deliveries_total", kind="reminder", outcome="sent") == 1
+    assert sample(metrics, "juragan_deliveries_total", kind="broadcast", outcome="blocked") == 1
+    assert sample(metrics, "juragan_errors_total", logger="bot.somewhere") == 1
+    assert sample(metrics, "juragan_reminders_pending") >= 0
+    assert sample(metrics, "juragan_reminders_overdue") == 0
+    assert sample(metrics, "juragan_deliveries_pending") == 0
+    assert sample(metrics, "juragan_sender_leader") == (0 if running.app.leader.postgres else 1)
+    assert sample(metrics, "juragan_scheduler_heartbeat_age_seconds") < 60
+    assert sample(metrics, "process_resident_memory_bytes") > 10_000_000
+
+
+async def test_one_log_line_per_update_with_no_personal_data(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert await running.post(text_update(1, "/start")) == 200
+    assert await running.post(text_update(2, "Siti Aminah 081234567890")) == 200
+    assert await running.post(text_update(2, "Siti Aminah 081234567890")) == 200
+    lines = [r for r in caplog.records if r.name == "juragan.updates"]
+    assert [(r.update_id, r.update_type, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
+        (1, "message", "handled"),
+        (2, "message", "handled"),
+        (2, "message", "duplicate"),
+    ]
+    formatter = JsonFormatter()
+    for record in caplog.records:
+        line = formatter.format(record)
+        assert "Siti" not in line and "81234567890" not in line and str(UID) not in line
+    parsed = json.loads(formatter.format(lines[0]))
+    assert parsed["update_id"] == 1 and parsed["outcome"] == "handled" and parsed["ms"] >= 0
+    assert parsed["level"] == "INFO" and parsed["logger"] == "juragan.updates"
+
+
+async def test_a_reply_telegram_asks_to_hold_back_waits_and_goes(running: Running) -> None:
+    """Many people answered in one second: Telegram says 429 and retry_after. The person's
+    reply waits that long and goes; it is not dropped (a 5xx is tried once more too)."""
+    running.fake.fail_next("sendMessage", code=429, retry_after=1, chat_id=UID)
+    running.fake.fail_next("sendMessage", code=502, chat_id=UID)
+    assert await running.post(text_update(1, "/start")) == 200
+    delivered = [c for c in sends(running.fake) if c.error_code is None]
+    failed = [c.error_code for c in sends(running.fake) if c.error_code is not None]
+    assert failed == [429, 502]
+    assert len(delivered) == 2 and "UU No. 27" in delivered[-1].params["text"]
