@@ -25,6 +25,7 @@ from bot.broadcasts import Sender
 from bot.config import LOCALES, Settings
 from bot.delivery import Delivery
 from bot.digest import DigestSettings, plan_digests
+from bot.fsm import build_storage
 from bot.handlers import get_routers
 from bot.leader import Leader
 from bot.logs import guard_personal_data
@@ -62,6 +63,7 @@ class App:
         await self.leader.release()
         await self.bot.session.close()
         await self.dp["transactions"].close()
+        await self.dp.fsm.storage.close()
         await self.engine.dispose()
 
 
@@ -94,8 +96,16 @@ def build_dispatcher(
     i18n: I18n,
     metrics: Metrics | None = None,
 ) -> Dispatcher:
-    # disable_fsm: a conversation's state is its flow run row, not aiogram's FSM storage.
-    dp = Dispatcher(settings=settings, sessionmaker=sessionmaker, translator=i18n, disable_fsm=True)
+    # disable_fsm: a conversation's state is its flow run row, not aiogram's FSM storage; the
+    # storage (Redis when REDIS_URL is set) holds what instances share, the flood windows.
+    storage = build_storage(settings.redis_url)
+    dp = Dispatcher(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        translator=i18n,
+        storage=storage,
+        disable_fsm=True,
+    )
     dp.update.outer_middleware(Observe(metrics))
     dp.update.outer_middleware(
         FloodControl(
@@ -103,6 +113,7 @@ def build_dispatcher(
             limit=settings.flood_limit,
             window=settings.flood_window,
             default_locale=settings.default_locale,
+            storage=storage,
         )
     )
     dp["transactions"] = transactions = Transactions(sessionmaker.kw["bind"])

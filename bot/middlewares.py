@@ -13,6 +13,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
@@ -29,6 +30,7 @@ from storage.models import Role
 log = logging.getLogger(__name__)
 PROJECT = Path(__file__).resolve().parent.parent
 OWN = ("bot", "flows", "storage")
+FLOOD_DESTINY = "flood"  # the flood window's key in aiogram's FSM storage, beside any FSM state
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -60,34 +62,83 @@ def _where(exc: BaseException) -> str:
 
 
 class FloodControl(BaseMiddleware):
-    """Someone sending many updates in a few seconds gets one polite 'slow down', not N replies."""
+    """Someone sending many updates in a few seconds gets one polite 'slow down', not N replies.
 
-    def __init__(self, i18n: I18n, *, limit: int, window: float, default_locale: str) -> None:
+    Each person's recent update times live in this process, or, given aiogram's FSM storage
+    (Redis, REDIS_URL), there: then every instance counts the same updates, as a person's
+    updates may reach any of them. A storage that cannot be reached lets updates through."""
+
+    def __init__(
+        self,
+        i18n: I18n,
+        *,
+        limit: int,
+        window: float,
+        default_locale: str,
+        storage: BaseStorage | None = None,
+    ) -> None:
         self.i18n, self.limit, self.window = i18n, limit, window
         self.default_locale = default_locale
+        self.storage = storage
         self.seen: dict[int, deque[float]] = {}
         self.warned: dict[int, float] = {}
+        self._complained = -1e9
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        now = time.monotonic()
-        stamps = self.seen.setdefault(user.id, deque())
+        if self.storage is None:
+            allowed, first = self._count_here(user.id, time.monotonic())
+        else:
+            allowed, first = await self._count_shared(data["bot"].id, user.id, time.time())
+        if allowed:
+            return await handler(event, data)
+        await self._slow_down(event, data, user, first)
+        data["outcome"] = "throttled"
+        return UNHANDLED
+
+    def _count_here(self, uid: int, now: float) -> tuple[bool, bool]:
+        """(let it through, first warning in this window), counted in this process."""
+        stamps = self.seen.setdefault(uid, deque())
         while stamps and now - stamps[0] > self.window:
             stamps.popleft()
         if len(stamps) < self.limit:
             stamps.append(now)
             if len(self.seen) > 10_000:
                 self._forget(now)
-            return await handler(event, data)
-        await self._slow_down(event, data, user, now)
-        data["outcome"] = "throttled"
-        return UNHANDLED
+            return True, False
+        first = now - self.warned.get(uid, -1e9) > self.window
+        if first:
+            self.warned[uid] = now
+        return False, first
 
-    async def _slow_down(self, event: Any, data: dict[str, Any], user: User, now: float) -> None:
+    async def _count_shared(self, bot_id: int, uid: int, now: float) -> tuple[bool, bool]:
+        """The same, in the shared storage (wall-clock seconds: instances share no monotonic
+        clock). Two instances reading at once may each miss the other's update: a flood limit
+        of 8 may let 9 through, never fewer than 8."""
+        assert self.storage is not None
+        key = StorageKey(bot_id=bot_id, chat_id=uid, user_id=uid, destiny=FLOOD_DESTINY)
+        try:
+            state = await self.storage.get_data(key)
+            stamps = [t for t in state.get("t", []) if now - t <= self.window]
+            if len(stamps) < self.limit:
+                await self.storage.set_data(key, {**state, "t": [*stamps, now]})
+                return True, False
+            first = now - float(state.get("w", -1e9)) > self.window
+            if first:
+                await self.storage.set_data(key, {"t": stamps, "w": now})
+            return False, first
+        except Exception as exc:  # Redis down: better a flood let through than a person shut out
+            if time.monotonic() - self._complained > 60:
+                self._complained = time.monotonic()
+                log.warning(
+                    "flood control storage unreachable (%s): not counting", type(exc).__name__
+                )
+            return True, False
+
+    async def _slow_down(self, event: Any, data: dict[str, Any], user: User, first: bool) -> None:
         bot: Bot = data["bot"]
-        first = now - self.warned.get(user.id, -1e9) > self.window
         with self.i18n.context(), self.i18n.use_locale(telegram_locale(user, self.default_locale)):
             text = _("You are sending messages very fast. Please wait a moment, then go on.")
         try:
@@ -102,7 +153,6 @@ class FloodControl(BaseMiddleware):
         except Exception as exc:  # a failed warning must not break the loop
             log.warning("flood warning not sent: %s", exc)
         if first:
-            self.warned[user.id] = now
             log.info("flood control: dropping updates from a user for a moment")
 
     def _forget(self, now: float) -> None:

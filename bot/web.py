@@ -129,7 +129,10 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    server = Server(app, secret=secret, path=settings.webhook_path, redis=None)
+    storage = app.dp.fsm.storage
+    server = Server(
+        app, secret=secret, path=settings.webhook_path, redis=getattr(storage, "redis", None)
+    )
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     scheduler = None
     dp = app.dp
