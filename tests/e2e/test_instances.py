@@ -208,6 +208,9 @@ async def test_two_instances_share_one_database_each_update_and_reminder_once(
         "QUIET_HOURS": quiet_hours_elsewhere(),
         "LOG_FORMAT": "json",
     }
+    redis = os.environ.get("JURAGAN_TEST_REDIS_URL")
+    if redis:  # as in production: the flood windows shared through Redis
+        settings["REDIS_URL"] = redis
     try:
         async with FakeBotAPI() as fake:
             fake.rate_limit(30)  # Telegram's own limit: a 429 would mean the rate was broken
@@ -257,6 +260,8 @@ async def test_two_instances_share_one_database_each_update_and_reminder_once(
                 assert most_in_a_second(sent) <= RATE + 2
                 roles = await leaders([a, b])
                 assert sorted(roles) == ["leader", "standby"], roles
+                for instance in (a, b):
+                    assert (await instance.health())[1]["redis"] == ("ok" if redis else "off")
                 leader, standby = (a, b) if roles[0] == "leader" else (b, a)
                 counts = [
                     sample((await i.get("/metrics"))[1], "juragan_deliveries_total",
