@@ -1,7 +1,7 @@
-"""Real `juragan run` processes sending a broadcast to the fake Bot API: one killed (SIGKILL)
+"""Real processes sending a broadcast to the fake Bot API: one `juragan run` killed (SIGKILL)
 mid-broadcast and started again finishes it, nobody skipped, and only what was in flight at
-the kill goes twice; on PostgreSQL two processes at once, one sending while the other stands
-by and takes over when the sender is killed."""
+the kill goes twice; on PostgreSQL two `juragan webhook` instances at once (as in production),
+one sending while the other stands by and takes over when the sender is killed."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from storage import repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Broadcast, Delivery, utcnow
 from tests.support.fake_bot_api import Call, FakeBotAPI
+from tests.support.process import Instance
 
 FIRST, N = 31000, 150  # the recipients' Telegram ids
 AUTHOR = 39999
@@ -266,13 +267,16 @@ async def test_two_processes_one_sends_and_the_other_takes_over_when_it_is_kille
         # One fake server per process, so each call says which process made it; to the
         # processes it is all one Telegram.
         async with FakeBotAPI() as fake_a, FakeBotAPI() as fake_b:
-            bid = await db.broadcast_to_everyone()
             fakes = [fake_a, fake_b]
             procs = [
-                await Running.start(fake_a, database_url, tmp_path),
-                await Running.start(fake_b, database_url, tmp_path),
+                await Instance.start(
+                    fake, database_url, tmp_path,
+                    BROADCAST_POLL_SECONDS="0.5", DELIVERY_RATE=str(RATE),
+                )  # fmt: skip
+                for fake in fakes
             ]
             try:
+                bid = await db.broadcast_to_everyone()  # both up: whichever holds the lock sends
                 waits = [
                     asyncio.create_task(f.wait_for(nth_announcement(1), timeout=30)) for f in fakes
                 ]

@@ -8,8 +8,9 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -98,6 +99,7 @@ async def step(fake: FakeBotAPI, uid: int, action: Any, text: str) -> None:
     await expect(fake, uid, since, text)
 
 
+T = TypeVar("T")
 WEBHOOK_URL = "https://bot.example.test/tg/hook"  # registered with the fake; never reached
 WEBHOOK_SECRET = "test-secret_0123456789"
 
@@ -178,6 +180,17 @@ class Instance:
     async def health(self) -> tuple[int, dict[str, Any]]:
         status, body = await self.get("/healthz")
         return status, (json.loads(body) if status else {})
+
+    async def until(self, waiting: Awaitable[T]) -> T:
+        """Wait for something this process should cause; fail at once if it died first."""
+        task, died = asyncio.ensure_future(waiting), asyncio.create_task(self.proc.wait())
+        await asyncio.wait({task, died}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            await self._reader
+            pytest.fail(f"juragan webhook exited ({self.proc.returncode}):\n{self.log}")
+        died.cancel()
+        return task.result()
 
     async def kill(self) -> str:
         """SIGKILL: no shutdown, no lock released."""
