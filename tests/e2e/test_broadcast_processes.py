@@ -270,8 +270,11 @@ async def test_two_processes_one_sends_and_the_other_takes_over_when_it_is_kille
             fakes = [fake_a, fake_b]
             procs = [
                 await Instance.start(
-                    fake, database_url, tmp_path,
-                    BROADCAST_POLL_SECONDS="0.5", DELIVERY_RATE=str(RATE),
+                    fake,
+                    database_url,
+                    tmp_path,
+                    BROADCAST_POLL_SECONDS="0.5",
+                    DELIVERY_RATE=str(RATE),
                 )  # fmt: skip
                 for fake in fakes
             ]
