@@ -285,3 +285,24 @@ async def test_two_instances_share_one_database_each_update_and_reminder_once(
         await people.close()
     assert standby.proc.returncode == 0
     assert_private(a.log + b.log)
+
+
+async def test_sigterm_lets_the_update_in_flight_finish_and_answer(tmp_path: Path) -> None:
+    """systemd or docker stops an instance (SIGTERM) while it handles an update: the update is
+    finished, its reply sent and its POST answered 200, then the process exits 0."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'j.db'}"
+    async with FakeBotAPI(latency=1.5) as fake:  # every reply takes 1.5 s to be accepted
+        instance = await Instance.start(fake, url, tmp_path)
+        start = {"update_id": 77, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "/start",
+            "chat": {"id": UID, "type": "private"},
+            "from": {"id": UID, "is_bot": False, "first_name": "Rina", "language_code": "id"},
+        }}  # fmt: skip
+        posting = asyncio.create_task(fake.post_update(instance.url, start))
+        await fake.wait_for(lambda c: c.method == "sendMessage", timeout=15)  # in flight now
+        stopping = asyncio.create_task(instance.stop())
+        assert await posting == 200
+        log = await stopping
+    assert instance.proc.returncode == 0, log
+    assert len([c for c in fake.calls_to("sendMessage") if c.error_code is None]) == 2
+    assert "finishing the updates in flight" in log and log.rstrip().endswith("stopped")
