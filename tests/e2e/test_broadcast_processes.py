@@ -8,12 +8,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
-import os
-import signal
-import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,7 +26,7 @@ from storage import repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Broadcast, Delivery, utcnow
 from tests.support.fake_bot_api import Call, FakeBotAPI
-from tests.support.process import Instance
+from tests.support.process import Instance, Spawned, most_in_a_second
 
 FIRST, N = 31000, 150  # the recipients' Telegram ids
 AUTHOR = 39999
@@ -62,16 +59,6 @@ def nth_announcement(n: int) -> Callable[[Call], bool]:
         and str(c.params.get("chat_id")) != str(AUTHOR)
         and next(seen) >= n
     )
-
-
-def most_in_a_second(calls: list[Call]) -> int:
-    times = sorted(c.at for c in calls)
-    most, j = 0, 0
-    for i, moment in enumerate(times):
-        while times[j] <= moment - 1.0:
-            j += 1
-        most = max(most, i - j + 1)
-    return most
 
 
 def assert_no_traceback(log: str) -> None:
@@ -138,20 +125,14 @@ class Database:
             await asyncio.sleep(0.1)
 
 
-class Running:
-    """`juragan run` with the environment tests.support.process.start gives it, returned as
-    soon as it is spawned: `start` there waits for a getUpdates the fake records only when the
-    long poll ends (~10 s), and by then the broadcast would be over. Its output is read all
-    along, so a full pipe never stalls it."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc, self.lines = proc, []
-        self._reader = asyncio.create_task(self._read())
+class Running(Spawned):
+    """`juragan run`, returned as soon as it is spawned: `start` in tests.support.process waits
+    for a getUpdates the fake records only when the long poll ends (~10 s), and by then the
+    broadcast would be over."""
 
     @classmethod
     async def start(cls, fake: FakeBotAPI, database_url: str, cwd: Path) -> Running:
         env = {
-            **os.environ,
             "BOT_TOKEN": "123456:TEST-token",
             "TELEGRAM_API_URL": fake.base_url,
             "DATABASE_URL": database_url,
@@ -160,47 +141,7 @@ class Running:
             "BROADCAST_POLL_SECONDS": "0.5",
             "DELIVERY_RATE": str(RATE),
         }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=cwd,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        return cls(proc)
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for line in self.proc.stdout:
-            self.lines.append(line.decode(errors="replace"))
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    async def until(self, waiting: Awaitable[T]) -> T:
-        """Wait for something this process should cause; fail at once if it died first."""
-        task, died = asyncio.ensure_future(waiting), asyncio.create_task(self.proc.wait())
-        await asyncio.wait({task, died}, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done():
-            task.cancel()
-            await self._reader
-            pytest.fail(f"juragan run exited ({self.proc.returncode}):\n{self.log}")
-        died.cancel()
-        return task.result()
-
-    async def kill(self) -> str:
-        """SIGKILL: no shutdown, no lock released, whatever was in flight left so."""
-        if self.proc.returncode is None:
-            self.proc.kill()
-        await asyncio.wait_for(self.proc.wait(), timeout=10)
-        await self._reader
-        return self.log
-
-    async def stop(self) -> str:
-        """SIGINT, as an operator stops it."""
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGINT)
-        await asyncio.wait_for(self.proc.wait(), timeout=20)
-        await self._reader
-        return self.log
+        return cls(await cls.spawn(env, cwd))
 
 
 async def progress_message(fake: FakeBotAPI) -> int:

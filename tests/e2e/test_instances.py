@@ -26,7 +26,14 @@ from storage import repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Person, utcnow
 from tests.support.fake_bot_api import Call, FakeBotAPI
-from tests.support.process import WEBHOOK_SECRET, WEBHOOK_URL, Instance, press, step
+from tests.support.process import (
+    WEBHOOK_SECRET,
+    WEBHOOK_URL,
+    Instance,
+    most_in_a_second,
+    press,
+    step,
+)
 
 UID = 7301
 RATE = 20  # DELIVERY_RATE for the two instances: the fake enforces Telegram's 30/s besides
@@ -180,16 +187,6 @@ async def all_reminded(fake: FakeBotAPI, chats: range, timeout: float = 40) -> N
     while {int(c.params["chat_id"]) for c in reminders_to(fake, chats)} != set(chats):
         assert time.monotonic() < deadline, f"{len(reminders_to(fake, chats))} of {len(chats)}"
         await asyncio.sleep(0.1)
-
-
-def most_in_a_second(calls: list[Call]) -> int:
-    times = sorted(c.at for c in calls)
-    most, j = 0, 0
-    for i, moment in enumerate(times):
-        while times[j] <= moment - 1.0:
-            j += 1
-        most = max(most, i - j + 1)
-    return most
 
 
 async def leaders(instances: list[Instance]) -> list[str]:

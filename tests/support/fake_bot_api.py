@@ -399,23 +399,22 @@ class FakeBotAPI:
     async def post_update(self, target: str, raw: JSON, *, secret: str | None = None) -> int:
         """POST one update to one instance now (as a proxy would), with the registered secret
         token or `secret`; the HTTP status (0: not reachable)."""
+        return await self._post_update(target, self._numbered(raw), secret)
+
+    def _numbered(self, raw: JSON) -> JSON:
+        """A copy of the update with its id (kept, or the next one); a press is remembered."""
         update = copy.deepcopy(raw)
         update.setdefault("update_id", self._next_update_id)
         self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
         query = update.get("callback_query")
         if isinstance(query, dict) and "id" in query:
             self._callback_ids.add(str(query["id"]))
-        return await self._post_update(target, update, secret)
+        return update
 
     def push_update(self, raw: JSON) -> JSON:
         """Queue any update; keeps a given update_id (duplicates allowed), else assigns the next.
         While a webhook is set and deliver_webhooks() was called, it is POSTed instead."""
-        update = copy.deepcopy(raw)
-        update.setdefault("update_id", self._next_update_id)
-        self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
-        query = update.get("callback_query")
-        if isinstance(query, dict) and "id" in query:
-            self._callback_ids.add(str(query["id"]))
+        update = self._numbered(raw)
         if self._webhook_url and self._webhook_queue is not None:
             self._webhook_queue.put_nowait(update)
             return update

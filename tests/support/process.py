@@ -110,13 +110,70 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Instance:
-    """`juragan webhook` as a real process on a port of its own; its output read all along
-    (a full pipe would stall it). `url` is where a reverse proxy would forward updates."""
+class Spawned:
+    """A `juragan` process whose output is read all along (a full pipe would stall it)."""
+
+    command = "run"
+    stop_signal = signal.SIGINT  # as an operator at a terminal stops `juragan run`
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc, self.lines = proc, []
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def spawn(cls, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cls.command, env={**os.environ, **env}, cwd=cwd,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            self.lines.append(line.decode(errors="replace"))
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    async def until(self, waiting: Awaitable[T]) -> T:
+        """Wait for something this process should cause; fail at once if it died first."""
+        task, died = asyncio.ensure_future(waiting), asyncio.create_task(self.proc.wait())
+        await asyncio.wait({task, died}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            await self._reader
+            pytest.fail(f"juragan {self.command} exited ({self.proc.returncode}):\n{self.log}")
+        died.cancel()
+        return task.result()
+
+    async def kill(self) -> str:
+        """SIGKILL: no shutdown, no lock released, whatever was in flight left so."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await asyncio.wait_for(self.proc.wait(), timeout=10)
+        await self._reader
+        return self.log
+
+    async def stop(self) -> str:
+        """The stop signal; returns everything it logged."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(self.stop_signal)
+        await asyncio.wait_for(self.proc.wait(), timeout=40)
+        await self._reader
+        return self.log
+
+
+class Instance(Spawned):
+    """`juragan webhook` on a port of its own. `url` is where a reverse proxy would forward
+    updates; it stops on SIGTERM, as systemd or docker stops it."""
+
+    command = "webhook"
+    stop_signal = signal.SIGTERM
 
     def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
-        self.proc, self.port, self.lines = proc, port, []
-        self._reader = asyncio.create_task(self._read())
+        super().__init__(proc)
+        self.port = port
 
     @property
     def url(self) -> str:
@@ -133,7 +190,6 @@ class Instance:
         """Spawn it and return once /healthz answers 200 (migrated, webhook set, ticking)."""
         port = free_port()
         env = {
-            **os.environ,
             "BOT_TOKEN": "123456:TEST-token",
             "TELEGRAM_API_URL": fake.base_url,
             "DATABASE_URL": database_url,
@@ -145,27 +201,14 @@ class Instance:
             "WEBHOOK_PORT": str(port),
             **settings,
         }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "webhook", env=env, cwd=cwd,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        instance = cls(proc, port)
+        instance = cls(await cls.spawn(env, cwd), port)
         deadline = asyncio.get_running_loop().time() + 30
         while (await instance.health())[0] != 200:
-            if proc.returncode is not None or asyncio.get_running_loop().time() > deadline:
+            if instance.proc.returncode is not None or asyncio.get_running_loop().time() > deadline:
                 await instance.kill()
-                pytest.fail(f"juragan webhook did not come up ({proc.returncode}):\n{instance.log}")
+                pytest.fail(f"juragan webhook did not come up:\n{instance.log}")
             await asyncio.sleep(0.1)
         return instance
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for line in self.proc.stdout:
-            self.lines.append(line.decode(errors="replace"))
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
 
     async def get(self, path: str) -> tuple[int, str]:
         """GET a path of its server: (status, body), (0, "") when nothing answers."""
@@ -181,29 +224,13 @@ class Instance:
         status, body = await self.get("/healthz")
         return status, (json.loads(body) if status else {})
 
-    async def until(self, waiting: Awaitable[T]) -> T:
-        """Wait for something this process should cause; fail at once if it died first."""
-        task, died = asyncio.ensure_future(waiting), asyncio.create_task(self.proc.wait())
-        await asyncio.wait({task, died}, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done():
-            task.cancel()
-            await self._reader
-            pytest.fail(f"juragan webhook exited ({self.proc.returncode}):\n{self.log}")
-        died.cancel()
-        return task.result()
 
-    async def kill(self) -> str:
-        """SIGKILL: no shutdown, no lock released."""
-        if self.proc.returncode is None:
-            self.proc.kill()
-        await asyncio.wait_for(self.proc.wait(), timeout=10)
-        await self._reader
-        return self.log
-
-    async def stop(self) -> str:
-        """SIGTERM, as systemd or docker stops it; returns everything it logged."""
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(self.proc.wait(), timeout=40)
-        await self._reader
-        return self.log
+def most_in_a_second(calls: list[Any]) -> int:
+    """The most calls (anything with `.at`, monotonic seconds) within any one second."""
+    times = sorted(c.at for c in calls)
+    most, j = 0, 0
+    for i, moment in enumerate(times):
+        while times[j] <= moment - 1.0:
+            j += 1
+        most = max(most, i - j + 1)
+    return most
