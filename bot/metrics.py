@@ -49,6 +49,8 @@ COUNT_EVERY = 10.0  # seconds the pending counts are reused between scrapes
 # Latency buckets (s): most updates take a few ms; Telegram gives up on a webhook after ~60 s.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OUTCOMES = ("handled", "unhandled", "duplicate", "throttled", "error", "retry")
+DELIVERY_OUTCOMES = ("sent", "blocked", "retry", "failed")
+COMMON_TYPES = ("message", "callback_query")  # the update types the bot gets nearly all of
 
 
 class ErrorCounter(logging.Handler):
@@ -97,6 +99,13 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        # Known label values start at 0, so Prometheus' increase() sees the first event too
+        # (a series born at 1 shows no increase).
+        for reason in ("secret", "malformed"):
+            self.rejected.labels(reason=reason)
+        for kind in COMMON_TYPES:
+            for outcome in OUTCOMES:
+                self.updates.labels(type=kind, outcome=outcome)
         self.heartbeat_age = Gauge(
             "juragan_scheduler_heartbeat_age_seconds",
             "Seconds since the scheduler last ran its heartbeat job",
@@ -188,7 +197,9 @@ class _Collected:
             "Messages sent outside conversations, by kind and what Telegram answered",
             labels=["kind", "outcome"],
         )
-        for (kind, outcome), value in sorted(self.metrics._deliveries().items()):
+        counts = {(k, o): 0 for k in ("reminder", "broadcast") for o in DELIVERY_OUTCOMES}
+        counts.update(self.metrics._deliveries())
+        for (kind, outcome), value in sorted(counts.items()):
             family.add_metric([kind, outcome], value)
         yield family
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
@@ -33,9 +34,16 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Instances started together on one PostgreSQL migrate one after the other: the first upgrades,
+# the others wait here and then find the schema current (without it they fail on a duplicate).
+MIGRATION_LOCK = 0x4A55_524D  # "JURM"
+
+
 async def _main() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
     async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         await conn.run_sync(_run)
         await conn.commit()
     await engine.dispose()

@@ -110,7 +110,9 @@ async def test_a_missing_or_wrong_secret_is_refused_and_nothing_is_processed(
     assert sends(running.fake) == [] and await running.processed() == 0
     _, metrics = await running.get("/metrics")
     assert 'juragan_webhook_rejected_total{reason="secret"} 1.0' in metrics
-    assert "juragan_updates_total{" not in metrics  # not even counted as an update
+    # Not even counted as an update (the series exist from the start, at 0).
+    assert 'juragan_updates_total{outcome="handled",type="message"} 0.0' in metrics
+    assert 'juragan_updates_total{outcome="error",type="message"} 0.0' in metrics
 
 
 @pytest.mark.parametrize(
