@@ -29,9 +29,14 @@ async def test_four_instances_migrating_one_empty_database_at_once_all_succeed(
     try:
         procs = [
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "migrate",
-                env={**os.environ, "DATABASE_URL": fresh}, cwd=tmp_path,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                sys.executable,
+                "-m",
+                "bot",
+                "migrate",
+                env={**os.environ, "DATABASE_URL": fresh},
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
             for _ in range(4)
         ]
