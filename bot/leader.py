@@ -7,6 +7,7 @@ takes over. On SQLite there is one process by design (one writer), so it always 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -30,6 +31,9 @@ class Leader:
         self._driver: Any = None  # the lock connection's asyncpg connection
         self._checked = 0.0
         self.took_over = 0  # how many times this process became the sender
+        # The reminder tick and the broadcast sender both call hold(); one connection runs one
+        # statement at a time, and a check failing for that would drop a lock that is fine.
+        self._lock = asyncio.Lock()
 
     @property
     def leading(self) -> bool:
@@ -45,6 +49,10 @@ class Leader:
 
     async def hold(self) -> bool:
         """Keep the lock, or try to take it; never waits for another instance."""
+        async with self._lock:
+            return await self._hold()
+
+    async def _hold(self) -> bool:
         if not self.postgres:
             if not self.took_over:
                 self.took_over = 1
@@ -93,6 +101,10 @@ class Leader:
 
     async def release(self) -> None:
         """Let another instance send (on shutdown)."""
+        async with self._lock:
+            await self._release()
+
+    async def _release(self) -> None:
         if self._connection is not None:
             try:
                 await self._connection.execute(

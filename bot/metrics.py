@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -40,6 +40,7 @@ from storage.models import (
     DeliveryStatus,
     Reminder,
     ReminderStatus,
+    utcnow,
 )
 
 log = logging.getLogger("juragan.updates")
@@ -138,7 +139,7 @@ class Metrics:
         now_m = time.monotonic()
         if now_m - self.pending.at < COUNT_EVERY:
             return
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()  # the one clock (aware: due_at is a UTCDateTime, which refuses naive)
         waiting = (ReminderStatus.PENDING, ReminderStatus.SENDING)
         async with sessionmaker() as session:
             reminders = await session.scalar(

@@ -922,3 +922,20 @@ async def test_sent_but_unwritten_never_exceeds_the_concurrency(settings, fake, 
     assert sorted(counted) == list(range(3100, 3120))
     twice = sum(n - 1 for n in counted.values())
     assert twice <= one.sender.concurrency, f"{twice} people got it twice"
+
+
+async def test_the_tick_and_the_sender_checking_the_lock_at_once_keep_it(
+    settings, fake, monkeypatch
+) -> None:
+    """Both jobs call hold() when a check is due; two statements at once on the lock's one
+    connection must not be taken for a lost connection (which would free the lock)."""
+    postgres_only(settings)
+    app = live_app(settings, fake)
+    try:
+        assert await app.leader.hold() is True
+        monkeypatch.setattr(leader_module, "CHECK_EVERY", 0.0)  # every call checks
+        for _ in range(20):
+            assert await asyncio.gather(*(app.leader.hold() for _ in range(3))) == [True] * 3
+        assert app.leader.leading and app.leader.took_over == 1
+    finally:
+        await app.close()

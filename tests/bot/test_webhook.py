@@ -224,7 +224,7 @@ async def test_metrics_count_updates_latency_deliveries_pending_and_errors(
     assert sample(metrics, "juragan_deliveries_total", kind="reminder", outcome="sent") == 1
     assert sample(metrics, "juragan_deliveries_total", kind="broadcast", outcome="blocked") == 1
     assert sample(metrics, "juragan_errors_total", logger="bot.somewhere") == 1
-    assert sample(metrics, "juragan_reminders_pending") >= 0
+    assert sample(metrics, "juragan_reminders_pending") == 0
     assert sample(metrics, "juragan_reminders_overdue") == 0
     assert sample(metrics, "juragan_deliveries_pending") == 0
     assert sample(metrics, "juragan_sender_leader") == (0 if running.app.leader.postgres else 1)
@@ -264,3 +264,37 @@ async def test_a_reply_telegram_asks_to_hold_back_waits_and_goes(running: Runnin
     failed = [c.error_code for c in sends(running.fake) if c.error_code is not None]
     assert failed == [429, 502]
     assert len(delivered) == 2 and "UU No. 27" in delivered[-1].params["text"]
+
+
+async def test_metrics_count_the_reminders_and_announcements_waiting(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from bot import metrics as metrics_module
+    from storage import broadcasts as store
+    from storage import reminders, repo
+    from storage.models import utcnow
+
+    monkeypatch.setattr(metrics_module, "COUNT_EVERY", 0.0)  # count on every scrape
+    async with running.app.sessionmaker() as session, session.begin():
+        author = await repo.create_person(session, telegram_id=UID + 1, locale="id")
+        await repo.set_role(session, person_id=author.id, role="coordinator")
+        for n, late in enumerate([timedelta(hours=-1), timedelta(minutes=-20), timedelta(days=2)]):
+            person = await repo.create_person(session, telegram_id=9000 + n, locale="id")
+            await repo.update_person(
+                session, person, province_code="35", announcements=True, onboarded_at=utcnow()
+            )
+            await reminders.schedule(
+                session, person_id=person.id, kind="training_day_before", key=f"m:{n}",
+                due_at=utcnow() + late, payload={"title": "x"},
+            )  # fmt: skip
+        bid = await store.create_draft(
+            session, author_id=author.id, text="Halo", segment={"kind": "all"}
+        )
+    async with running.app.sessionmaker() as session, session.begin():
+        assert await store.start(session, bid, now=utcnow()) == 3
+    _, metrics = await running.get("/metrics")
+    assert sample(metrics, "juragan_reminders_pending") == 3
+    assert sample(metrics, "juragan_reminders_overdue") == 2  # due an hour and 20 minutes ago
+    assert sample(metrics, "juragan_deliveries_pending") == 3
