@@ -48,10 +48,17 @@ i18n: $(STAMP)
 	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 	$(PYBABEL) compile --statistics -d locales -D messages
 
+# Every benchmark (PostgreSQL: the local server), then one table of all their figures. A failed
+# correctness check (exit 2) does not stop the others; `make bench` fails at the end instead.
 bench: setup
-	$(PY) bench/updates.py
-	$(PY) bench/reminders.py
-	$(PY) bench/broadcast.py
+	@status=0; \
+	$(PY) bench/updates.py || status=$$?; \
+	$(PY) bench/reminders.py || status=$$?; \
+	$(PY) bench/broadcast.py || status=$$?; \
+	$(PY) bench/instances.py || status=$$?; \
+	$(PY) bench/startup.py || status=$$?; \
+	$(PY) bench/summary.py; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) juragan.db juragan.db-wal juragan.db-shm

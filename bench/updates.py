@@ -931,6 +931,39 @@ async def bench_stack(
     return {"throughput": throughput, "journey": kur, "latency": lat, "problems": problems}
 
 
+async def open_loop(
+    ready: deque[Any],
+    one: Callable[[Any, float], Awaitable[None]],
+    *,
+    rate: float,
+    seconds: float,
+) -> tuple[float, int]:
+    """Start `one(person, scheduled_at)` every 1/rate s for `seconds`, whether or not earlier
+    ones finished, taking the next person from `ready` (`one` puts them back when they have
+    more to do). Returns (seconds spent starting, ticks with nobody ready); waits for all."""
+    interval = 1.0 / rate
+    tasks: set[asyncio.Task[None]] = set()
+    starved = 0
+    start = time.perf_counter()
+    end = start + seconds
+    next_at = start
+    while next_at < end:
+        now = time.perf_counter()
+        while next_at <= now and next_at < end:
+            if ready:
+                task = asyncio.create_task(one(ready.popleft(), next_at))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            else:
+                starved += 1
+            next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    started_for = time.perf_counter() - start
+    if tasks:
+        await asyncio.gather(*list(tasks))
+    return started_for, starved
+
+
 async def latency(
     app: App,
     flow: Onboarding,
@@ -952,12 +985,9 @@ async def latency(
         walkers, lambda w: stage[w.uid], flow.next_update, feed, concurrency=100
     )
     ready = deque(w for w in walkers if w.done < len(SCRIPT))
-    interval = 1.0 / rate
     samples: list[float] = []
     lags: list[float] = []
     by_step: dict[str, list[float]] = {name: [] for name in STEP_NAMES}
-    tasks: set[asyncio.Task[None]] = set()
-    starved = 0
 
     async def one(w: Walker, scheduled: float) -> None:
         update = flow.next_update(w)
@@ -972,23 +1002,7 @@ async def latency(
             ready.append(w)
 
     with Meter() as meter:
-        start = time.perf_counter()
-        end = start + seconds
-        next_at = start
-        while next_at < end:
-            now = time.perf_counter()
-            while next_at <= now and next_at < end:
-                if ready:
-                    task = asyncio.create_task(one(ready.popleft(), next_at))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                else:
-                    starved += 1
-                next_at += interval
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-        started_for = time.perf_counter() - start
-        if tasks:
-            await asyncio.gather(*list(tasks))
+        started_for, starved = await open_loop(ready, one, rate=rate, seconds=seconds)
     result: dict[str, Any] = {
         "target_rate": rate,
         "seconds": started_for,
