@@ -48,11 +48,12 @@ i18n: $(STAMP)
 	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 	$(PYBABEL) compile --statistics -d locales -D messages
 
-# Every benchmark (PostgreSQL: the local server), then one table of all their figures. A failed
-# correctness check (exit 2) does not stop the others; `make bench` fails at the end instead.
+# Every benchmark (PostgreSQL: the local server; the in-process updates on both backends), then
+# one table of all their figures. A failed correctness check (exit 2) does not stop the others;
+# `make bench` fails at the end instead.
 bench: setup
 	@status=0; \
-	$(PY) bench/updates.py || status=$$?; \
+	$(PY) bench/updates.py --db both || status=$$?; \
 	$(PY) bench/reminders.py || status=$$?; \
 	$(PY) bench/broadcast.py || status=$$?; \
 	$(PY) bench/instances.py || status=$$?; \

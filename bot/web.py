@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from bot.app import App, build_app, settle, start_scheduler
 from bot.config import Settings
+from bot.middlewares import stale_connection
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -74,12 +75,16 @@ class Server:
     async def health(self) -> tuple[bool, dict[str, Any]]:
         """Each part and whether the whole is healthy."""
         parts: dict[str, Any] = {}
-        try:
-            async with asyncio.timeout(DB_TIMEOUT), self.app.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            parts["database"] = "ok"
-        except Exception as exc:
-            parts["database"] = f"unreachable ({type(exc).__name__})"
+        for attempt in (1, 2):  # a pooled connection the server closed is dropped, then again
+            try:
+                async with asyncio.timeout(DB_TIMEOUT), self.app.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+                parts["database"] = "ok"
+                break
+            except Exception as exc:
+                parts["database"] = f"unreachable ({type(exc).__name__})"
+                if attempt == 2 or not stale_connection(exc):
+                    break
         now = time.monotonic()
         beat, tick = self.app.heartbeat.age(now), self.app.heartbeat.tick_age(now)
         limit = tick_limit(self.app.settings)

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from bot.config import Settings
@@ -209,8 +209,8 @@ def sample(metrics: str, name: str, **labels: str) -> float:
 async def test_metrics_count_updates_latency_deliveries_pending_and_errors(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for n, text in enumerate(["/start", "/help", "/menu"], start=1):
-        assert await running.post(text_update(n, text)) == 200
+    for n, command in enumerate(["/start", "/help", "/menu"], start=1):
+        assert await running.post(text_update(n, command)) == 200
     delivery = running.app.ticker.delivery
     assert (await delivery.send(UID, "hai", kind="reminder")).outcome == "sent"
     running.fake.block(UID)
@@ -298,3 +298,41 @@ async def test_metrics_count_the_reminders_and_announcements_waiting(
     assert sample(metrics, "juragan_reminders_pending") == 3
     assert sample(metrics, "juragan_reminders_overdue") == 2  # due an hour and 20 minutes ago
     assert sample(metrics, "juragan_deliveries_pending") == 3
+
+
+async def close_every_other_connection(url: str) -> int:
+    """What a PostgreSQL restart does to the app's pooled connections."""
+    admin = create_engine(url)
+    try:
+        async with admin.connect() as connection:
+            return int(
+                await connection.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            )
+    finally:
+        await admin.dispose()
+
+
+async def test_after_the_database_closed_every_connection_the_next_update_is_answered(
+    running: Running,
+) -> None:
+    """A PostgreSQL restart or failover closes the pooled connections. The next update finds
+    its connection dead, the pool drops them all, and the update is tried once more: answered
+    200 with its reply, not 503 (there is no ping before each update). /healthz likewise."""
+    if not running.app.leader.postgres:
+        pytest.skip("PostgreSQL's pool; SQLite holds one file connection")
+    url = running.app.settings.database_url
+    assert await running.post(text_update(1, "/start")) == 200  # the pool has a connection
+    assert await close_every_other_connection(url) >= 1
+    status, body = await running.get("/healthz")
+    assert status == 200 and json.loads(body)["database"] == "ok"
+    assert await close_every_other_connection(url) >= 1
+    before = len(sends(running.fake))
+    assert await running.post(text_update(2, "/help")) == 200
+    assert len(sends(running.fake)) > before
+    _, metrics = await running.get("/metrics")
+    assert sample(metrics, "juragan_updates_total", outcome="handled", type="message") == 2
