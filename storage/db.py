@@ -56,7 +56,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
+    # 20 kept: Telegram posts at most WEBHOOK_MAX_CONNECTIONS (40) updates at once over all
+    # instances, so two instances never open and close connections per update (measured with
+    # bench/instances.py: 10 kept + 10 extra opened ~30 connections a second and cost ~15% of the
+    # answers/s). Up to 10 more for a burst. PostgreSQL's max_connections must exceed 30 per
+    # instance (the sender lock's connection is one of them).
+    kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
     # No ping before each checkout (a round trip per update: measured 598 -> 688 answers/s
     # without it); a connection the server closed fails its first statement instead, the pool
