@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # WEBHOOK_HOST:WEBHOOK_PORT), each with WEBHOOK_SECRET in a header.
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
+    webhook_secret_also: SecretStr | None = None  # also accepted, never registered: rotation
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
@@ -152,12 +153,18 @@ class Settings(BaseSettings):
                 "WEBHOOK_SECRET is not set: 1 to 256 characters of A-Z, a-z, 0-9, _ and -; "
                 "make one with `openssl rand -hex 32`"
             )
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-            raise ConfigError(
-                "WEBHOOK_SECRET is malformed: only A-Z, a-z, 0-9, _ and - are allowed, "
-                "1 to 256 of them"
-            )
+        for name, value in (("WEBHOOK_SECRET", secret), ("WEBHOOK_SECRET_ALSO", self.also)):
+            if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+                raise ConfigError(
+                    f"{name} is malformed: only A-Z, a-z, 0-9, _ and - are allowed, "
+                    "1 to 256 of them"
+                )
         return self.webhook_url, secret
+
+    @property
+    def also(self) -> str:
+        """WEBHOOK_SECRET_ALSO, or "" when unset."""
+        return self.webhook_secret_also.get_secret_value() if self.webhook_secret_also else ""
 
     @property
     def webhook_path(self) -> str:

@@ -43,9 +43,12 @@ def tick_limit(settings: Settings) -> float:
 class Server:
     """The routes over one App: POST <webhook path>, GET /healthz, GET /metrics."""
 
-    def __init__(self, app: App, *, secret: str, path: str, redis: Any = None) -> None:
+    def __init__(
+        self, app: App, *, secret: str, path: str, redis: Any = None, also: str = ""
+    ) -> None:
         self.app, self.path = app, path
-        self._secret = secret.encode()
+        # The registered secret, and during a rotation one more accepted (WEBHOOK_SECRET_ALSO).
+        self._secrets = [s.encode() for s in (secret, also) if s]
         self.redis = redis  # something with `async ping()`, when REDIS_URL is set
         self.web = web.Application(client_max_size=1024 * 1024)
         self.web.router.add_post(path, self.webhook)
@@ -54,7 +57,7 @@ class Server:
 
     async def webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
+        if not any([hmac.compare_digest(given, known) for known in self._secrets]):
             self.app.metrics.rejected.labels(reason="secret").inc()
             log.warning("webhook request refused: missing or wrong secret token")
             return web.Response(status=401, text="Unauthorized")
@@ -136,7 +139,11 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             loop.add_signal_handler(sig, stop.set)
     storage = app.dp.fsm.storage
     server = Server(
-        app, secret=secret, path=settings.webhook_path, redis=getattr(storage, "redis", None)
+        app,
+        secret=secret,
+        path=settings.webhook_path,
+        redis=getattr(storage, "redis", None),
+        also=settings.also,
     )
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     scheduler = None

@@ -336,3 +336,42 @@ async def test_after_the_database_closed_every_connection_the_next_update_is_ans
     assert len(sends(running.fake)) > before
     _, metrics = await running.get("/metrics")
     assert sample(metrics, "juragan_updates_total", outcome="handled", type="message") == 2
+
+
+async def test_during_a_rotation_a_second_secret_is_accepted_but_never_registered(
+    running: Running,
+) -> None:
+    """WEBHOOK_SECRET_ALSO: every instance accepts the new secret before any registers it, so
+    a rolling restart refuses nothing (README, Rotating the webhook secret)."""
+    rotating = Server(running.app, secret=SECRET, path=PATH, also="the-next-one")
+    runner = web.AppRunner(rotating.web, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with running.client.post(
+            url + PATH, json=text_update(1, "/start"),
+            headers={"X-Telegram-Bot-Api-Secret-Token": "the-next-one"},
+        ) as answer:  # fmt: skip
+            assert answer.status == 200
+        for secret, status in ((SECRET, 200), ("the-next-on", 401), ("", 401)):
+            async with running.client.post(
+                url + PATH, json=text_update(2, "/help"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+            ) as answer:  # fmt: skip
+                assert answer.status == status, secret
+    finally:
+        await runner.cleanup()
+    # The server without it (the fixture's) still refuses the new secret.
+    assert await running.post(text_update(3, "/menu"), secret="the-next-one") == 401
+
+
+def test_the_second_secret_is_checked_like_the_first() -> None:
+    from bot.config import ConfigError, load_settings
+
+    settings = load_settings(
+        webhook_url="https://x.test/h", webhook_secret="ok", webhook_secret_also="not ok!",
+        _env_file=None,
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="WEBHOOK_SECRET_ALSO is malformed"):
+        settings.require_webhook()
