@@ -23,11 +23,18 @@ async def _poll(settings: Settings) -> None:
 
     app = build_app(settings)
     settle()
+    status = None
+    if settings.status_port:
+        from bot.web import serve_status
+
+        status = await serve_status(app, settings.webhook_host, settings.status_port)
     scheduler = start_scheduler(app)
     try:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)
     finally:
+        if status is not None:
+            await status.cleanup()
         await app.sender.stop()  # before the scheduler, whose shutdown cancels running jobs
         scheduler.shutdown(wait=False)
         await app.close()

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    status_port: int = Field(default=0, ge=0, le=65535)  # `juragan run`: /healthz, /metrics
     redis_url: str = ""  # aiogram's FSM storage (short UI state) in Redis; empty: in memory
 
     @field_validator("admin_ids", mode="before")

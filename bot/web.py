@@ -41,17 +41,19 @@ def tick_limit(settings: Settings) -> float:
 
 
 class Server:
-    """The routes over one App: POST <webhook path>, GET /healthz, GET /metrics."""
+    """The routes over one App: POST <webhook path> (not for `juragan run`, path None),
+    GET /healthz, GET /metrics."""
 
     def __init__(
-        self, app: App, *, secret: str, path: str, redis: Any = None, also: str = ""
+        self, app: App, *, secret: str, path: str | None, redis: Any = None, also: str = ""
     ) -> None:
         self.app, self.path = app, path
         # The registered secret, and during a rotation one more accepted (WEBHOOK_SECRET_ALSO).
         self._secrets = [s.encode() for s in (secret, also) if s]
         self.redis = redis  # something with `async ping()`, when REDIS_URL is set
         self.web = web.Application(client_max_size=1024 * 1024)
-        self.web.router.add_post(path, self.webhook)
+        if path is not None:
+            self.web.router.add_post(path, self.webhook)
         self.web.router.add_get("/healthz", self.healthz)
         self.web.router.add_get("/metrics", self.metrics)
 
@@ -126,6 +128,18 @@ class Server:
             body=metrics.exposition(),
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
         )
+
+
+async def serve_status(app: App, host: str, port: int) -> web.AppRunner:
+    """/healthz and /metrics for `juragan run` (STATUS_PORT): the same checks and figures as
+    the webhook server gives, without the webhook."""
+    storage = app.dp.fsm.storage
+    server = Server(app, secret="", path=None, redis=getattr(storage, "redis", None))
+    runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("serving /healthz and /metrics on %s:%s", host, port)
+    return runner
 
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:

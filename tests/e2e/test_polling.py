@@ -92,3 +92,29 @@ async def test_a_malformed_setting_is_named_with_exit_status_2(tmp_path, name, v
     returncode, err = await _run_expecting_refusal(env, tmp_path)
     assert returncode == 2, err.decode()
     assert name in err.decode() and "Traceback" not in err.decode()
+
+
+async def test_with_status_port_run_serves_healthz_and_metrics(database_url, tmp_path) -> None:
+    """`juragan run` has no webhook server; STATUS_PORT gives it /healthz and /metrics."""
+    import aiohttp
+
+    from tests.support.process import free_port
+
+    port = free_port()
+    async with FakeBotAPI() as fake:
+        proc = await start(fake, database_url, tmp_path, STATUS_PORT=str(port))
+        try:
+            await _answer(fake, lambda: fake.send_text(UID, "/start"), "UU No. 27")
+            async with aiohttp.ClientSession() as client:
+                async with client.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                    assert answer.status == 200
+                    health = await answer.json()
+                async with client.get(f"http://127.0.0.1:{port}/metrics") as answer:
+                    metrics = await answer.text()
+                async with client.post(f"http://127.0.0.1:{port}/tg/hook", json={}) as answer:
+                    assert answer.status in (404, 405)  # no webhook route in polling mode
+        finally:
+            log = await stop(proc)
+    assert health["database"] == "ok" and health["scheduler"] == "ok"
+    assert 'juragan_updates_total{outcome="handled",type="message"} 1.0' in metrics
+    assert proc.returncode == 0, log
