@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.logs import JsonFormatter
+from bot.logs import JsonFormatter, SafeTracebacks
 from bot.web import Server
 from storage.db import create_engine
 from storage.models import ProcessedUpdate
@@ -375,3 +375,36 @@ def test_the_second_secret_is_checked_like_the_first() -> None:
     )  # fmt: skip
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET_ALSO is malformed"):
         settings.require_webhook()
+
+
+async def test_an_error_line_says_where_and_what_without_personal_data(
+    running: Running, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.handlers import start as start_handlers
+
+    assert await running.post(text_update(1, "/start")) == 200
+
+    typed = "".join(["Si", "ti Ami", "nah 08", "1234567890"])  # what a person wrote
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise KeyError(typed)  # (a traceback shows this line of source, never the value)
+
+    monkeypatch.setattr(start_handlers, "consent_text", explode, raising=False)
+    monkeypatch.setattr(start_handlers, "_", explode, raising=False)
+    caplog.set_level(logging.INFO)
+    assert await running.post(text_update(2, "/start")) == 200  # answered: an apology
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors, [r.getMessage() for r in caplog.records]
+    line = errors[0].getMessage()
+    assert line.startswith("update 2 (message) failed in bot/handlers/start.py:")
+    assert line.endswith(": KeyError")
+    assert "Siti" not in line
+    # The traceback keeps every frame, and the exception's type but not its message, which may
+    # quote what a person typed; in both formats.
+    for formatter in (JsonFormatter(), SafeTracebacks("%(message)s")):
+        written = formatter.format(errors[0])
+        assert "bot/handlers/start.py" in written and "KeyError" in written
+        assert "Siti" not in written and "081234567890" not in written
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_updates_total{outcome="error",type="message"} 1.0' in metrics
+    assert sample(metrics, "juragan_errors_total", logger="bot.middlewares") == 1
