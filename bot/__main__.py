@@ -19,7 +19,7 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _poll(settings: Settings) -> None:
-    from bot.app import build_app, settle, start_scheduler
+    from bot.app import build_app, settle, start_scheduler, stop
 
     app = build_app(settings)
     settle()
@@ -35,9 +35,7 @@ async def _poll(settings: Settings) -> None:
     finally:
         if status is not None:
             await status.cleanup()
-        await app.sender.stop()  # before the scheduler, whose shutdown cancels running jobs
-        scheduler.shutdown(wait=False)
-        await app.close()
+        await stop(app, scheduler)
 
 
 def _import(settings: Settings, path: str, what: str = "cooperatives") -> int:

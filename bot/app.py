@@ -151,7 +151,7 @@ def build_app(
     dp = build_dispatcher(settings, sessionmaker, i18n, metrics)
     reminder_rules.set_quiet_hours(*settings.quiet_window)
     delivery = Delivery(bot, rate=settings.delivery_rate)  # one rate for everything sent
-    metrics.count_deliveries(lambda: dict(delivery.counts))
+    metrics.deliveries = delivery.counts
     ticker = Ticker(
         sessionmaker=sessionmaker,
         transactions=dp["transactions"],
@@ -192,6 +192,15 @@ def start_scheduler(app: App) -> AsyncIOScheduler:
     )
     scheduler.start()
     return scheduler
+
+
+async def stop(app: App, scheduler: AsyncIOScheduler | None) -> None:
+    """Stop what start_scheduler started, then everything: the sender first (its sends in
+    flight written), because the scheduler's shutdown cancels the jobs still running."""
+    await app.sender.stop()
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    await app.close()
 
 
 def commands(i18n: I18n, locale: str) -> list[BotCommand]:

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming BOT_TOKEN."""
-        token = self.bot_token.get_secret_value().strip() if self.bot_token else ""
+        token = _reveal(self.bot_token).strip()
         if not token:
             raise ConfigError(
                 "BOT_TOKEN is not set: put the token from @BotFather in the environment or .env "
@@ -148,7 +148,7 @@ class Settings(BaseSettings):
                 "WEBHOOK_URL is not set: the public https:// address Telegram should post "
                 "updates to, e.g. https://bot.example.go.id/telegram"
             )
-        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        secret = _reveal(self.webhook_secret)
         if not secret:
             raise ConfigError(
                 "WEBHOOK_SECRET is not set: 1 to 256 characters of A-Z, a-z, 0-9, _ and -; "
@@ -165,12 +165,16 @@ class Settings(BaseSettings):
     @property
     def also(self) -> str:
         """WEBHOOK_SECRET_ALSO, or "" when unset."""
-        return self.webhook_secret_also.get_secret_value() if self.webhook_secret_also else ""
+        return _reveal(self.webhook_secret_also)
 
     @property
     def webhook_path(self) -> str:
         """The path of WEBHOOK_URL, where the server takes updates (the proxy keeps it)."""
         return urlsplit(self.webhook_url).path or "/"
+
+
+def _reveal(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret else ""
 
 
 def load_settings(**overrides: object) -> Settings:

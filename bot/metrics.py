@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter as CountOf
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -121,13 +122,10 @@ class Metrics:
         PlatformCollector(registry=r)
         GCCollector(registry=r)
         self.pending = Pending()
-        self._deliveries: Callable[[], dict[tuple[str, str], int]] = dict
+        # (kind, outcome) -> messages; build_app hands in bot.delivery.Delivery's own counter.
+        self.deliveries: CountOf[tuple[str, str]] = CountOf()
         r.register(_Collected(self))
         self.error_counter = ErrorCounter(self.errors)
-
-    def count_deliveries(self, source: Callable[[], dict[tuple[str, str], int]]) -> None:
-        """Where the deliveries by (kind, outcome) are counted (bot.delivery.Delivery.counts)."""
-        self._deliveries = source
 
     def observed(self, update_type: str, outcome: str, seconds: float) -> None:
         self.updates.labels(type=update_type, outcome=outcome).inc()
@@ -142,14 +140,13 @@ class Metrics:
         now = utcnow()  # the one clock (aware: due_at is a UTCDateTime, which refuses naive)
         waiting = (ReminderStatus.PENDING, ReminderStatus.SENDING)
         async with sessionmaker() as session:
-            reminders = await session.scalar(
-                select(func.count()).select_from(Reminder).where(Reminder.status.in_(waiting))
-            )
-            overdue = await session.scalar(
-                select(func.count())
-                .select_from(Reminder)
-                .where(Reminder.status.in_(waiting), Reminder.due_at < now - OVERDUE)
-            )
+            reminders, overdue = (
+                await session.execute(
+                    select(func.count(), func.count().filter(Reminder.due_at < now - OVERDUE))
+                    .select_from(Reminder)
+                    .where(Reminder.status.in_(waiting))
+                )
+            ).one()
             running = select(Broadcast.id).where(
                 Broadcast.status.in_((BroadcastStatus.SENDING, BroadcastStatus.PAUSED))
             )
@@ -199,7 +196,7 @@ class _Collected:
             labels=["kind", "outcome"],
         )
         counts = {(k, o): 0 for k in ("reminder", "broadcast") for o in DELIVERY_OUTCOMES}
-        counts.update(self.metrics._deliveries())
+        counts.update(self.metrics.deliveries)
         for (kind, outcome), value in sorted(counts.items()):
             family.add_metric([kind, outcome], value)
         yield family

@@ -43,18 +43,18 @@ def telegram_locale(user: User | None, default: str) -> str:
     return default
 
 
-def database_unreachable(exc: BaseException) -> bool:
-    """The database could not be reached (not a bug in a handler): the update can be handled
-    when Telegram delivers it again."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
-
-
 def stale_connection(exc: BaseException) -> bool:
     """A pooled connection turned out closed by the server; the pool has invalidated it (there
     is no ping before each update: measured, it cost 13% of PostgreSQL's answers/s)."""
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database could not be reached (not a bug in a handler): the update can be handled
+    when Telegram delivers it again."""
+    return stale_connection(exc) or isinstance(
+        exc, OperationalError | InterfaceError | ConnectionError | TimeoutError
+    )
 
 
 def _where(exc: BaseException) -> str:

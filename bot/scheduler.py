@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -65,40 +66,19 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(timezone="UTC")
     heartbeat = heartbeat or Heartbeat()
     heartbeat.beat = heartbeat.tick = time.monotonic()  # starting counts as alive
-    scheduler.add_job(
-        _beat,
-        "interval",
-        seconds=HEARTBEAT_SECONDS,
-        args=[heartbeat],
-        id="heartbeat",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
-    if sender is not None:
+
+    def every_(seconds: float, job: Any, *args: Any, name: str) -> None:
+        """A job every `seconds`: never two runs at once, a late run once, never skipped."""
         scheduler.add_job(
-            _send,
-            "interval",
-            seconds=poll,
-            args=[sender],
-            id="broadcasts",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
-    scheduler.add_job(
-        _tick,
-        "interval",
-        seconds=every,
-        args=[ticker, leader, heartbeat],
-        id="reminders",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
-    scheduler.add_job(
-        _prune, "interval", hours=1, args=[ticker], id="prune", max_instances=1, coalesce=True
-    )
+            job, "interval", seconds=seconds, args=list(args), id=name,
+            max_instances=1, coalesce=True, misfire_grace_time=None,
+        )  # fmt: skip
+
+    every_(HEARTBEAT_SECONDS, _beat, heartbeat, name="heartbeat")
+    if sender is not None:
+        every_(poll, _send, sender, name="broadcasts")
+    every_(every, _tick, ticker, leader, heartbeat, name="reminders")
+    every_(3600, _prune, ticker, name="prune")
     return scheduler
 
 
@@ -133,17 +113,14 @@ async def _tick(
     ticker: Ticker, leader: Leader | None = None, heartbeat: Heartbeat | None = None
 ) -> None:
     try:
-        if leader is not None and not await leader.hold():
-            if heartbeat is not None:
-                heartbeat.tick = time.monotonic()
-            return  # another instance sends
-        report = await ticker.tick()
+        leading = leader is None or await leader.hold()  # else another instance sends
+        report = await ticker.tick() if leading else None
     except Exception:
         log.exception("reminder tick failed; the next one retries")
         return
     if heartbeat is not None:
         heartbeat.tick = time.monotonic()
-    if report.claimed:
+    if report is not None and report.claimed:
         log.info(
             "reminders: %d claimed, %d sent, %d later, %d cancelled, %d failed, %d blocked",
             report.claimed, report.sent, report.deferred, report.cancelled, report.failed,

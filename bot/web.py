@@ -23,7 +23,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from bot.app import App, build_app, settle, start_scheduler
+from bot.app import App, build_app, settle, start_scheduler, stop
 from bot.config import Settings
 from bot.middlewares import stale_connection
 
@@ -44,13 +44,12 @@ class Server:
     """The routes over one App: POST <webhook path> (not for `juragan run`, path None),
     GET /healthz, GET /metrics."""
 
-    def __init__(
-        self, app: App, *, secret: str, path: str | None, redis: Any = None, also: str = ""
-    ) -> None:
-        self.app, self.path = app, path
+    def __init__(self, app: App, *, secret: str, path: str | None, also: str = "") -> None:
+        self.app = app
         # The registered secret, and during a rotation one more accepted (WEBHOOK_SECRET_ALSO).
         self._secrets = [s.encode() for s in (secret, also) if s]
-        self.redis = redis  # something with `async ping()`, when REDIS_URL is set
+        # RedisStorage's client when REDIS_URL is set (aiogram's MemoryStorage has none).
+        self.redis = getattr(app.dp.fsm.storage, "redis", None)
         self.web = web.Application(client_max_size=1024 * 1024)
         if path is not None:
             self.web.router.add_post(path, self.webhook)
@@ -133,8 +132,7 @@ class Server:
 async def serve_status(app: App, host: str, port: int) -> web.AppRunner:
     """/healthz and /metrics for `juragan run` (STATUS_PORT): the same checks and figures as
     the webhook server gives, without the webhook."""
-    storage = app.dp.fsm.storage
-    server = Server(app, secret="", path=None, redis=getattr(storage, "redis", None))
+    server = Server(app, secret="", path=None)
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -142,23 +140,16 @@ async def serve_status(app: App, host: str, port: int) -> web.AppRunner:
     return runner
 
 
-async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings) -> None:
     """Start everything, register the webhook, serve until SIGTERM or SIGINT, stop gracefully."""
     url, secret = settings.require_webhook()
     app = build_app(settings)
-    stop = asyncio.Event()
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    storage = app.dp.fsm.storage
-    server = Server(
-        app,
-        secret=secret,
-        path=settings.webhook_path,
-        redis=getattr(storage, "redis", None),
-        also=settings.also,
-    )
+            loop.add_signal_handler(sig, stopping.set)
+    server = Server(app, secret=secret, path=settings.webhook_path, also=settings.also)
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     scheduler = None
     dp = app.dp
@@ -179,16 +170,9 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             "serving webhook %s on %s:%s (also /healthz, /metrics)",
             settings.webhook_path, settings.webhook_host, settings.webhook_port,
         )  # fmt: skip
-        if ready is not None:
-            ready.set()
-        await stop.wait()
+        await stopping.wait()
         log.info("stopping: finishing the updates in flight")
     finally:
         await runner.cleanup()  # stops taking requests, waits for those in flight
-        await app.sender.stop()  # its last sends written, before the scheduler goes
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        with contextlib.suppress(Exception):
-            await dp.emit_shutdown(bot=app.bot, dispatcher=dp, bots=[app.bot], **dp.workflow_data)
-        await app.close()
+        await stop(app, scheduler)  # app.close() also closes the FSM storage
         log.info("stopped")

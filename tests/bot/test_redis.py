@@ -132,9 +132,7 @@ async def test_an_unreachable_redis_lets_updates_through_and_says_so_once(
                 assert replies and slow_downs(replies) == 0
         warnings = [r for r in caplog.records if "flood control storage" in r.getMessage()]
         assert len(warnings) == 1
-        healthy, parts = await Server(
-            app, secret="x", path="/h", redis=app.dp.fsm.storage.redis
-        ).health()  # type: ignore[attr-defined]
+        healthy, parts = await Server(app, secret="x", path="/h").health()
         assert not healthy and parts["redis"].startswith("unreachable")
     finally:
         await app.close()
@@ -143,6 +141,5 @@ async def test_an_unreachable_redis_lets_updates_through_and_says_so_once(
 async def test_healthz_pings_redis(instances: list[App]) -> None:
     app = instances[0]
     app.heartbeat.beat = app.heartbeat.tick = time.monotonic()
-    storage = app.dp.fsm.storage
-    healthy, parts = await Server(app, secret="x", path="/h", redis=storage.redis).health()  # type: ignore[attr-defined]
+    healthy, parts = await Server(app, secret="x", path="/h").health()
     assert healthy and parts["redis"] == "ok"
