@@ -59,7 +59,7 @@ import updates as base  # noqa: E402  (bench/updates.py: machine line, print_hea
 from aiogram import Bot  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
@@ -666,36 +666,6 @@ def fresh_sqlite(tmp: Path) -> str:
     return url
 
 
-def fresh_postgresql(given: str) -> str:
-    """Database `bench_bc` on the given server (whatever database the URL names): created if
-    missing (through the server's `postgres` database), its schema emptied, migrated."""
-    url = make_url(given).set(database=BENCH_DB).render_as_string(hide_password=False)
-
-    async def prepare() -> None:
-        engine = create_engine(url, pool_size=1, max_overflow=0)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-            return
-        except Exception as exc:
-            if "does not exist" not in str(exc):
-                raise
-        finally:
-            await engine.dispose()
-        admin_url = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
-        try:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-        finally:
-            await admin.dispose()
-
-    asyncio.run(prepare())
-    upgrade(url)
-    return url
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -838,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
                 url = fresh_sqlite(tmp)
                 shown = "sqlite (temp file, WAL)"
             else:
-                url = fresh_postgresql(pg_url)
+                url = base.fresh_postgresql(pg_url, BENCH_DB)
                 shown = make_url(url).render_as_string(hide_password=True)
             print(f"{db}: {shown}", flush=True)
             t0 = time.perf_counter()

@@ -46,7 +46,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -73,9 +72,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.app import run_fast  # noqa: E402
 from storage.db import create_engine, create_sessionmaker  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 from storage.models import Person, ProcessedUpdate  # noqa: E402
 from tests.support.fake_bot_api import FakeBotAPI  # noqa: E402
+from tests.support.process import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "instances.json"
 BENCH_DB = "bench_in"  # the only PostgreSQL database this benchmark touches
@@ -100,12 +99,6 @@ log = logging.getLogger("bench")
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -813,36 +806,6 @@ async def run_config(
 # --------------------------------------------------------------------------- database
 
 
-def fresh_postgresql(given: str) -> str:
-    """Database `bench_in` on the given server (whatever database the URL names): created if
-    missing (through the server's `postgres` database), its schema emptied, migrated."""
-    url = make_url(given).set(database=BENCH_DB).render_as_string(hide_password=False)
-
-    async def prepare() -> None:
-        engine = create_engine(url, pool_size=1, max_overflow=0)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-            return
-        except Exception as exc:
-            if "does not exist" not in str(exc):
-                raise
-        finally:
-            await engine.dispose()
-        admin_url = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
-        try:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-        finally:
-            await admin.dispose()
-
-    asyncio.run(prepare())
-    upgrade(url)
-    return url
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -1073,7 +1036,7 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="juragan-bench-in-") as tmp_name:
         for count in args.counts:
-            url = fresh_postgresql(pg_url)
+            url = base.fresh_postgresql(pg_url, BENCH_DB)
             shown = make_url(url).render_as_string(hide_password=True)
             name = f"{count} instance" + ("s" if count > 1 else "")
             print(f"{name} on {shown} ...", flush=True)

@@ -124,6 +124,17 @@ def time_import(code: str, runs: int) -> dict[str, Any]:
     }
 
 
+async def end(proc: asyncio.subprocess.Process, sig: signal.Signals, *, timeout: float) -> None:
+    """Stop it with `sig`; SIGKILL if it has not exited within `timeout` seconds."""
+    if proc.returncode is None:
+        proc.send_signal(sig)
+    try:
+        await asyncio.wait_for(proc.wait(), timeout=timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
 async def one_bot_start(url: str, uid: int, log_path: Path) -> dict[str, Any]:
     """One `juragan run` against a fresh fake: exec -> last start-up call and first long poll;
     idle RSS; a /start pushed -> its reply; stopped with SIGINT."""
@@ -180,13 +191,7 @@ async def one_bot_start(url: str, uid: int, log_path: Path) -> dict[str, Any]:
             polls = fake.calls_to("getUpdates")
             result["first_poll_s"] = polls[0].at - t0 if polls else float("nan")
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+            await end(proc, signal.SIGINT, timeout=20)  # as an operator stops `juragan run`
         result["exit_code"] = proc.returncode
         return result
 
@@ -241,13 +246,7 @@ async def one_webhook_start(url: str, log_path: Path) -> dict[str, Any]:
                 await asyncio.sleep(SAMPLE_EVERY)
             result["idle_rss_mb"] = statistics.median(rss) / MB if rss else float("nan")
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=45)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+            await end(proc, signal.SIGTERM, timeout=45)  # as systemd stops `juragan webhook`
         result["exit_code"] = proc.returncode
         return result
 

@@ -1069,24 +1069,30 @@ def fresh_sqlite(tmp: Path) -> str:
     return url
 
 
-def bench_pg_url(given: str) -> str:
-    return make_url(given).set(database=BENCH_DB).render_as_string(hide_password=False)
+def bench_pg_url(given: str, database: str = BENCH_DB) -> str:
+    return make_url(given).set(database=database).render_as_string(hide_password=False)
 
 
-def fresh_postgresql(given: str) -> str:
-    """Create database `bench` next to the given one (never touch the given one), empty its
-    schema, migrate it."""
-    bench_url = bench_pg_url(given)
+def fresh_postgresql(given: str, database: str = BENCH_DB) -> str:
+    """Database `database` on the given server (never the one the URL names, which may not
+    exist): created if missing, through the server's `postgres` database; its schema emptied,
+    migrated. Every benchmark has a database of its own."""
+    bench_url = bench_pg_url(given, database)
 
     async def prepare() -> None:
-        admin = create_engine(given, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+        admin = create_engine(
+            bench_pg_url(given, "postgres"),
+            isolation_level="AUTOCOMMIT",
+            pool_size=1,
+            max_overflow=0,
+        )
         try:
             async with admin.connect() as conn:
                 exists = await conn.scalar(
-                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}
                 )
                 if not exists:
-                    await conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
+                    await conn.execute(text(f'CREATE DATABASE "{database}"'))
         finally:
             await admin.dispose()
         engine = create_engine(bench_url)
