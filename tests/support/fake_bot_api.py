@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import json
 import math
 import mimetypes
@@ -18,6 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
@@ -204,7 +206,7 @@ class FakeBotAPI:
         self._webhook_targets: list[str] = []
         self._webhook_queue: asyncio.Queue[JSON] | None = None
         self._webhook_workers: list[asyncio.Task[None]] = []
-        self._webhook_client: Any = None
+        self._webhook_client: aiohttp.ClientSession | None = None
         self.webhook_posts: list[tuple[str, int, int]] = []  # (target, update_id, HTTP status)
         handlers: dict[str, Callable[[JSON], Any]] = {
             "getMe": lambda p: {
@@ -360,13 +362,9 @@ class FakeBotAPI:
         Telegram retries. Each attempt is recorded in `webhook_posts`."""
         self._webhook_targets = list(targets)
         self._webhook_queue = asyncio.Queue()
-        turn = iter(range(1 << 62))
+        turn = itertools.count()
 
         async def worker() -> None:
-            import aiohttp
-
-            if self._webhook_client is None:
-                self._webhook_client = aiohttp.ClientSession()
             assert self._webhook_queue is not None
             while True:
                 update = await self._webhook_queue.get()
@@ -382,8 +380,6 @@ class FakeBotAPI:
         self._webhook_workers = [asyncio.create_task(worker()) for _ in range(connections)]
 
     async def _post_update(self, target: str, update: JSON, secret: str | None = None) -> int:
-        import aiohttp
-
         if self._webhook_client is None:
             self._webhook_client = aiohttp.ClientSession()
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret or self._webhook_secret}

@@ -12,6 +12,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
 
 from tests.support.fake_bot_api import FakeBotAPI
@@ -212,8 +213,6 @@ class Instance(Spawned):
 
     async def get(self, path: str) -> tuple[int, str]:
         """GET a path of its server: (status, body), (0, "") when nothing answers."""
-        import aiohttp
-
         try:
             async with aiohttp.ClientSession() as client, client.get(self.base + path) as answer:
                 return answer.status, await answer.text()
