@@ -15,3 +15,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     pass
+
+
+def downgrade() -> None:
+    pass
