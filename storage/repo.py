@@ -16,15 +16,10 @@ from storage.models import (
     Base,
     Consent,
     FlowRun,
-    Founding,
-    FoundingMember,
-    Loan,
     Person,
     ProcessedUpdate,
     Role,
     RunStatus,
-    Submission,
-    TrainingRegistration,
     utcnow,
 )
 
@@ -305,36 +300,6 @@ async def save_run(
     await connection.execute(_SAVE_RUN, {"run_id": run.id, **values})
     for name, value in values.items():
         set_committed_value(run, name, value)
-
-
-async def delete_person(session: AsyncSession, *, person: Person) -> None:
-    """Erase a person: profile, consents, NIK, founder places and training places go; runs,
-    submissions and loans stay without owner, answers or amounts, so anonymous counts survive."""
-    await session.execute(
-        update(FlowRun)
-        .where(FlowRun.person_id == person.id)
-        .values(person_id=None, answers={}, history=[])
-    )
-    await session.execute(
-        update(Submission)
-        .where(Submission.person_id == person.id)
-        .values(person_id=None, answers={}, reason=None)
-    )
-    await session.execute(
-        update(Loan)
-        .where(Loan.person_id == person.id)
-        .values(person_id=None, amount=None, branch=None, rejection_reason=None)
-    )
-    await session.execute(
-        update(Founding).where(Founding.founder_id == person.id).values(founder_id=None)
-    )
-    await session.execute(delete(FoundingMember).where(FoundingMember.person_id == person.id))
-    await session.execute(
-        delete(TrainingRegistration).where(TrainingRegistration.person_id == person.id)
-    )
-    await session.execute(delete(Consent).where(Consent.person_id == person.id))
-    await session.execute(delete(Person).where(Person.id == person.id))
-    await session.flush()
 
 
 async def mark_blocked(session: AsyncSession, *, person_id: int, at: Any) -> None:
