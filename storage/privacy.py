@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import broadcasts as broadcast_store
 from storage import repo, submissions, trainings
+from storage.audit import audit
 from storage.models import (
     AuditEntry,
     Broadcast,
@@ -98,9 +99,13 @@ class Consequences:
     written_broadcasts: int = 0  # every announcement they wrote: the text goes
 
 
-async def _plans(session: AsyncSession, person_id: int) -> list[PlanFate]:
-    """The person's founding plans still open, each with its heir and the founders who stay."""
-    found = await session.scalars(
+async def _plans(session: AsyncSession, person_id: int, *, lock: bool = False) -> list[PlanFate]:
+    """The person's founding plans still open, each with its heir and the founders who stay.
+
+    `lock`: the plans' rows are held until the transaction ends (PostgreSQL; SQLite has one
+    writer), so a founder and their heir deleting at the same moment are taken one after the
+    other, and the second finds the plan as the first left it."""
+    query = (
         select(Founding)
         .join(FoundingMember, FoundingMember.founding_id == Founding.id)
         .where(
@@ -109,6 +114,9 @@ async def _plans(session: AsyncSession, person_id: int) -> list[PlanFate]:
         )
         .order_by(Founding.created_at, Founding.id)
     )
+    if lock:
+        query = query.with_for_update(of=Founding).execution_options(populate_existing=True)
+    found = list(await session.scalars(query))
     fates = []
     for plan in found:
         staying = [
@@ -261,7 +269,7 @@ async def erase(session: AsyncSession, *, person: Person) -> Erased:
         await submissions.withdraw(
             session, kind=SubmissionKind.TRAINING, ref_ids=[seat.registration.id]
         )
-    for fate in await _plans(session, pid):
+    for fate in await _plans(session, pid, lock=True):
         if fate.founder:
             await hand_over(session, fate)
             (done.closed if fate.closes else done.handed_over).append(fate)
@@ -353,15 +361,20 @@ async def _erase_announcements(session: AsyncSession, person: Person) -> None:
         .values(status=DeliveryStatus.SKIPPED.value, error=ERASED, lease_until=None)
     )
     await connection.execute(
-        update(Delivery)
-        .where(or_(Delivery.person_id == person.id, Delivery.chat_id == person.telegram_id))
-        .values(person_id=None, chat_id=0)
+        update(Delivery).where(Delivery.person_id == person.id).values(person_id=None, chat_id=0)
     )
     unsent = await connection.execute(
         select(Broadcast.id).where(Broadcast.author_id == person.id, Broadcast.status.in_(UNSENT))
     )
     for (broadcast_id,) in unsent.all():
-        await broadcast_store.set_status(session, broadcast_id, BroadcastStatus.CANCELLED)
+        if await broadcast_store.set_status(session, broadcast_id, BroadcastStatus.CANCELLED):
+            await audit(
+                session,
+                actor_id=None,
+                action="broadcast.cancel",
+                subject=f"broadcast:{broadcast_id}",
+                details={"why": "the author deleted their data"},
+            )
     await connection.execute(
         update(Broadcast)
         .where(Broadcast.author_id == person.id)

@@ -3,6 +3,7 @@ every table (read from the models' metadata, so a new table or column is scanned
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from storage.models import (
     Base,
     Broadcast,
     Founding,
+    FoundingMember,
     FoundingStatus,
     Person,
     RegistrationStatus,
@@ -25,7 +27,7 @@ from storage.models import (
     TrainingRegistration,
 )
 from tests.bot.test_coop_join import load_sample, search_home
-from tests.support.talk import agree, one, texts
+from tests.support.talk import agree, count, one, texts
 
 SITI = 918273645  # the Telegram id to look for
 NAME, NIK = "Siti Aminah", "3578014101900001"
@@ -386,3 +388,36 @@ def test_long_data_is_packed_into_messages_telegram_takes() -> None:
     assert all(f"• line {n}.{i} 🎓" in joined for n in range(6) for i in range(90))
     [one_line] = pack(["x" * 9000])[:1]
     assert len(one_line) <= 4000
+
+
+async def test_a_founder_and_their_heir_deleting_at_once_leave_the_plan_to_the_third(
+    app, person
+) -> None:
+    """On PostgreSQL the two deletions run at the same time; the plan's row is locked, so the
+    second finds the plan as the first left it (SQLite runs them one after the other)."""
+    founder, heir, third = person(SITI), person(HEIR), person(OTHER)
+    await onboard(founder, name=NAME, phone="0812 3456 7890")
+    await onboard(heir, name="Ani Purnama", phone="0813 1111 2222")
+    await onboard(third, name="Budi Santoso", phone="0813 3333 4444")
+    await founder.send("/menu")
+    await founder.press("Cooperative")
+    await founder.press("Found a new one")
+    await founder.choose("jasa")
+    await founder.send("Jasa katering untuk hajatan")
+    await founder.send("Koperasi Purna Jaya")
+    await founder.choose("yes")
+    plan = await one(app, Founding)
+    for chat in (heir, third):
+        await chat.send(f"/start f-{plan.code}")
+        await chat.press("✅")
+    await founder.send("/hapusdata")
+    await heir.send("/hapusdata")
+    asked = founder.last_keyboard_message(), heir.last_keyboard_message()
+    await asyncio.gather(
+        founder.press("Yes, delete", message=asked[0]),
+        heir.press("Yes, delete", message=asked[1]),
+    )
+    left = await one(app, Person)
+    plan = await one(app, Founding)
+    assert (left.telegram_id, plan.founder_id, plan.status) == (OTHER, left.id, "planning")
+    assert await count(app, FoundingMember) == 1
