@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.handlers.announcements import AnnouncementsCB
 from bot.handlers.training import TrainingCB
 from flows import clock
-from storage import repo
+from storage import roles
 from storage.models import (
     Base,
     Broadcast,
@@ -138,11 +138,12 @@ async def journey(app, person) -> dict[str, Any]:
     await siti.press_data(TrainingCB(act="reg", id=training_id).pack())
     await waiter.press_data(TrainingCB(act="reg", id=training_id).pack())
 
-    # an announcement, written as a coordinator, sent now (to Siti and Wati)
+    # a coordinator through an invitation link; an announcement, sent now (to Siti and Wati)
     async with app.sessionmaker() as session, session.begin():
-        found = await repo.person_by_telegram_id(session, telegram_id=SITI)
-        assert found is not None
-        await repo.set_role(session, person_id=found.id, role="coordinator", regions=["35"])
+        invite = await roles.create_invite(
+            session, role="coordinator", regions=["35"], created_by=None
+        )
+    assert "coordinator" in texts(await siti.send(f"/start role-{invite.token}"))
     await siti.send("/siaran")
     await siti.send(f"Rapat bersama {NAME} (0812 3456 7890): {CANARY}")
     await siti.press("Send now")
@@ -334,6 +335,7 @@ async def test_my_data_shows_every_row_kept_about_the_person(app, person) -> Non
         "deliveries": lambda r: [f"Announcements for you: {len(rows['deliveries'])}"],
         "broadcasts": lambda r: [f"Announcements you wrote: {len(rows['broadcasts'])}"],
         "audit_log": lambda r: [f"never what you typed): {len(rows['audit_log'])}"],
+        "role_invites": lambda r: [f"links you made or used: {len(rows['role_invites'])}"],
     }
     assert set(rows) <= set(expected), f"/datasaya must show {set(rows) - set(expected)}"
     for table, found in rows.items():
@@ -356,6 +358,9 @@ async def test_my_data_shows_every_row_kept_about_the_person(app, person) -> Non
     ):
         assert part in shown, part
     assert NIK not in shown and "81234567890" not in shown
+    assert {"role_invites", "audit_log", "deliveries", "broadcasts", "reminders"} <= set(rows)
+    waiting = texts(await chats["waiter"].send("/datasaya"))
+    assert "Jualan online" in waiting and "di daftar tunggu, urutan ke-1" in waiting
     assert rows["loans"] and {r["stage"] for r in rows["loans"]} == {"rejected", "appointment"}
     assert await one(app, Loan, Loan.stage == "appointment")
 
