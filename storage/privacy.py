@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import broadcasts as broadcast_store
@@ -33,6 +34,7 @@ from storage.models import (
     Founding,
     FoundingMember,
     FoundingStatus,
+    IdWatermark,
     Loan,
     Person,
     Reminder,
@@ -346,9 +348,26 @@ async def erase(session: AsyncSession, *, person: Person) -> Erased:
     await session.execute(delete(FoundingMember).where(FoundingMember.person_id == pid))
     await session.execute(delete(TrainingRegistration).where(TrainingRegistration.person_id == pid))
     await session.execute(delete(Consent).where(Consent.person_id == pid))
+    await _retire_id(session, pid)
     await session.execute(delete(Person).where(Person.id == pid))
     await session.flush()
     return done
+
+
+async def _retire_id(session: AsyncSession, person_id: int) -> None:
+    """SQLite would give the next newcomer this id (the highest + 1) and with it the audit
+    log's entries about this person: keep the highest id given (`repo.create_person` starts
+    above it). PostgreSQL's sequences never reuse an id."""
+    connection = await repo._connection(session)
+    if connection.dialect.name != "sqlite":
+        return
+    stmt = sqlite_insert(IdWatermark).values(name=Person.__tablename__, value=person_id)
+    await connection.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"value": func.max(IdWatermark.value, stmt.excluded.value)},
+        )
+    )
 
 
 async def _erase_announcements(session: AsyncSession, person: Person) -> None:

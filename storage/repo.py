@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -16,6 +16,7 @@ from storage.models import (
     Base,
     Consent,
     FlowRun,
+    IdWatermark,
     Person,
     ProcessedUpdate,
     Role,
@@ -126,6 +127,13 @@ async def person_and_active_run(
     return person, _record(FlowRun, {c.name: values[f"r_{c.name}"] for c in _R.c})
 
 
+# The next free person id on SQLite once someone deleted their data (storage.privacy keeps the
+# highest id given): SQLite alone would give the highest id in the table + 1.
+_ABOVE_RETIRED = select(
+    func.max(select(func.coalesce(func.max(_P.c.id), 0)).scalar_subquery(), IdWatermark.value) + 1
+).where(IdWatermark.name == "people")
+
+
 async def create_person(
     session: AsyncSession, *, telegram_id: int, locale: str, start_payload: str | None = None
 ) -> Person:
@@ -141,6 +149,11 @@ async def create_person(
         "created_at": now,
         "updated_at": now,
     }
+    connection = await _connection(session)
+    if connection.dialect.name == "sqlite":  # never the id of someone who deleted their data
+        above = (await connection.execute(_ABOVE_RETIRED)).scalar()
+        if above is not None:
+            return Person(id=await _insert(session, _P, {"id": above, **values}), **values)
     return Person(id=await _insert(session, _P, values), **values)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.handlers.announcements import AnnouncementsCB
 from bot.handlers.training import TrainingCB
 from flows import clock
-from storage import roles
+from storage import audit, roles
 from storage.models import (
     Base,
     Broadcast,
@@ -426,3 +426,23 @@ async def test_a_founder_and_their_heir_deleting_at_once_leave_the_plan_to_the_t
     plan = await one(app, Founding)
     assert (left.telegram_id, plan.founder_id, plan.status) == (OTHER, left.id, "planning")
     assert await count(app, FoundingMember) == 1
+
+
+async def test_a_newcomer_never_takes_the_id_of_someone_who_deleted_their_data(
+    app, person
+) -> None:
+    """SQLite gives a new row the highest id + 1: after the newest person deleted their data, the
+    next newcomer would get their id, and the audit log's entries about them."""
+    first, gone = person(HEIR), person(SITI)
+    await onboard(first, name="Ani Purnama", phone="0813 1111 2222")
+    await onboard(gone, name=NAME, phone="0812 3456 7890")
+    gone_id = (await one(app, Person, Person.telegram_id == SITI)).id
+    async with app.sessionmaker() as session, session.begin():
+        await audit.audit(session, actor_id=gone_id, action="export", subject="submissions")
+    await gone.send("/hapusdata")
+    await gone.press("Yes, delete")
+    for uid in (OTHER, WAITER):
+        await onboard(person(uid), name="Budi Santoso", phone="0813 3333 4444")
+        assert (await one(app, Person, Person.telegram_id == uid)).id > gone_id
+    async with app.sessionmaker() as session:
+        assert await audit.actor_names(session, [gone_id]) == {}
