@@ -57,6 +57,7 @@ UNSENT = (
     BroadcastStatus.PAUSED.value,
 )
 OPEN_REMINDERS = (ReminderStatus.PENDING.value, ReminderStatus.SENDING.value)
+NO_PURPOSE = "–"  # a plan's purpose once the founder who wrote it deleted their data
 
 
 # --- what deleting will change ------------------------------------------------------------------
@@ -226,7 +227,7 @@ async def hand_over(session: AsyncSession, fate: PlanFate) -> None:
         await session.execute(
             update(Founding)
             .where(Founding.id == plan.id)
-            .values(founder_id=fate.heir.id, purpose="", updated_at=now)
+            .values(founder_id=fate.heir.id, purpose=NO_PURPOSE, updated_at=now)
         )
         files = await session.scalars(
             select(Submission).where(

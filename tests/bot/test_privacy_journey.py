@@ -208,7 +208,7 @@ async def test_after_deletion_no_row_anywhere_identifies_the_person(app, person)
     # the plan passed to Ani, who is told in Indonesian what she can now do
     plan = await one(app, Founding)
     heir = await one(app, Person, Person.telegram_id == HEIR)
-    assert (plan.founder_id, plan.status) == (heir.id, FoundingStatus.PLANNING)
+    assert (plan.founder_id, plan.status, plan.purpose) == (heir.id, "planning", "–")
     told = texts(chats["heir"].replies())
     assert "Anda sekarang memimpin rencana pendirian “Koperasi Purna Surabaya”" in told
     assert "tanggal rapat pendirian" in told
@@ -428,9 +428,7 @@ async def test_a_founder_and_their_heir_deleting_at_once_leave_the_plan_to_the_t
     assert await count(app, FoundingMember) == 1
 
 
-async def test_a_newcomer_never_takes_the_id_of_someone_who_deleted_their_data(
-    app, person
-) -> None:
+async def test_a_newcomer_never_takes_the_id_of_someone_who_deleted_their_data(app, person) -> None:
     """SQLite gives a new row the highest id + 1: after the newest person deleted their data, the
     next newcomer would get their id, and the audit log's entries about them."""
     first, gone = person(HEIR), person(SITI)
