@@ -324,11 +324,13 @@ def _other(kept: Kept, zone: str) -> str | None:
         )
     if kept.invites:
         lines.append(t("Role invitation links you made or used: {n}", n=kept.invites))
+    if kept.decisions:
+        lines.append(t("Sign-ups you decided as a reviewer: {n}", n=kept.decisions))
     if kept.audit_entries:
         lines.append(
             t(
-                "Actions of yours in the audit log (what you did with a role, never what you "
-                "typed): {n}",
+                "Entries in the audit log by you or about you (roles, and what you did with "
+                "one; never what you typed): {n}",
                 n=kept.audit_entries,
             )
         )

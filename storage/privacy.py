@@ -437,7 +437,8 @@ class Kept:
     broadcasts: list[Broadcast] = field(default_factory=list)  # announcements they wrote
     trainings: list[Training] = field(default_factory=list)  # sessions they created
     invites: int = 0  # role links they made or used
-    audit_entries: int = 0  # actions of theirs in the audit log
+    decisions: int = 0  # submissions they decided as a reviewer
+    audit_entries: int = 0  # audit log entries by them or about them ("person:<id>")
 
 
 async def kept(session: AsyncSession, *, person: Person) -> Kept:
@@ -499,9 +500,17 @@ async def kept(session: AsyncSession, *, person: Person) -> Kept:
         )
         or 0
     )
+    found.decisions = int(
+        await session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.decided_by == pid)
+        )
+        or 0
+    )
     found.audit_entries = int(
         await session.scalar(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.actor_id == pid)
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(or_(AuditEntry.actor_id == pid, AuditEntry.subject == f"person:{pid}"))
         )
         or 0
     )

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram.methods import SendMessage
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.handlers.announcements import AnnouncementsCB
 from bot.handlers.training import TrainingCB
 from flows import clock
-from storage import audit, roles
+from storage import audit, repo, roles, submissions
 from storage.models import (
     Base,
     Broadcast,
@@ -294,6 +294,8 @@ async def rows_of(app, person_id: int, telegram_id: int) -> dict[str, list[dict[
                     for c in table.columns
                     if isinstance(row[c.name], int) and not isinstance(row[c.name], bool)
                 )
+                if table.name == "audit_log" and row["subject"] == f"person:{person_id}":
+                    refers = True  # an entry about them (a role given)
                 if refers:
                     found.setdefault(table.name, []).append(dict(row))
     return found
@@ -303,18 +305,29 @@ async def test_my_data_shows_every_row_kept_about_the_person(app, person) -> Non
     from bot.mydata import RUN_STATUS, SUBMISSION_KINDS
     from bot.text import moment, rupiah
     from flows import registry
-    from storage.models import Loan, RunStatus, SubmissionKind
+    from storage.models import Loan, RunStatus, Submission, SubmissionKind
 
     chats = await journey(app, person)
     siti = chats["siti"]
+    me = await one(app, Person, Person.telegram_id == SITI)
+    async with app.sessionmaker() as session, session.begin():  # a decision of hers, as staff
+        budi = await repo.person_by_telegram_id(session, telegram_id=OTHER)
+        filed = await submissions.create(
+            session, person=budi, kind=SubmissionKind.JOIN_REQUEST, ref_id=1, answers={}
+        )
+        await session.execute(
+            update(Submission)
+            .where(Submission.id == filed.id)
+            .values(status="approved", decided_by=me.id)
+        )
     replies = [c for c in await siti.send("/datasaya") if isinstance(c, SendMessage)]
     assert len(replies) >= 2  # it is long: several messages, each within Telegram's limit
     for reply in replies:
         assert len(reply.text.encode("utf-16-le")) // 2 <= 4096
         assert reply.text.count("<b>") == reply.text.count("</b>")
     shown = "\n".join(r.text for r in replies)
-    me = await one(app, Person, Person.telegram_id == SITI)
     rows = await rows_of(app, me.id, SITI)
+    decided = sum(1 for r in rows["submissions"] if r["decided_by"] == me.id)
     zone = "Asia/Jakarta"
     expected: dict[str, Any] = {
         "people": lambda r: [NAME, "+62 812-****-7890", "3578********0001"],
@@ -322,7 +335,11 @@ async def test_my_data_shows_every_row_kept_about_the_person(app, person) -> Non
         "flow_runs": lambda r: [
             f"{registry.get(r['flow']).title}: {RUN_STATUS[RunStatus(r['status'])]}"
         ],
-        "submissions": lambda r: [SUBMISSION_KINDS[SubmissionKind(r["kind"])]],
+        "submissions": lambda r: (
+            [SUBMISSION_KINDS[SubmissionKind(r["kind"])]]
+            if r["person_id"] == me.id
+            else [f"Sign-ups you decided as a reviewer: {decided}"]
+        ),
         "foundings": lambda r: [r["name"]],
         "founding_members": lambda r: ["Koperasi Purna Surabaya: you are the founder"],
         "loans": lambda r: [rupiah(r["amount"], "en")] if r["amount"] else ["The bank said no"],
