@@ -487,6 +487,19 @@ class RoleInvite(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class IdWatermark(Base):
+    """The highest id a table ever gave, kept for tables whose rows are deleted (people).
+
+    SQLite gives a new row the highest id in the table + 1, so without it a newcomer would get
+    the id of the person who just deleted their data, and with it the audit log's entries and
+    the review decisions made under that id. PostgreSQL's sequences never reuse an id."""
+
+    __tablename__ = "id_watermarks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # the table's name
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 # Configure every mapper now: repositories build objects from Core rows without the ORM's
 # constructor (storage.repo._record), which would otherwise meet an unconfigured mapper when a
 # fresh process's first query is for a person who already exists.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -16,15 +16,11 @@ from storage.models import (
     Base,
     Consent,
     FlowRun,
-    Founding,
-    FoundingMember,
-    Loan,
+    IdWatermark,
     Person,
     ProcessedUpdate,
     Role,
     RunStatus,
-    Submission,
-    TrainingRegistration,
     utcnow,
 )
 
@@ -131,6 +127,13 @@ async def person_and_active_run(
     return person, _record(FlowRun, {c.name: values[f"r_{c.name}"] for c in _R.c})
 
 
+# The next free person id on SQLite once someone deleted their data (storage.privacy keeps the
+# highest id given): SQLite alone would give the highest id in the table + 1.
+_ABOVE_RETIRED = select(
+    func.max(select(func.coalesce(func.max(_P.c.id), 0)).scalar_subquery(), IdWatermark.value) + 1
+).where(IdWatermark.name == "people")
+
+
 async def create_person(
     session: AsyncSession, *, telegram_id: int, locale: str, start_payload: str | None = None
 ) -> Person:
@@ -146,6 +149,11 @@ async def create_person(
         "created_at": now,
         "updated_at": now,
     }
+    connection = await _connection(session)
+    if connection.dialect.name == "sqlite":  # never the id of someone who deleted their data
+        above = (await connection.execute(_ABOVE_RETIRED)).scalar()
+        if above is not None:
+            return Person(id=await _insert(session, _P, {"id": above, **values}), **values)
     return Person(id=await _insert(session, _P, values), **values)
 
 
@@ -305,36 +313,6 @@ async def save_run(
     await connection.execute(_SAVE_RUN, {"run_id": run.id, **values})
     for name, value in values.items():
         set_committed_value(run, name, value)
-
-
-async def delete_person(session: AsyncSession, *, person: Person) -> None:
-    """Erase a person: profile, consents, NIK, founder places and training places go; runs,
-    submissions and loans stay without owner, answers or amounts, so anonymous counts survive."""
-    await session.execute(
-        update(FlowRun)
-        .where(FlowRun.person_id == person.id)
-        .values(person_id=None, answers={}, history=[])
-    )
-    await session.execute(
-        update(Submission)
-        .where(Submission.person_id == person.id)
-        .values(person_id=None, answers={}, reason=None)
-    )
-    await session.execute(
-        update(Loan)
-        .where(Loan.person_id == person.id)
-        .values(person_id=None, amount=None, branch=None, rejection_reason=None)
-    )
-    await session.execute(
-        update(Founding).where(Founding.founder_id == person.id).values(founder_id=None)
-    )
-    await session.execute(delete(FoundingMember).where(FoundingMember.person_id == person.id))
-    await session.execute(
-        delete(TrainingRegistration).where(TrainingRegistration.person_id == person.id)
-    )
-    await session.execute(delete(Consent).where(Consent.person_id == person.id))
-    await session.execute(delete(Person).where(Person.id == person.id))
-    await session.flush()
 
 
 async def mark_blocked(session: AsyncSession, *, person_id: int, at: Any) -> None:

@@ -6,73 +6,46 @@ import html
 
 from aiogram import Router
 from aiogram.filters import Command
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver
+from bot import driver, mydata
 from bot import keyboards as kb
-from bot.handlers.common import IsCommand, pressed_message
+from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.coop import CoopCB
+from bot.handlers.kur import STAGES
+from bot.handlers.training import _tell_promoted
+from bot.mydata import SUBMISSION_KINDS, profile_lines
 from bot.outbox import Outbox
-from bot.text import day, label, t
-from flows import regions, registry
+from bot.text import moment, t, t_for
+from flows import found_coop as fc
+from flows import regions
 from flows.i18n import N_
-from flows.onboarding import COUNTRIES, GOALS, YEARS
-from flows.validators import mask_nik, mask_phone
-from storage import repo, submissions
-from storage.models import FlowRun, Person, RunStatus, SubmissionKind, SubmissionStatus
+from storage import coops
+from storage import privacy as store
+from storage.models import FlowRun, LoanStage, Person, RegistrationStatus, SubmissionKind
 
-STATUS = {
-    RunStatus.ACTIVE: N_("in progress"),
-    RunStatus.COMPLETED: N_("finished"),
-    RunStatus.CANCELLED: N_("stopped"),
-}
-SUBMISSION_KINDS = {
-    SubmissionKind.JOIN_REQUEST: N_("Request to join a cooperative"),
-    SubmissionKind.FOUNDING: N_("Founding a cooperative"),
-    SubmissionKind.KUR_READINESS: N_("KUR readiness check"),
-    SubmissionKind.TRAINING: N_("Training registration"),
-}
-SUBMISSION_STATUS = {
-    SubmissionStatus.SUBMITTED: N_("waiting for review"),
-    SubmissionStatus.APPROVED: N_("approved"),
-    SubmissionStatus.REJECTED: N_("not approved"),
-    SubmissionStatus.RETURNED: N_("returned to you for correction"),
-    SubmissionStatus.WITHDRAWN: N_("withdrawn"),
-}
-
-
-def _option(options: tuple, value: str | None) -> str:  # type: ignore[type-arg]
-    for option in options:
-        if option.value == value:
-            return label(option)
-    return html.escape(value) if value else "–"
-
-
-def profile_lines(person: Person) -> list[str]:
-    """The profile as a person reads it; the phone number masked."""
-    region = "–"
-    if person.regency_code and regions.get(person.regency_code):
-        region = regions.display_name(person.regency_code)
-    elif person.province_code and regions.get(person.province_code):
-        region = regions.display_name(person.province_code)
-    return [
-        t("Name: {value}", value=html.escape(person.name or "–")),
-        t("Phone: {value}", value=mask_phone(person.phone) if person.phone else "–"),
-        t("Home region: {value}", value=region),
-        t("Country worked in: {value}", value=_option(COUNTRIES, person.country)),
-        t("Years abroad: {value}", value=_option(YEARS, person.years_abroad)),
-        t("What I want first: {value}", value=_option(GOALS, person.goal)),
-        t("Language: {value}", value="English" if person.locale == "en" else "Bahasa Indonesia"),
-        _("Announcements: yes (/berhenti stops them)")
-        if person.announcements
-        else _("Announcements: no (/langganan starts them)"),
-    ] + ([t("NIK: {value}", value=mask_nik(person.nik))] if person.nik else [])
+NOTHING_KEPT = N_("We do not keep anything about you. Send /start to begin.")
+HEIR = N_(
+    "📋 You now lead the founding plan “{name}”: its founder deleted their data on Pulang "
+    "Juragan. As the founder you can now mark the legal steps when they are done, set the date "
+    "of the founding meeting and invite more founders with the link. The purpose they wrote was "
+    "deleted with their data: agree it again at the founding meeting."
+)
+HANDED_OVER = N_(
+    "📋 The founder of “{name}” deleted their data on Pulang Juragan. {heir} now leads the "
+    "plan; you remain a founder."
+)
+LEFT = N_(
+    "👋 A co-founder left “{name}” (they deleted their data). Founders now: {n} of at least {min}."
+)
 
 
 async def profile(message: Message, person: Person | None, outbox: Outbox) -> None:
     if person is None:
-        outbox.add(message.answer(_("We do not keep anything about you. Send /start to begin.")))
+        outbox.add(message.answer(t(NOTHING_KEPT)))
         return
     text = "<b>" + _("Your profile") + "</b>\n\n" + "\n".join(profile_lines(person))
     outbox.add(
@@ -94,81 +67,126 @@ async def profile_edited(turn: driver.Turn, run: FlowRun) -> None:
 async def my_data(
     message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
 ) -> None:
-    """Everything we keep about the person; sensitive numbers masked."""
+    """Everything we keep about the person, sensitive numbers masked, in as many messages as
+    it takes."""
     if person is None:
-        outbox.add(message.answer(_("We do not keep anything about you. Send /start to begin.")))
+        outbox.add(message.answer(t(NOTHING_KEPT)))
         return
-    parts = ["<b>" + _("Everything we keep about you") + "</b>", "\n".join(profile_lines(person))]
-    consents = await repo.consents_of(session, person_id=person.id)
-    parts.append(
-        "<b>"
-        + _("Your consent")
-        + "</b>\n"
-        + "\n".join(
+    kept = await store.kept(session, person=person)
+    for text in mydata.pack(mydata.sections(kept)):
+        outbox.add(message.answer(text, disable_web_page_preview=True))
+
+
+def consequence_lines(found: store.Consequences, zone: str) -> list[str]:
+    """What deleting also changes, only what applies to this person, each as a line."""
+    lines = []
+    for fate in found.plans:
+        name = html.escape(fate.plan.name)
+        if fate.founder and fate.heir is not None:
+            heir = html.escape(coops.first_names([fate.heir])[0])
+            lines.append(
+                t(
+                    "Your founding plan “{name}” passes to {heir}, the next founder, who is told. "
+                    "The purpose you wrote is deleted.",
+                    name=name,
+                    heir=heir,
+                )
+            )
+        elif fate.founder:
+            lines.append(
+                t("Your founding plan “{name}” has no other founders, so it is closed.", name=name)
+            )
+        else:
+            lines.append(t("You leave the founding plan “{name}”; its founder is told.", name=name))
+    for request in found.requests:
+        answers = request.answers or {}
+        about = answers.get("cooperative_name") or answers.get("title")
+        kind = t(SUBMISSION_KINDS.get(SubmissionKind(request.kind), request.kind))
+        lines.append(
             t(
-                "Agreed on {date} (text version {version})",
-                date=day(c.given_at.date()),
-                version=c.text_version,
+                "{kind}{about}, still waiting: withdrawn.",
+                kind=kind,
+                about=" (" + html.escape(str(about)) + ")" if about else "",
             )
-            for c in consents
         )
-    )
-    runs = await repo.runs_of(session, person_id=person.id)
-    if runs:
-        parts.append(
-            "<b>"
-            + _("Your steps")
-            + "</b>\n"
-            + "\n".join(
+    for seat in found.seats:
+        title = html.escape(seat.training.title)
+        when = moment(seat.training.starts_at, zone)
+        if seat.registration.status == RegistrationStatus.REGISTERED:
+            lines.append(
                 t(
-                    "{title}: {status}, started {date}",
-                    title=t(registry.get(r.flow).title),
-                    status=t(STATUS[RunStatus(r.status)]),
-                    date=day(r.started_at.date()),
+                    "Your seat in “{title}” ({when}) is freed: the first person on the waitlist, "
+                    "if any, gets it and is told.",
+                    title=title,
+                    when=when,
                 )
-                for r in runs
-                if r.flow in registry.FLOWS
+            )
+        else:
+            lines.append(
+                t("Your waitlist place in “{title}” ({when}) is given up.", title=title, when=when)
+            )
+    for loan in found.loans:
+        lines.append(
+            t(
+                "Your KUR loan record ({stage}) stays only as an anonymous count: its amount, "
+                "bank, branch, visit and reasons are deleted.",
+                stage=t(STAGES[LoanStage(loan.stage)]),
             )
         )
-    filed = await submissions.of_person(session, person_id=person.id)
-    if filed:
-        parts.append(
-            "<b>"
-            + _("Your sign-ups")
-            + "</b>\n"
-            + "\n".join(
-                t(
-                    "{kind}: {status}, sent {date}",
-                    kind=t(SUBMISSION_KINDS[SubmissionKind(s.kind)]),
-                    status=t(SUBMISSION_STATUS[SubmissionStatus(s.status)]),
-                    date=day(s.created_at.date()),
-                )
-                for s in reversed(filed)
+    if found.unsent_broadcasts:
+        lines.append(
+            t(
+                "Announcements you wrote that are not sent yet are cancelled: {n}.",
+                n=found.unsent_broadcasts,
             )
         )
+    if found.written_broadcasts:
+        lines.append(
+            t(
+                "The text of every announcement you wrote is deleted ({n}); only their counts "
+                "stay.",
+                n=found.written_broadcasts,
+            )
+        )
+    return ["• " + line for line in lines]
+
+
+async def erase_ask(
+    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
+) -> None:
+    """Say what deleting will do, to the person's data and to what they share with others."""
+    if person is None:
+        outbox.add(message.answer(t(NOTHING_KEPT)))
+        return
+    found = await store.consequences(session, person_id=person.id)
+    parts = [
+        _(
+            "This deletes your name, phone number, NIK, region, answers and consent records now. "
+            "It cannot be undone."
+        )
+    ]
+    lines = consequence_lines(found, regions.zone_of(person.province_code))
+    if lines:
+        parts.append("<b>" + _("What else happens:") + "</b>\n" + "\n".join(lines))
     parts.append(
         _(
-            "Telegram also gives us your account number, which we use only to reply to "
-            "you. To correct something: /profil. To delete everything: /hapusdata."
+            "We keep only anonymous counts (for example, how many people finished the profile), "
+            "which say nothing about who you are."
         )
     )
-    outbox.add(message.answer("\n\n".join(parts)))
+    parts.append(_("Delete your data?"))
+    *before, last = mydata.pack(parts)
+    for text in before:
+        outbox.add(message.answer(text))
+    outbox.add(message.answer(last, reply_markup=kb.erase()))
 
 
-async def erase_ask(message: Message, person: Person | None, outbox: Outbox) -> None:
-    if person is None:
-        outbox.add(message.answer(_("We do not keep anything about you. Send /start to begin.")))
-        return
-    outbox.add(
-        message.answer(
-            _(
-                "This deletes your name, phone number, region, answers and consent record now. "
-                "It cannot be undone.\n\nWe keep only anonymous counts (for example, how many people "
-                "finished the profile), which say nothing about who you are.\n\nDelete your data?"
-            ),
-            reply_markup=kb.erase(),
-        )
-    )
+def _tell(
+    outbox: Outbox, whom: Person, msgid: str, markup: object = None, **params: object
+) -> None:
+    """A message to someone else, in their own language."""
+    text = t_for(whom.locale, msgid, **params)
+    outbox.add(SendMessage(chat_id=whom.telegram_id, text=text, reply_markup=markup))
 
 
 async def erase(
@@ -178,7 +196,8 @@ async def erase(
     person: Person | None,
     outbox: Outbox,
 ) -> None:
-    """Delete at once after one confirmation; a second tap finds nothing to delete."""
+    """Delete at once after one confirmation; a second tap finds nothing to delete. The people
+    it concerns (a plan's new founder, its other founders, the waitlist) are told."""
     outbox.add(callback.answer())
     pressed = pressed_message(callback)
     if pressed is not None:
@@ -188,9 +207,9 @@ async def erase(
         outbox.add(reply(_("Nothing was deleted. Your data stays as it was.")))
         return
     if person is None:
-        outbox.add(reply(_("We do not keep anything about you. Send /start to begin.")))
+        outbox.add(reply(t(NOTHING_KEPT)))
         return
-    await repo.delete_person(session, person=person)
+    done = await store.erase(session, person=person)
     outbox.add(
         reply(
             _(
@@ -199,6 +218,23 @@ async def erase(
             )
         )
     )
+    for fate in done.handed_over:
+        assert fate.heir is not None
+        name = html.escape(fate.plan.name)
+        button = kb.single(
+            "📋 " + t_for(fate.heir.locale, N_("Open the plan")),
+            CoopCB(act="plan", id=fate.plan.id),
+        )
+        _tell(outbox, fate.heir, HEIR, button, name=name)
+        heir = html.escape(coops.first_names([fate.heir])[0])
+        for other in fate.others:
+            _tell(outbox, other, HANDED_OVER, name=name, heir=heir)
+    for plan, founder, count in done.left:
+        if founder is not None:
+            _tell(outbox, founder, LEFT, name=html.escape(plan.name), n=count, min=fc.MIN_FOUNDERS)
+    if done.promoted:
+        turn = turn_for(callback, session=session, person=person, outbox=outbox)
+        await _tell_promoted(turn, done.promoted)
 
 
 def router() -> Router:

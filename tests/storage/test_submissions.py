@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from storage import repo, submissions
+from storage import privacy, repo, submissions
 from storage.db import create_engine, create_sessionmaker
 from storage.models import (
     Founding,
@@ -106,7 +106,7 @@ async def test_erasing_a_person_leaves_only_anonymous_rows(database_url: str) ->
     async with sessions() as session, session.begin():
         loaded = await repo.person_by_telegram_id(session, telegram_id=13)
         assert loaded is not None
-        await repo.delete_person(session, person=loaded)
+        await privacy.erase(session, person=loaded)
     async with sessions() as session:
         submission = (await session.scalars(select(Submission))).one()
         assert submission.person_id is None and submission.answers == {}
