@@ -124,10 +124,11 @@ def before(event: datetime, tz: str, *, days: int = 0, hours: int = 0) -> dateti
 # --- late reminders: say what is true when sent, or nothing ----------------------------------
 
 # A late reminder is dropped when the next one of its series (the same event, the same person)
-# is due this soon: two reminders of one meeting within hours say the same thing twice. Reminders
-# sent on time are always further apart than this (the closest pair, a training's day before and
-# its two hours before, is 22 hours apart), so only late ones are ever dropped this way.
-SUPERSEDE_WITHIN = timedelta(hours=12)
+# is due this soon: two reminders of one meeting within hours say the same thing twice. Two
+# reminders sent on time are always further apart (the closest pair, 12 hours: a training at
+# 21.00, whose day-before reminder is held until 07.00 and whose two-hours-before one comes at
+# 19.00), so only late ones are ever dropped this way.
+SUPERSEDE_WITHIN = timedelta(hours=11)
 
 
 def series(key: str) -> str:
