@@ -118,7 +118,7 @@ def dropped(
         return ReminderStatus.SKIPPED.value
     prefix = rules.series(item.dedupe_key)
     siblings = [s for s in series if s[1] != item.dedupe_key and s[1].startswith(prefix)]
-    if rules.superseded(item.kind, item.dedupe_key, siblings, now):
+    if rules.superseded(item.kind, item.dedupe_key, item.due_at, siblings, now):
         return ReminderStatus.SUPERSEDED.value
     return None
 
@@ -246,6 +246,9 @@ class Ticker:
         with self.i18n.context(), self.i18n.use_locale(locale):
             render = RENDERERS.get(item.kind)
             if render is None:
+                kind = rules.KINDS.get(item.kind)
+                if kind is None or (kind.lead is not None and event_at(item) is None):
+                    return None  # nothing true to say: cancelled rather than a broken tick
                 return Note(default_text(item, tz, locale, now))
             return await render(session, item, tz)
 

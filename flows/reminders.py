@@ -123,12 +123,12 @@ def before(event: datetime, tz: str, *, days: int = 0, hours: int = 0) -> dateti
 
 # --- late reminders: say what is true when sent, or nothing ----------------------------------
 
+# A reminder is late when it is sent this long after its due time (a tick comes every 30 s; a
+# row left by a dead process comes back after its five-minute lease): after downtime, say.
+LATE_AFTER = timedelta(minutes=15)
 # A late reminder is dropped when the next one of its series (the same event, the same person)
-# is due this soon: two reminders of one meeting within hours say the same thing twice. Two
-# reminders sent on time are always further apart (the closest pair, 12 hours: a training at
-# 21.00, whose day-before reminder is held until 07.00 and whose two-hours-before one comes at
-# 19.00), so only late ones are ever dropped this way.
-SUPERSEDE_WITHIN = timedelta(hours=11)
+# is due within this: two reminders of one meeting within hours say the same thing twice.
+SUPERSEDE_WITHIN = timedelta(hours=12)
 
 
 def series(key: str) -> str:
@@ -148,15 +148,23 @@ def comes_after(kind: str, key: str, other_kind: str, other_key: str) -> bool:
 
 
 def superseded(
-    kind: str, key: str, siblings: list[tuple[str, str, datetime]], now: datetime
+    kind: str,
+    key: str,
+    due_at: datetime,
+    siblings: list[tuple[str, str, datetime]],
+    now: datetime,
 ) -> bool:
-    """Drop this reminder: a later one of its series, still to be sent, is due by now or soon
-    (`siblings`: the series' other open reminders as (kind, key, due_at))."""
+    """Drop this reminder: a later one of its series, still to be sent, is due too, or this
+    one is late and the later one is due within SUPERSEDE_WITHIN (`siblings`: the series' other
+    open reminders as (kind, key, due_at)). One sent on time is never dropped, whatever the
+    quiet hours: its later siblings are still to come."""
     found = KINDS.get(kind)
     if found is None or not found.replaceable:
         return False
+    late = now - due_at > LATE_AFTER
     return any(
-        comes_after(kind, key, other_kind, other_key) and due <= now + SUPERSEDE_WITHIN
+        comes_after(kind, key, other_kind, other_key)
+        and (due <= now or (late and due <= now + SUPERSEDE_WITHIN))
         for other_kind, other_key, due in siblings
     )
 

@@ -378,3 +378,25 @@ async def test_training_reminders_after_downtime_only_the_last_one(live, fake, n
     assert (report.sent, report.superseded) == (1, 1)
     (said,) = sends(fake, 8207)
     assert "dimulai 50 menit lagi" in said.params["text"]
+
+
+async def test_a_row_that_cannot_be_worded_is_cancelled_and_the_rest_still_go(
+    live, fake, now
+) -> None:
+    pid = await add_person(live, 8208)
+    async with live.sessionmaker() as session, session.begin():
+        for kind, key, payload in (
+            ("no_such_kind", "odd:1", {}),
+            (rules.MEETING_1_DAY.key, "meeting:9:1:1d", {"name": "Koperasi Maju"}),  # no "at"
+        ):
+            await store.schedule(
+                session, person_id=pid, kind=kind, key=key, due_at=NOW, payload=payload
+            )
+    await add(live, pid, "fine", NOW)
+    report = await live.ticker.tick()
+    assert (report.claimed, report.sent, report.cancelled) == (3, 1, 2)
+    assert await statuses(live) == {
+        "odd:1": ReminderStatus.CANCELLED,
+        "meeting:9:1:1d": ReminderStatus.CANCELLED,
+        "fine": ReminderStatus.SENT,
+    }

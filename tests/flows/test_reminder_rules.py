@@ -114,34 +114,52 @@ def test_how_far_off_is_counted_when_sent_in_the_persons_zone(now, tz, words, va
 
 def test_a_later_reminder_of_the_same_event_supersedes_a_late_one() -> None:
     now = EVENT - timedelta(days=1)
+    days_ago = now - timedelta(days=2)  # the three-days reminder's due time: two days late
     one_day = (r.MEETING_1_DAY.key, "meeting:3:7:1d", now)
-    three_days = (r.MEETING_3_DAYS.key, "meeting:3:7:3d", now - timedelta(days=2))
+    three_days = (r.MEETING_3_DAYS.key, "meeting:3:7:3d", days_ago)
     assert r.series("meeting:3:7:3d") == "meeting:3:7:"
-    assert r.superseded(r.MEETING_3_DAYS.key, "meeting:3:7:3d", [one_day], now)
-    assert not r.superseded(r.MEETING_1_DAY.key, "meeting:3:7:1d", [three_days], now)
-    # a day late, with the next one still a day off: sent (worded "in 2 days"), not dropped
-    later = (r.MEETING_1_DAY.key, "meeting:3:7:1d", now + timedelta(days=1))
-    assert not r.superseded(r.MEETING_3_DAYS.key, "meeting:3:7:3d", [later], now)
-    # both held until the same 07:00: still the one meant closer to the meeting wins
+    assert r.superseded(r.MEETING_3_DAYS.key, "meeting:3:7:3d", days_ago, [one_day], now)
+    assert not r.superseded(r.MEETING_1_DAY.key, "meeting:3:7:1d", now, [three_days], now)
+    # late, and the next one comes within hours: dropped; a day off: sent (worded "in 2 days")
+    soon_after = (r.MEETING_1_DAY.key, "meeting:3:7:1d", now + timedelta(hours=5))
+    assert r.superseded(r.MEETING_3_DAYS.key, "meeting:3:7:3d", days_ago, [soon_after], now)
+    day_after = (r.MEETING_1_DAY.key, "meeting:3:7:1d", now + timedelta(days=1))
+    assert not r.superseded(r.MEETING_3_DAYS.key, "meeting:3:7:3d", days_ago, [day_after], now)
+    # on time, the next one hours away: sent (only a late one gives way to a coming one)
+    assert not r.superseded(r.MEETING_3_DAYS.key, "meeting:3:7:3d", now, [soon_after], now)
+    # both held until the same 07:00: still the one meant closer to the event wins
     soon = (r.TRAINING_SOON.key, "training:5:soon", now)
-    assert r.superseded(r.TRAINING_DAY_BEFORE.key, "training:5:day", [soon], now)
+    assert r.superseded(r.TRAINING_DAY_BEFORE.key, "training:5:day", now, [soon], now)
     day = (r.TRAINING_DAY_BEFORE.key, "training:5:day", now)
-    assert not r.superseded(r.TRAINING_SOON.key, "training:5:soon", [day], now)
+    assert not r.superseded(r.TRAINING_SOON.key, "training:5:soon", now, [day], now)
     # the next nudge of a run; a reminder that has no series is never superseded
-    assert r.superseded(r.NUDGE.key, "nudge:4:99:1", [(r.NUDGE.key, "nudge:4:99:3", now)], now)
-    assert not r.superseded(r.DOCUMENTS_OPEN.key, "docs:1", [(r.NUDGE.key, "docs:2", now)], now)
+    third = [(r.NUDGE.key, "nudge:4:99:3", now)]
+    assert r.superseded(r.NUDGE.key, "nudge:4:99:1", days_ago, third, now)
+    other_loan = [(r.DOCUMENTS_OPEN.key, "docs:2", now)]
+    assert not r.superseded(r.DOCUMENTS_OPEN.key, "docs:1", days_ago, other_loan, now)
 
 
 @pytest.mark.parametrize("tz", ZONES)
-@given(hour=st.integers(0, 23), minute=st.sampled_from([0, 30]))
-def test_reminders_sent_on_time_are_never_superseded(tz, hour, minute) -> None:
-    """Whenever an event starts, its reminders planned out of the night are more than
-    SUPERSEDE_WITHIN apart, so superseding only ever drops late ones."""
-    event = datetime(2027, 1, 12, hour, minute, tzinfo=r.ZoneInfo(tz)).astimezone(UTC)
-    for first, second in ((r.MEETING_3_DAYS, r.MEETING_1_DAY),
-                          (r.TRAINING_DAY_BEFORE, r.TRAINING_SOON)):  # fmt: skip
-        a = r.before(event, tz, days=first.lead.days, hours=first.lead.seconds // 3600)
-        b = r.before(event, tz, days=second.lead.days, hours=second.lead.seconds // 3600)
-        if a is None or b is None:
-            continue
-        assert not r.superseded(first.key, "x:1:a", [(second.key, "x:1:b", b)], a)
+@given(
+    hour=st.integers(0, 23),
+    minute=st.sampled_from([0, 30]),
+    quiet=st.tuples(st.integers(0, 23), st.integers(0, 23)).filter(lambda q: q[0] != q[1]),
+)
+def test_reminders_sent_on_time_are_never_superseded(tz, hour, minute, quiet) -> None:
+    """Whenever an event starts and whatever the quiet hours, a reminder sent at its planned
+    time is never dropped for the next one of its event (unless a long night plans both for
+    the same moment: then only the one meant closer to the event goes)."""
+    r.set_quiet_hours(*quiet)
+    try:
+        event = datetime(2027, 1, 12, hour, minute, tzinfo=r.ZoneInfo(tz)).astimezone(UTC)
+        for first, second in ((r.MEETING_3_DAYS, r.MEETING_1_DAY),
+                              (r.TRAINING_DAY_BEFORE, r.TRAINING_SOON)):  # fmt: skip
+            assert first.lead is not None and second.lead is not None
+            a = r.before(event, tz, days=first.lead.days, hours=first.lead.seconds // 3600)
+            b = r.before(event, tz, days=second.lead.days, hours=second.lead.seconds // 3600)
+            if a is None or b is None:
+                continue
+            dropped = r.superseded(first.key, "x:1:a", a, [(second.key, "x:1:b", b)], a)
+            assert dropped is (a == b)
+    finally:
+        r.set_quiet_hours(21, 7)
