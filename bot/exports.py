@@ -24,11 +24,12 @@ known ways to make it keep a value as text, we chose a leading apostrophe:
   by dropping one leading "'" from any text cell that has one.
 - The apostrophe is never a formula and never a number in Excel, LibreOffice or Google Sheets,
   whatever their import options; at worst it is shown. That failure is visible and harmless.
-- Rejected: `="3578..."` is itself a formula (shown as such where formulas are not evaluated on
-  import, e.g. LibreOffice by default, and garbage to every other tool); a zero-width prefix is
-  invisible, so a copied NIK silently stops matching anywhere it is pasted; a tab prefix keeps
-  text in Excel but fails open wherever leading whitespace is trimmed (Google Sheets,
-  LibreOffice's "Trim spaces", most importers): the number is rounded or the formula runs again.
+- Rejected: `="3578..."` is itself a formula (shown as such wherever formulas are not
+  evaluated on import, an option in LibreOffice, and garbage to every other tool); a zero-width
+  prefix is invisible, so a copied NIK silently stops matching anywhere it is pasted; a tab
+  prefix keeps text in Excel but fails open wherever leading whitespace is trimmed
+  (LibreOffice's "Trim spaces", importers that strip cells): the number is rounded again, or a
+  "\t=..." formula runs (which is why a leading tab is itself on the formula list).
 
 For spreadsheets the XLSX export is the better file; the CSV is for programs and quick looks.
 """
