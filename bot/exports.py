@@ -29,7 +29,7 @@ known ways to make it keep a value as text, we chose a leading apostrophe:
   prefix is invisible, so a copied NIK silently stops matching anywhere it is pasted; a tab
   prefix keeps text in Excel but fails open wherever leading whitespace is trimmed
   (LibreOffice's "Trim spaces", importers that strip cells): the number is rounded again, or a
-  "\t=..." formula runs (which is why a leading tab is itself on the formula list).
+  formula after the tab runs (which is why a leading tab is itself on the formula list).
 
 For spreadsheets the XLSX export is the better file; the CSV is for programs and quick looks.
 """
