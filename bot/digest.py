@@ -3,7 +3,10 @@ reviewer's own zone, inside their scope.
 
 It is a reminder row like any other (kind "staff_digest", one dedupe key per reviewer and
 local day), so it goes out once, through the one sender, after a restart or with several
-instances; its numbers are counted when it is sent, not when it was planned.
+instances; its numbers are counted when it is sent, not when it was planned, and "new" and
+"decided" count since the reviewer's previous digest: after downtime a late digest says
+"since 23 November, 08.00" instead of "since yesterday", and one whose next day's digest is
+due by then is dropped (`flows.reminders.superseded`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import roles
 from bot.reminders import Note, remind, renders
-from bot.text import number, t
+from bot.text import moment, number, t
 from flows import clock, regions
 from flows import reminders as rules
 from flows.i18n import N_
@@ -28,6 +31,7 @@ from storage.models import Role
 DIGEST = rules.Kind(
     "staff_digest",
     N_("📋 Your daily review digest"),
+    serial=True,  # a late digest is dropped when the next day's is due
 )
 rules.KINDS[DIGEST.key] = DIGEST
 
@@ -75,24 +79,46 @@ async def digest_note(session: AsyncSession, claimed: store.Claimed, tz: str) ->
         return None
     now = clock.now()
     days = int(claimed.payload.get("overdue_days") or 3)
+    since = await digest_since(session, claimed.person_id, now)
     numbers = await reviews.digest(
         session,
         regions=roles.scope(person, role),
-        since=now - timedelta(days=1),
+        since=since,
         overdue_before=now - timedelta(days=days),
     )
+    yesterday = (now - timedelta(days=1)).astimezone(ZoneInfo(tz)).date()
+    when = None if since.astimezone(ZoneInfo(tz)).date() == yesterday else moment(since, tz)
     return Note(
-        digest_text(numbers, days=days),
+        digest_text(numbers, days=days, since=when),
     )
 
 
-def digest_text(numbers: reviews.Digest, *, days: int) -> str:
+LOOK_BACK = timedelta(days=7)  # the longest a digest looks back, whatever came before
+
+
+async def digest_since(session: AsyncSession, person_id: int, now: datetime) -> datetime:
+    """Since the reviewer's previous digest (a day ago, or longer after downtime), at most a
+    week back; a day for their first."""
+    last = await store.last_sent(session, person_id=person_id, kind=DIGEST.key)
+    if last is None or not now - LOOK_BACK <= last < now:
+        return now - timedelta(days=1)
+    return last
+
+
+def digest_text(numbers: reviews.Digest, *, days: int, since: str | None = None) -> str:
+    """`since`: when the counts start, if not yesterday (a late digest)."""
+    if since is None:
+        new = _("New since yesterday: {n}").format(n=number(numbers.new))
+        decided = _("Decided since yesterday: {n}").format(n=number(numbers.decided))
+    else:
+        new = _("New since {when}: {n}").format(n=number(numbers.new), when=since)
+        decided = _("Decided since {when}: {n}").format(n=number(numbers.decided), when=since)
     lines = [
         t(DIGEST.text),
-        _("New since yesterday: {n}").format(n=number(numbers.new)),
+        new,
         _("Waiting: {n}").format(n=number(numbers.waiting)),
         _("Waiting over {days} days: {n}").format(n=number(numbers.overdue), days=days),
-        _("Decided since yesterday: {n}").format(n=number(numbers.decided)),
+        decided,
     ]
     if numbers.waiting:
         lines.append(_("Open the queue: /tinjau"))

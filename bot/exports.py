@@ -7,14 +7,38 @@ labels are in the exporter's language. The phone number and NIK are masked
 `full` (staff and admins who ask for it; the handler checks the right).
 
 Only the answers that matter are flattened into columns, each by name: a new answer in a
-snapshot never reaches a file by accident. Text a person typed can never become a formula:
-XLSX cells are written as text, and CSV cells starting with = + - @ get a leading apostrophe.
+snapshot never reaches a file by accident.
+
+Text stays text when a spreadsheet opens the file: a NIK (16 digits) must not become the number
+3578014101900000, a phone number starting with "+" must not become a number or a formula, and
+nothing a person typed may run as a formula. XLSX has types, so there it is exact: the NIK and
+phone columns are string cells with the text number format "@", and any other text is a string
+cell (never a formula). CSV has no types; every spreadsheet guesses from the characters. Of the
+known ways to make it keep a value as text, we chose a leading apostrophe:
+
+- In the Phone and NIK columns *every* value starts with "'" (masked or full), so the column is
+  uniform. In any other text column a value gets the "'" only when a spreadsheet would not
+  keep it as it is: it starts with = + - @ or a tab, CR or LF (after spaces: some importers
+  trim them first), it looks like a number, a date or a percentage ("2026", "17/08", "1e5"),
+  or it starts with an apostrophe itself. So a program reading the file has the exact value
+  by dropping one leading "'" from any text cell that has one.
+- The apostrophe is never a formula and never a number in Excel, LibreOffice or Google Sheets,
+  whatever their import options; at worst it is shown. That failure is visible and harmless.
+- Rejected: `="3578..."` is itself a formula (shown as such wherever formulas are not
+  evaluated on import, an option in LibreOffice, and garbage to every other tool); a zero-width
+  prefix is invisible, so a copied NIK silently stops matching anywhere it is pasted; a tab
+  prefix keeps text in Excel but fails open wherever leading whitespace is trimmed
+  (LibreOffice's "Trim spaces", importers that strip cells): the number is rounded again, or a
+  formula after the tab runs (which is why a leading tab is itself on the formula list).
+
+For spreadsheets the XLSX export is the better file; the CSV is for programs and quick looks.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,7 +80,13 @@ SEAT_LABELS = {
 }
 
 TEXT, INT, MONEY, MOMENT, SECRET = "text", "int", "money", "moment", "secret"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A cell a spreadsheet would read as a number, a date, a time or a percentage, not as text.
+_NUMBER_LIKE = re.compile(
+    r"\s*[\d\s.,:/%()+-]*\d[\d\s.,:/%()+-]*"  # 3578014101900001, 17/08/2026, 10:00, 50%
+    r"|\s*\d+(?:[.,]\d+)?[eE][+-]?\d+\s*"  # 1e5, 2,5E3: scientific notation
+)
+TEXT_MARK = "'"  # a CSV cell starting with it is text: read it without this first character
 _MOMENT_FORMATS = {"id": "dd/mm/yyyy hh:mm", "en": "yyyy-mm-dd hh:mm"}
 _SHEET_TITLE = N_("Submissions")
 
@@ -314,9 +344,18 @@ def _csv_cell(col: Column, value: Any, ctx: Context) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = _clean(str(value))
-    if col.type == TEXT and text.startswith(_FORMULA_START):
-        return "'" + text  # a spreadsheet must never run what a person typed
+    if col.type == SECRET or (col.type == TEXT and _not_kept_as_text(text)):
+        return TEXT_MARK + text  # kept as text: never a formula, never a rounded number
     return text
+
+
+def _not_kept_as_text(text: str) -> bool:
+    """Would a spreadsheet opening the CSV turn this into a formula or a number?"""
+    return (
+        text.lstrip(" ").startswith(_FORMULA_START)
+        or text.startswith(TEXT_MARK)  # a typed apostrophe would be eaten as the mark
+        or _NUMBER_LIKE.fullmatch(text) is not None
+    )
 
 
 def to_csv(
@@ -402,7 +441,11 @@ def to_xlsx(
                     cells.append(value)
             else:
                 text = _clean(str(value))
-                if text.startswith("="):  # text stays text: never a formula someone typed
+                if col.type == SECRET:  # a NIK or phone: a string cell formatted as text
+                    cell = WriteOnlyCell(sheet, value=text)
+                    cell.data_type, cell.number_format = "s", "@"
+                    cells.append(cell)
+                elif text.startswith("="):  # text stays text: never a formula someone typed
                     cell = WriteOnlyCell(sheet, value=text)
                     cell.data_type = "s"
                     cells.append(cell)

@@ -2,6 +2,12 @@
 through `bot.delivery` and records what happened. Journeys create the rows (`remind`) and say
 how their kinds read at sending time (`@renders`), so a reminder whose step is done by then
 is dropped instead of sent.
+
+A reminder may go out late: held through the night until 07.00, or after downtime. It says
+what is true when it is sent ("tomorrow", "today", "in 2 hours", "in 3 days", from the time left
+in the person's zone), or it is not sent at all: `skipped` when its event has begun,
+`superseded` when a later reminder of the same event (or the next digest, the next nudge) is
+due by then or within hours (`flows.reminders.superseded`).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
@@ -77,14 +84,43 @@ async def remind(
     )
 
 
-def default_text(claimed: store.Claimed, tz: str, locale: str) -> str:
-    """The kind's text with the payload's values: strings escaped, "at" as a time in the zone."""
+def event_at(claimed: store.Claimed) -> datetime | None:
+    """The moment of the event a reminder is about (the payload's "at"), if any."""
+    at = claimed.payload.get("at")
+    try:
+        return datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        return None
+
+
+def default_text(claimed: store.Claimed, tz: str, locale: str, now: datetime | None = None) -> str:
+    """The kind's text with the payload's values: strings escaped, "at" as a time in the zone
+    and how far off it is now ({relative})."""
     params: dict[str, Any] = {
         k: html.escape(v) if isinstance(v, str) else v for k, v in claimed.payload.items()
     }
-    if "at" in claimed.payload:
-        params["when"] = moment(datetime.fromisoformat(claimed.payload["at"]), tz, locale)
+    at = event_at(claimed)
+    if at is not None:
+        params["when"] = moment(at, tz, locale)
+        msgid, values = rules.relative(at, now or clock.now(), tz)
+        params["relative"] = t(msgid, **values)
     return t(rules.KINDS[claimed.kind].text, **params)
+
+
+def dropped(
+    item: store.Claimed, series: list[tuple[str, str, datetime]], now: datetime
+) -> str | None:
+    """Why a due reminder is not sent at all (`skipped`: its event has begun; `superseded`: a
+    later one of its series says it), or None to send it."""
+    kind = rules.KINDS.get(item.kind)
+    at = event_at(item) if kind is not None and kind.lead is not None else None
+    if at is not None and at <= now:
+        return ReminderStatus.SKIPPED.value
+    prefix = rules.series(item.dedupe_key)
+    siblings = [s for s in series if s[1] != item.dedupe_key and s[1].startswith(prefix)]
+    if rules.superseded(item.kind, item.dedupe_key, item.due_at, siblings, now):
+        return ReminderStatus.SUPERSEDED.value
+    return None
 
 
 @dataclass
@@ -93,6 +129,8 @@ class Report:
     sent: int = 0
     deferred: int = 0  # night, or a retry later
     cancelled: int = 0
+    superseded: int = 0  # late, and a later one of the same event is due: never sent
+    skipped: int = 0  # late, and the event has begun: never sent
     failed: int = 0
     blocked: int = 0
     nudges: int = 0  # nudges planned this tick
@@ -150,20 +188,26 @@ class Ticker:
         notes: dict[int, Note | None] = {}
         later: list[tuple[int, str, datetime, str | None]] = []
         async with self.sessionmaker() as session:  # read-only: what each reminder says now
+            still_open = await store.open_of(session, person_ids=[c.person_id for c in claimed])
             for item in claimed:
                 tz = zone_of(item.province_code)
+                drop = dropped(item, still_open.get(item.person_id, []), now)
                 if item.blocked or (item.kind == rules.NUDGE.key and not item.nudges):
                     later.append((item.id, ReminderStatus.CANCELLED.value, item.due_at, None))
+                elif drop is not None:
+                    later.append((item.id, drop, item.due_at, None))
                 elif rules.is_quiet(now, tz):
                     later.append(
                         (item.id, ReminderStatus.PENDING.value, rules.in_daylight(now, tz), None)
                     )
                     report.deferred += 1
                 else:
-                    notes[item.id] = await self._render(session, item, tz)
+                    notes[item.id] = await self._render(session, item, tz, now)
                     if notes[item.id] is None:
                         later.append((item.id, ReminderStatus.CANCELLED.value, item.due_at, None))
         report.cancelled += sum(1 for c in later if c[1] == ReminderStatus.CANCELLED.value)
+        report.superseded += sum(1 for c in later if c[1] == ReminderStatus.SUPERSEDED.value)
+        report.skipped += sum(1 for c in later if c[1] == ReminderStatus.SKIPPED.value)
         sent: list[tuple[int, int | None]] = []
         blocked: list[int] = []
         for item in claimed:
@@ -195,12 +239,17 @@ class Ticker:
                 sent = []
         await self._record(sent, later, blocked)
 
-    async def _render(self, session: AsyncSession, item: store.Claimed, tz: str) -> Note | None:
+    async def _render(
+        self, session: AsyncSession, item: store.Claimed, tz: str, now: datetime
+    ) -> Note | None:
         locale = item.locale if item.locale in ("id", "en") else "id"
         with self.i18n.context(), self.i18n.use_locale(locale):
             render = RENDERERS.get(item.kind)
             if render is None:
-                return Note(default_text(item, tz, locale))
+                kind = rules.KINDS.get(item.kind)
+                if kind is None or (kind.lead is not None and event_at(item) is None):
+                    return None  # nothing true to say: cancelled rather than a broken tick
+                return Note(default_text(item, tz, locale, now))
             return await render(session, item, tz)
 
     async def _record(
@@ -240,14 +289,16 @@ async def plan_nudges(session: AsyncSession, *, now: datetime, limit: int = 200)
     planned = 0
     for run_id, person_id, updated_at, province_code in runs:
         stamp = f"nudge:{run_id}:{int(updated_at.timestamp())}:"
-        sent = len(await store.keys_like(session, prefix=stamp))
-        if sent >= len(rules.NUDGE_AFTER) or now < updated_at + rules.NUDGE_AFTER[sent]:
+        # The latest nudge whose time has come: after downtime, the ones missed are not made
+        # up for (and one still waiting is superseded by it).
+        due = sum(1 for after in rules.NUDGE_AFTER if now >= updated_at + after)
+        if due == 0 or f"{stamp}{due}" in await store.keys_like(session, prefix=stamp):
             continue
         await remind(
             session,
             person_id=person_id,
             kind=rules.NUDGE,
-            key=f"{stamp}{sent + 1}",
+            key=f"{stamp}{due}",
             due_at=now + timedelta(seconds=1),
             tz=zone_of(province_code),
             payload={"run_id": run_id, "touched": updated_at.isoformat()},
@@ -275,8 +326,13 @@ async def nudge_note(session: AsyncSession, claimed: store.Claimed, tz: str) -> 
         or run.flow not in registry.FLOWS
     ):
         return None
+    now = clock.now()
+    if now - run.updated_at > NUDGE_HORIZON:  # long forgotten: nudges are left alone then
+        return None
     flow = registry.get(run.flow)
-    text = t(rules.NUDGE.text, title=t(flow.title))
+    zone = ZoneInfo(tz)
+    days = (now.astimezone(zone).date() - run.updated_at.astimezone(zone).date()).days
+    text = t(rules.NUDGE.text, title=t(flow.title), days=days)
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [kb._button("▶️ " + _("Continue"), kb.ResumeCB(act="continue", run=run.id))],

@@ -122,7 +122,8 @@ async def _tick(
         heartbeat.tick = time.monotonic()
     if report is not None and report.claimed:
         log.info(
-            "reminders: %d claimed, %d sent, %d later, %d cancelled, %d failed, %d blocked",
+            "reminders: %d claimed, %d sent, %d later, %d cancelled, %d failed, %d blocked, "
+            "%d superseded, %d skipped",
             report.claimed, report.sent, report.deferred, report.cancelled, report.failed,
-            report.blocked,
+            report.blocked, report.superseded, report.skipped,
         )  # fmt: skip

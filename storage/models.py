@@ -355,6 +355,8 @@ class ReminderStatus(StrEnum):
     SENT = "sent"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # late, and a later one of the same event says it: never sent
+    SKIPPED = "skipped"  # late, and its event has begun: never sent
 
 
 class Reminder(Base):

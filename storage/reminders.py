@@ -255,6 +255,42 @@ async def replan(
     )
 
 
+async def open_of(
+    session: AsyncSession, *, person_ids: Sequence[int]
+) -> dict[int, list[tuple[str, str, datetime]]]:
+    """The reminders still to be sent (pending, or claimed and not yet sent) of these people,
+    as (kind, key, due_at) by person: what a late reminder is checked against."""
+    if not person_ids:
+        return {}
+    connection = await repo._connection(session)
+    rows = await connection.execute(
+        select(_T.c.person_id, _T.c.kind, _T.c.dedupe_key, _T.c.due_at).where(
+            _T.c.person_id.in_(set(person_ids)), _T.c.status.in_(OPEN)
+        )
+    )
+    found: dict[int, list[tuple[str, str, datetime]]] = {}
+    for person_id, kind, key, due_at in rows:
+        found.setdefault(person_id, []).append((kind, key, due_at))
+    return found
+
+
+async def last_sent(session: AsyncSession, *, person_id: int, kind: str) -> datetime | None:
+    """When this person was last sent a reminder of this kind (the previous digest)."""
+    connection = await repo._connection(session)
+    return (
+        await connection.execute(
+            select(_T.c.sent_at)
+            .where(
+                _T.c.person_id == person_id,
+                _T.c.kind == kind,
+                _T.c.status == ReminderStatus.SENT.value,
+            )
+            .order_by(_T.c.sent_at.desc())
+            .limit(1)
+        )
+    ).scalar()
+
+
 async def upcoming(session: AsyncSession, *, person_id: int, limit: int = 20) -> list[Reminder]:
     """A person's pending reminders, soonest first."""
     rows = await session.scalars(

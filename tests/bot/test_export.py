@@ -176,6 +176,11 @@ def read_xlsx(data: bytes) -> tuple[Any, list[str], dict[int, dict[str, Any]]]:
     return sheet, header, rows
 
 
+def as_text(cell: str) -> str:
+    """A CSV cell as a program reads it back: without the leading apostrophe that marks text."""
+    return cell.removeprefix(files.TEXT_MARK)
+
+
 def read_csv(data: bytes) -> tuple[list[str], dict[int, dict[str, str]]]:
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads the text as UTF-8
     header, *body = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -248,7 +253,7 @@ async def test_full_numbers_only_for_reviewers_who_ask(app, person) -> None:
     header, rows = read_csv(await content(calls))
     assert header[3] == "Submitted (WIB)"
     a, b = rows[ids["A"]], rows[ids["B"]]
-    assert a["Phone"] == PHONE and a["NIK"] == NIK
+    assert as_text(a["Phone"]) == PHONE and as_text(a["NIK"]) == NIK
     assert b["Capital needed (Rp)"] == "25000000"
     assert a["Submitted (WIB)"] == "2026-11-24 09:00"
     assert rows[ids["E"]]["Purpose"].startswith("'=HYPERLINK")  # no formula in CSV either
@@ -261,7 +266,7 @@ async def test_full_numbers_only_for_reviewers_who_ask(app, person) -> None:
     # Masked again when the toggle is pressed back.
     await chat.press("Mask the numbers")
     header, rows = read_csv(await content(await chat.press("📤 Export")))
-    assert rows[ids["A"]]["NIK"] == "3578********0001"
+    assert as_text(rows[ids["A"]]["NIK"]) == "3578********0001"
     assert rows[ids["B"]]["Capital needed (Rp)"] == ""
 
 
@@ -276,7 +281,7 @@ async def test_a_coordinator_never_gets_full_numbers_even_with_forged_data(app, 
         assert not [c for c in calls if isinstance(c, SendDocument)]
     assert await exports_audited(app) == []
     _sheet, _header, rows = read_xlsx(await content(await chat.press("📤 Export")))
-    assert rows[ids["A"]]["NIK"] == "3578********0001"
+    assert as_text(rows[ids["A"]]["NIK"]) == "3578********0001"
     assert rows[ids["A"]]["Phone"] == "+62 812-****-7890"
     [entry] = await exports_audited(app)
     assert entry.details["full"] is False
@@ -508,7 +513,7 @@ def test_builders_speak_the_language_and_zone_asked() -> None:
     assert rows[1][header[1]] == "Permohonan bergabung dengan koperasi"  # an existing msgid
     assert rows[1][header[3]] == "2026-11-24 10:00"  # 02.00 UTC is 10.00 WITA
     assert rows[1][header[7]] == "'-Ani"  # a name starting with "-" is not a formula
-    assert rows[1][header[8]] == "+62 812-****-7890"  # our own mask keeps its "+"
+    assert rows[1][header[8]] == "'+62 812-****-7890"  # a "+" would start a formula
     sheet, header, rows = read_xlsx(
         files.to_xlsx([row()], full=True, locale="en", kinds=[SubmissionKind.JOIN_REQUEST])
     )
@@ -558,3 +563,65 @@ def test_periods_are_whole_days_in_the_exporters_zone() -> None:
     assert since == datetime(2025, 11, 30, 17, 0, tzinfo=UTC)  # 1 December 2025, WIB
     assert until == datetime(2025, 12, 31, 17, 0, tzinfo=UTC)
     assert period_range("all", now, "Asia/Jakarta") == (None, None)
+
+
+def test_csv_keeps_nik_and_phones_as_text_for_a_spreadsheet() -> None:
+    """A bare 16-digit NIK opens as the number 3578011508900000; "+62..." as a formula."""
+    people = [row(), row(id=2, phone="+6285712345678", answers={}, nik="3578014101900001")]
+    for full in (True, False):
+        _header, rows = read_csv(files.to_csv(people, full=full, locale="en"))
+        for r in rows.values():
+            for column in ("NIK", "Phone"):
+                assert r[column].startswith(files.TEXT_MARK), (column, r[column])
+                assert not r[column].lstrip("+").isdigit()  # never a bare number
+        if full:
+            assert as_text(rows[1]["NIK"]) == NIK and len(as_text(rows[1]["NIK"])) == 16
+            assert as_text(rows[2]["NIK"]) == "3578014101900001"
+            assert as_text(rows[1]["Phone"]) == PHONE
+            assert as_text(rows[2]["Phone"]) == "+6285712345678"
+        else:
+            assert as_text(rows[1]["NIK"]) == "3578********0001"
+            assert as_text(rows[2]["Phone"]) == "+62 857-****-5678"
+
+
+def test_csv_text_a_spreadsheet_would_turn_into_a_number_or_formula_is_marked() -> None:
+    typed = {
+        "2026": True,  # a year: a number
+        "17/08/2026": True,  # a date
+        "50%": True,
+        "1e5": True,  # scientific notation: 100000
+        " =1+1": True,  # a formula after a space some importers trim
+        "\n=1+1": True,
+        "'quoted": True,  # an apostrophe of its own survives the mark
+        "+62 812": True,
+        "Koperasi 2026": False,
+        "3 tahun": False,
+        "Warung kopi": False,
+    }
+    for text, marked in typed.items():
+        answers = {"cooperative_name": text}
+        _header, rows = read_csv(files.to_csv([row(answers=answers)], full=False, locale="en"))
+        cell = rows[1]["Cooperative"]
+        assert cell.startswith(files.TEXT_MARK) is marked, text
+        assert as_text(cell) == text
+
+
+def test_xlsx_nik_and_phones_are_text_cells_formatted_as_text() -> None:
+    people = [row(), row(id=2, phone="+6285712345678", answers={}, nik="3578014101900001")]
+    for full in (True, False):
+        sheet, header, _rows = read_xlsx(files.to_xlsx(people, full=full, locale="en"))
+        for n, nik, phone in (
+            (2, NIK, PHONE),
+            (3, "3578014101900001", "+6285712345678"),
+        ):
+            for column in ("NIK", "Phone"):
+                cell = sheet.cell(row=n, column=header.index(column) + 1)
+                assert cell.data_type == "s" and cell.number_format == "@", (column, full)
+                assert isinstance(cell.value, str)
+            nik_cell = sheet.cell(row=n, column=header.index("NIK") + 1).value
+            phone_cell = sheet.cell(row=n, column=header.index("Phone") + 1).value
+            if full:
+                assert (nik_cell, phone_cell) == (nik, phone)  # all 16 digits, and the "+"
+            else:
+                assert phone_cell.startswith("+62 ") and "****" in phone_cell
+                assert nik_cell == nik[:4] + "********" + nik[-4:]

@@ -221,7 +221,8 @@ async def test_a_tick_sends_training_reminders_in_each_persons_language(app, per
     assert (await app.ticker.tick()).claimed == 0  # nothing twice
     now[0] = utc(2027, 1, 10, 0, 0)
     assert (await app.ticker.tick()).sent == 2
-    assert "two hours" in sent_to(app, 8021)[-1].text
+    # two hours before 08.30 is at night: held until 07.00, and worded for 07.00
+    assert "starts in 1 hour 30 minutes" in sent_to(app, 8021)[-1].text
 
 
 # --- the founding meeting ----------------------------------------------------------------------
@@ -299,7 +300,7 @@ async def test_every_founder_is_reminded_and_held_cancels_and_unheld_reschedules
     now[0] = utc(2027, 1, 9, 6, 0)
     assert (await app.ticker.tick()).sent == 3
     text = sent_to(app, FOUNDER + 2)[-1].text
-    assert "Koperasi Purna Migran Mataram" in text and "three days" in text
+    assert "Koperasi Purna Migran Mataram" in text and "in 3 days" in text
     assert "3:00" in text and "WIT" in text  # 14:00 WITA is 15:00 WIT
     assert "WITA" in sent_to(app, FOUNDER)[-1].text
 
@@ -345,7 +346,7 @@ async def test_the_bank_visit_is_reminded_the_day_before_moved_and_cancelled_by_
     now[0] = utc(2026, 12, 14, 22, 30)
     assert (await app.ticker.tick()).sent >= 1
     text = sent_to(app, 8201)[-1].text
-    assert "Tomorrow you visit BRI, BRI Unit Abepura" in text and "7:30" in text
+    assert "Your visit to BRI, BRI Unit Abepura is tomorrow" in text and "7:30" in text
     assert "WIT" in text
 
     await book(chat, loan.id, "20/12/2026", "10.00")
@@ -431,3 +432,29 @@ async def test_the_renderer_drops_the_reminder_when_the_list_is_done_by_sending_
     assert (report.claimed, report.sent, report.cancelled) == (1, 0, 1)
     assert len(sent_to(app, 8205)) == before
     assert (await rows(app))[f"docs:{loan.id}"].status == CANCELLED
+
+
+async def test_after_downtime_a_seat_gets_the_true_reminder_or_none_once_it_began(
+    app, person, now
+) -> None:
+    later = await add_training(app)  # 08:30 WIB on 10/01/2027
+    early = await add_training(app, title="Jahit", starts_at=utc(2027, 1, 10, 0, 30))  # 07:30
+    one_, two = person(8031), person(8032)
+    await onboard(one_, lang="en")
+    await onboard(two, lang="en", name="Budi Santoso")
+    await one_.press_data(tcb("reg", later))
+    await two.press_data(tcb("reg", early))
+    before = len(sent_to(app, 8031)), len(sent_to(app, 8032))
+    now[0] = utc(2027, 1, 10, 1, 0)  # back at 08:00 WIB, down since before the day-before ones
+    report = await app.ticker.tick()
+    assert (report.claimed, report.sent, report.superseded, report.skipped) == (4, 1, 1, 2)
+    (said,) = sent_to(app, 8031)[before[0] :]
+    assert "“Selling online” starts in 30 minutes" in said.text
+    assert sent_to(app, 8032)[before[1] :] == []  # "Jahit" began at 07:30
+    r1, r2 = await reg_id(app, 8031), await reg_id(app, 8032)
+    assert {k: r.status for k, r in (await rows(app)).items()} == {
+        f"training:{r1}:day": "superseded",
+        f"training:{r1}:soon": SENT,
+        f"training:{r2}:day": "skipped",
+        f"training:{r2}:soon": "skipped",
+    }

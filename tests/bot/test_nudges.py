@@ -153,3 +153,32 @@ async def test_someone_who_blocked_the_bot_is_reachable_again_when_they_write(
         await session.execute(update(Person).values(blocked_at=START))
     await chat.send("/menu")
     assert (await one(app, Person)).blocked_at is None
+
+
+async def test_after_downtime_one_nudge_says_how_long_ago_and_missed_ones_never_come(
+    app, person, now
+) -> None:
+    chat, waiting = person(7708), person(7709)
+    await halfway(chat)
+    await halfway(waiting)
+    touched = START  # the clock stands still while they answer
+    clock.set_clock(lambda: touched + timedelta(days=2, minutes=1))
+    await app.ticker.tick()  # both first nudges planned, due a second later; then the bot stops
+    async with app.sessionmaker() as session, session.begin():  # one of them was already sent
+        kur = select(FlowRun.id).where(FlowRun.flow == "kur_readiness").order_by(FlowRun.id)
+        first = (await session.scalars(kur)).first()
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.dedupe_key.startswith(f"nudge:{first}:"))
+            .values(status=ReminderStatus.SENT)
+        )
+    clock.set_clock(lambda: touched + timedelta(days=13))  # back after eleven days
+    for _ in range(3):
+        await tick_twice(app)
+    (sent,) = nudges_sent(app, chat)  # the third nudge's time has come: that one, once
+    assert "13 days ago" in sent.text
+    (late,) = nudges_sent(app, waiting)  # its first, never sent, is superseded by the third
+    assert "13 days ago" in late.text
+    async with app.sessionmaker() as session:
+        statuses = sorted(await session.scalars(select(Reminder.status)))
+    assert statuses == ["sent", "sent", "sent", "superseded"]

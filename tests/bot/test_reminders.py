@@ -249,3 +249,154 @@ async def test_the_hourly_job_forgets_update_ids_that_cannot_come_again(live, no
     assert await live.ticker.prune() == 1
     async with live.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+
+
+# --- late reminders: after downtime or the night, the words of sending time, or nothing -----------
+
+MEETING = datetime(2027, 1, 20, 7, 0, tzinfo=UTC)  # 14:00 WIB
+
+
+async def plan_event(app, person_id: int, at: datetime = MEETING) -> dict[str, str]:
+    """A founding meeting's two reminders and a bank visit's one, planned as the journeys do."""
+    from bot.reminders import remind
+
+    keys = {}
+    async with app.sessionmaker() as session, session.begin():
+        for kind, name, days in (
+            (rules.MEETING_3_DAYS, "3d", 3),
+            (rules.MEETING_1_DAY, "1d", 1),
+        ):
+            keys[name] = f"meeting:1:{person_id}:{name}"
+            await remind(
+                session,
+                person_id=person_id,
+                kind=kind,
+                key=keys[name],
+                due_at=rules.before(at, "Asia/Jakarta", days=days),
+                tz="Asia/Jakarta",
+                payload={"name": "Koperasi Maju", "at": at.isoformat()},
+            )
+    return keys
+
+
+async def statuses(app) -> dict[str, str]:
+    return {r.dedupe_key: r.status for r in await rows(app)}
+
+
+async def test_after_two_days_down_only_the_true_reminder_goes_with_the_true_words(
+    live, fake, now
+) -> None:
+    pid = await add_person(live, 8201)
+    english = await add_person(live, 8202, locale="en")
+    keys = await plan_event(live, pid)
+    en_keys = await plan_event(live, english)
+    # down from before the three-days reminder until after the one-day one: 15:00 WIB the day before
+    now[0] = MEETING - timedelta(days=1) + timedelta(hours=1)
+    report = await live.ticker.tick()
+    assert (report.claimed, report.sent, report.superseded) == (4, 2, 2)
+    (said,) = sends(fake, 8201)
+    text = said.params["text"]
+    assert "Koperasi Maju" in text and "besok" in text and "3 hari" not in text
+    assert "20 Januari 2027, 14.00 WIB" in text
+    assert "is tomorrow" in sends(fake, 8202)[0].params["text"]
+    assert await statuses(live) == {
+        keys["3d"]: ReminderStatus.SUPERSEDED,
+        keys["1d"]: ReminderStatus.SENT,
+        en_keys["3d"]: ReminderStatus.SUPERSEDED,
+        en_keys["1d"]: ReminderStatus.SENT,
+    }
+    now[0] += timedelta(days=3)
+    assert (await live.ticker.tick()).claimed == 0  # never sent later either
+
+
+async def test_a_day_late_it_says_how_many_days_are_really_left(live, fake, now) -> None:
+    pid = await add_person(live, 8203)
+    await plan_event(live, pid)
+    now[0] = MEETING - timedelta(days=2)  # a day late: the other one is still a day off
+    assert (await live.ticker.tick()).sent == 1
+    assert "2 hari lagi" in sends(fake, 8203)[-1].params["text"]
+    now[0] = MEETING - timedelta(days=1)
+    assert (await live.ticker.tick()).sent == 1
+    assert "besok" in sends(fake, 8203)[-1].params["text"]
+
+
+async def test_a_reminder_whose_event_has_passed_sends_nothing(live, fake, now) -> None:
+    pid = await add_person(live, 8204)
+    async with live.sessionmaker() as session, session.begin():
+        await store.schedule(
+            session,
+            person_id=pid,
+            kind=rules.BANK_DAY_BEFORE.key,
+            key="bank:1:day",
+            due_at=MEETING - timedelta(days=1),
+            payload={"bank": "BRI", "branch": "Unit Gubeng", "at": MEETING.isoformat()},
+        )
+    now[0] = MEETING + timedelta(hours=2)  # back after the visit
+    report = await live.ticker.tick()
+    assert (report.claimed, report.sent, report.skipped) == (1, 0, 1)
+    assert sends(fake, 8204) == []
+    assert await statuses(live) == {"bank:1:day": ReminderStatus.SKIPPED}
+
+
+async def test_a_reminder_held_until_seven_is_worded_for_seven(live, fake, now) -> None:
+    late = datetime(2027, 1, 20, 15, 0, tzinfo=UTC)  # a meeting at 22:00 WIB
+    pid = await add_person(live, 8205)
+    keys = await plan_event(live, pid, at=late)
+    (row,) = [r for r in await rows(live) if r.dedupe_key == keys["1d"]]
+    assert row.due_at == datetime(2027, 1, 20, 0, 0, tzinfo=UTC)  # 22:00 the day before: 07:00
+    now[0] = row.due_at
+    assert (await live.ticker.tick()).sent == 1
+    text = sends(fake, 8205)[-1].params["text"]
+    assert "hari ini" in text and "besok" not in text
+
+    early = datetime(2027, 1, 25, 1, 0, tzinfo=UTC)  # 08:00 WIB: the day before at 08:00
+    other = await add_person(live, 8206)
+    await plan_event(live, other, at=early)
+    now[0] = datetime(2027, 1, 24, 15, 0, tzinfo=UTC)  # back at 22:00 WIB: held until 07:00
+    report = await live.ticker.tick()
+    assert (report.sent, report.deferred, report.superseded) == (0, 1, 1)
+    now[0] = datetime(2027, 1, 25, 0, 0, tzinfo=UTC)
+    assert (await live.ticker.tick()).sent == 1
+    text = sends(fake, 8206)[-1].params["text"]
+    assert "1 jam lagi" in text and "besok" not in text
+
+
+async def test_training_reminders_after_downtime_only_the_last_one(live, fake, now) -> None:
+    start = datetime(2027, 1, 20, 6, 0, tzinfo=UTC)  # 13:00 WIB
+    pid = await add_person(live, 8207)
+    payload = {"title": "Jualan online", "at": start.isoformat(), "where": "BLK Surabaya"}
+    async with live.sessionmaker() as session, session.begin():
+        for kind, key, due in (
+            (rules.TRAINING_DAY_BEFORE, "training:9:day", start - timedelta(days=1)),
+            (rules.TRAINING_SOON, "training:9:soon", start - timedelta(hours=2)),
+        ):
+            await store.schedule(
+                session, person_id=pid, kind=kind.key, key=key, due_at=due, payload=payload
+            )
+    now[0] = start - timedelta(minutes=50)  # down since the day before
+    report = await live.ticker.tick()
+    assert (report.sent, report.superseded) == (1, 1)
+    (said,) = sends(fake, 8207)
+    assert "dimulai 50 menit lagi" in said.params["text"]
+
+
+async def test_a_row_that_cannot_be_worded_is_cancelled_and_the_rest_still_go(
+    live, fake, now
+) -> None:
+    pid = await add_person(live, 8208)
+    async with live.sessionmaker() as session, session.begin():
+        for kind, key, payload in (
+            ("no_such_kind", "odd:1", {}),
+            (rules.MEETING_1_DAY.key, "meeting:9:1:1d", {"name": "Koperasi Maju"}),  # no "at"
+        ):
+            await store.schedule(
+                session, person_id=pid, kind=kind, key=key, due_at=NOW, payload=payload
+            )
+    await add(live, pid, "fine", NOW)
+    report = await live.ticker.tick()
+    assert (report.claimed, report.sent, report.cancelled) == (3, 1, 2)
+    assert await statuses(live) == {
+        "odd:1": ReminderStatus.CANCELLED,
+        "meeting:9:1:1d": ReminderStatus.CANCELLED,
+        "fine": ReminderStatus.SENT,
+    }

@@ -329,3 +329,50 @@ async def test_a_submission_without_a_flow_is_returned_for_the_name_and_the_prof
     assert "went back to the reviewer" in said
     assert (await one(app, Submission)).status == SubmissionStatus.SUBMITTED
     assert (await one(app, Person, Person.telegram_id == 8313)).name == "Siti Aminah"
+
+
+async def test_a_late_digest_counts_since_the_last_one_and_says_so(settings) -> None:
+    """Down for two days: the digest that comes late counts everything since the previous one
+    (not only the last 24 hours) and says since when; "yesterday" would be untrue."""
+    from datetime import UTC, datetime
+
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    from bot.app import build_app
+    from storage import submissions
+    from storage.models import SubmissionKind
+    from tests.support.fake_bot_api import FakeBotAPI
+
+    moment = [datetime(2026, 11, 25, 0, 30, tzinfo=UTC)]  # 07.30 WIB
+    clock.set_clock(lambda: moment[0])
+    async with FakeBotAPI() as fake:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))
+        app = build_app(settings, session=session, token="123456:TEST-token")
+        try:
+            async with app.sessionmaker() as s, s.begin():
+                staff = await repo.create_person(s, telegram_id=8411, locale="en")
+                await repo.update_person(s, staff, province_code="35", onboarded_at=moment[0])
+                await repo.set_role(s, person_id=staff.id, role="staff")
+                someone = await repo.create_person(s, telegram_id=8412, locale="id")
+                await repo.update_person(s, someone, province_code="35", regency_code="35.78")
+            await app.ticker.tick()
+            moment[0] = datetime(2026, 11, 25, 1, 0, 5, tzinfo=UTC)  # 08.00 WIB: the first
+            await app.ticker.tick()
+            moment[0] = datetime(2026, 11, 25, 2, 30, tzinfo=UTC)  # the next day's planned
+            await app.ticker.tick()
+            moment[0] = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # the bot is down; someone
+            async with app.sessionmaker() as s, s.begin():  # asks to join meanwhile
+                await submissions.create(
+                    s, person=someone, kind=SubmissionKind.JOIN_REQUEST, ref_id=1, answers={}
+                )
+            moment[0] = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # back two days later
+            await app.ticker.tick()
+            sent = [c for c in fake.calls_to("sendMessage") if c.error_code is None]
+            assert len(sent) == 2
+            first, late = (c.params["text"] for c in sent)
+            assert "New since yesterday: 0" in first
+            assert "New since November 25, 2026, 8:00" in late and "New since yesterday" not in late
+            assert "WIB: 1" in late and "Waiting: 1" in late
+        finally:
+            await app.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,12 @@ async def test_the_running_bot_sends_a_due_reminder_once(database_url: str, tmp_
             kind="training_day_before",
             key="e2e:1",
             due_at=utcnow() - timedelta(minutes=1),
-            payload={"title": "Jualan online", "at": utcnow().isoformat(), "where": "BLK"},
+            payload={
+                "title": "Jualan online",
+                # the process reads the real clock: its event is tomorrow, really
+                "at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "where": "BLK",
+            },
         )
     async with FakeBotAPI() as fake:
         # Quiet hours set away from the present, so the test means the same at any hour.
