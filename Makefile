@@ -45,7 +45,7 @@ lint: setup
 i18n: $(STAMP)
 	$(PYBABEL) extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
 		--project=pulang-juragan --msgid-bugs-address=- -o locales/messages.pot .
-	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 	$(PYBABEL) compile --statistics -d locales -D messages
 
 # Every benchmark (PostgreSQL: the local server; the in-process updates on both backends), then
