@@ -1,12 +1,19 @@
 """The whole role matrix: each role × each privileged command and button, forged presses
-included. Written out by hand (not read from bot/roles.py), so a change to who may do what
-must change this table too."""
+included, and each region × each action on something placed (a scoped coordinator or reviewer
+acting inside and outside their regions). Written out by hand (not read from bot/roles.py), so
+a change to who may do what must change this table too."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from aiogram.methods import SendDocument, SendMessage, SendPhoto
+from sqlalchemy import select
 
 from bot.broadcasts import BroadcastCB
 from bot.handlers.audit import AuditCB
@@ -15,10 +22,24 @@ from bot.handlers.review import ReviewCB
 from bot.handlers.roles import RoleCB
 from bot.handlers.stats import StatsCB
 from bot.handlers.training import TrainingCB
+from bot.offline import OfflineChat
 from storage import repo
-from storage.models import AuditEntry, Broadcast, RoleInvite, Submission, Training
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    Cooperative,
+    FlowRun,
+    Founding,
+    FoundingMember,
+    Person,
+    RoleInvite,
+    Submission,
+    SubmissionKind,
+    Training,
+    TrainingRegistration,
+)
 from tests.conftest import ADMIN_ID
-from tests.support.talk import count, onboard, texts
+from tests.support.talk import count, onboard, one, texts
 
 ROLES = ("returnee", "coordinator", "staff", "admin")
 # command -> the roles that may use it
@@ -104,3 +125,287 @@ async def test_help_lists_exactly_the_commands_of_the_role(app, person, role) ->
     for command, allowed in COMMANDS.items():
         listed = f"{command} –" in said
         assert listed == (role in allowed), (role, command)
+
+
+# --- region × action -------------------------------------------------------------------------
+# A coordinator and a reviewer scoped to Jawa Timur ("35"; both live in Kota Surabaya) act on
+# things placed in their region (Kota Surabaya), in another (Kota Jakarta Pusat) and nowhere
+# in particular (nationwide). Outside: refused, nothing changes, nobody is told. Inside: it
+# works. Each target has a returnee of its own, registered, applying or founding there, who
+# would be told of a change.
+
+PLACES = {"own": ("35", "35.78"), "other": ("31", "31.71"), "nationwide": (None, None)}
+OUTSIDE = "outside your regions"
+SCOPE = ["35"]
+SCOPED_COORDINATOR, SCOPED_STAFF = 9601, 9602
+START = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class Target:
+    returnee: int  # Telegram id of the returnee placed there
+    training: int
+    submission: int
+    founding: int
+    cooperative: int | None  # the directory has no nationwide cooperative
+
+
+async def world(app) -> dict[str, Target]:
+    """For each place: a returnee living there (announcements on), a training session they are
+    registered for, their KUR submission waiting for review, a founding plan they started and,
+    but nationwide, a cooperative they asked to join."""
+    made: dict[str, Target] = {}
+    async with app.sessionmaker() as session, session.begin():
+        for n, (key, (province, regency)) in enumerate(PLACES.items()):
+            uid = 9700 + n
+            someone = Person(
+                telegram_id=uid,
+                locale="en",
+                name=f"Returnee {key}",
+                province_code=province or "35",  # a nationwide thing's person lives somewhere
+                regency_code=regency or "35.78",
+                announcements=True,
+                onboarded_at=START - timedelta(days=30),
+            )
+            training = Training(
+                title=f"Session {key}",
+                organiser="Disnaker",
+                topic="digital",
+                starts_at=START + timedelta(days=n),
+                ends_at=START + timedelta(days=n, hours=3),
+                place="Aula",
+                province_code=province,
+                regency_code=regency,
+                seats=10,
+            )
+            session.add_all([someone, training])
+            await session.flush()
+            session.add(
+                TrainingRegistration(
+                    training_id=training.id, person_id=someone.id, status="registered"
+                )
+            )
+            cooperative = None
+            if province is not None:
+                cooperative = Cooperative(
+                    name=f"Koperasi {key}",
+                    kind="konsumen",
+                    province_code=province,
+                    regency_code=regency,
+                    village="Desa",
+                    description="-",
+                    simpanan_pokok=100_000,
+                    simpanan_wajib=10_000,
+                    requirements="-",
+                    benefits="-",
+                )
+                session.add(cooperative)
+                await session.flush()
+                session.add(
+                    Submission(
+                        person_id=someone.id,
+                        kind=SubmissionKind.JOIN_REQUEST.value,
+                        ref_id=cooperative.id,
+                        province_code=province,
+                        regency_code=regency,
+                        answers={"cooperative_name": cooperative.name},
+                        status="approved",
+                    )
+                )
+            founding = Founding(
+                founder_id=someone.id,
+                code=f"code{key}",
+                kind="konsumen",
+                purpose="Usaha bersama",
+                name=f"Koperasi baru {key}",
+                province_code=province,
+                regency_code=regency,
+            )
+            submission = Submission(
+                person_id=someone.id,
+                kind=SubmissionKind.KUR_READINESS.value,
+                province_code=province,
+                regency_code=regency,
+                answers={"nik": "3578014101900001"},
+                status="submitted",
+            )
+            session.add_all([founding, submission])
+            await session.flush()
+            session.add(FoundingMember(founding_id=founding.id, person_id=someone.id))
+            made[key] = Target(
+                uid,
+                training.id,
+                submission.id,
+                founding.id,
+                cooperative.id if cooperative else None,
+            )
+    return made
+
+
+async def scoped(app, person, uid: int, role: str) -> OfflineChat:
+    chat = person(uid)
+    await onboard(chat, lang="en")
+    async with app.sessionmaker() as session, session.begin():
+        found = await repo.person_by_telegram_id(session, telegram_id=uid)
+        assert found is not None
+        await repo.set_role(session, person_id=found.id, role=role, regions=SCOPE)
+    return chat
+
+
+async def state(app) -> list[Any]:
+    """Everything a privileged action could change: sessions, submissions, the audit log,
+    broadcasts and the scoped people's flow runs."""
+    async with app.sessionmaker() as session:
+        rows: list[Any] = []
+        for model, columns in (
+            (Training, ("id", "title", "cancelled", "seats", "province_code", "regency_code")),
+            (Submission, ("id", "status", "reason", "decided_by")),
+            (AuditEntry, ("id", "action")),
+            (Broadcast, ("id", "status", "segment", "regions")),
+            (FlowRun, ("id", "flow", "step", "status")),
+        ):
+            found = await session.scalars(select(model).order_by(model.id))
+            rows.append([tuple(getattr(r, c) for c in columns) for r in found])
+        return rows
+
+
+def told(app, since: int, targets: dict[str, Target]) -> set[int]:
+    """The returnees the bot wrote to since the `since`-th call."""
+    ids = {t.returnee for t in targets.values()}
+    return {
+        c.chat_id
+        for c in app.bot.session.calls[since:]
+        if isinstance(c, SendMessage | SendDocument) and c.chat_id in ids
+    }
+
+
+async def draft_of(app, chat) -> int:
+    await chat.send("/siaran")
+    await chat.send("Pengumuman pelatihan")
+    return (await one(app, Broadcast)).id
+
+
+# Each action: who acts, and the press it makes on a target (given the draft id, if any).
+Press = Callable[[Target, str, int], str]
+ACTS: dict[str, tuple[int, Press]] = {
+    "training.edit": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: TrainingCB(act="edit", id=t.training).pack(),
+    ),
+    "training.drop": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: TrainingCB(act="drop", id=t.training).pack(),
+    ),
+    "training.dropok": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: TrainingCB(act="dropok", id=t.training).pack(),
+    ),
+    "review.open": (
+        SCOPED_STAFF,
+        lambda t, p, d: ReviewCB(act="open", id=t.submission, k=2).pack(),
+    ),
+    "review.reveal": (
+        SCOPED_STAFF,
+        lambda t, p, d: ReviewCB(act="nik", id=t.submission, k=2).pack(),
+    ),
+    "review.approve": (
+        SCOPED_STAFF,
+        lambda t, p, d: ReviewCB(act="ok", id=t.submission, k=2).pack(),
+    ),
+    "review.reject": (
+        SCOPED_STAFF,
+        lambda t, p, d: ReviewCB(act="no", id=t.submission, k=2).pack(),
+    ),
+    "review.return": (
+        SCOPED_STAFF,
+        lambda t, p, d: ReviewCB(act="retgo", id=t.submission, k=2, m=1).pack(),
+    ),
+    "review.region": (
+        SCOPED_STAFF,
+        lambda t, p, d: ReviewCB(act="home", r=PLACES[p][1] or "").pack(),
+    ),
+    "export.staff": (SCOPED_STAFF, lambda t, p, d: ExportCB(act="go", r=PLACES[p][1] or "").pack()),
+    "export.coordinator": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: ExportCB(act="go", r=PLACES[p][1] or "").pack(),
+    ),
+    "stats.staff": (SCOPED_STAFF, lambda t, p, d: StatsCB(r=PLACES[p][1] or "").pack()),
+    "stats.coordinator": (SCOPED_COORDINATOR, lambda t, p, d: StatsCB(r=PLACES[p][1] or "").pack()),
+    "broadcast.region": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: BroadcastCB(act="set", id=d, v=f"r_{PLACES[p][1]}").pack(),
+    ),
+    "broadcast.cooperative": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: BroadcastCB(act="set", id=d, v=f"c_{t.cooperative}").pack(),
+    ),
+    "broadcast.founding": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: BroadcastCB(act="set", id=d, v=f"f_{t.founding}").pack(),
+    ),
+    "broadcast.training": (
+        SCOPED_COORDINATOR,
+        lambda t, p, d: BroadcastCB(act="set", id=d, v=f"t_{t.training}").pack(),
+    ),
+}
+# Where a place is not a thing of its own (a region filter or segment: "nationwide" is no
+# region to choose, and the directory has no nationwide cooperative), that pair is skipped.
+NO_NATIONWIDE = {
+    "review.region",
+    "export.staff",
+    "export.coordinator",
+    "stats.staff",
+    "stats.coordinator",
+    "broadcast.region",
+    "broadcast.cooperative",
+}
+REFUSALS = (
+    OUTSIDE,
+    "not in your queue",
+    "no longer works",
+    "not available to you",
+    "cannot send to that group",
+)
+
+
+@pytest.mark.parametrize("place", ("other", "nationwide"))
+@pytest.mark.parametrize("action", sorted(ACTS))
+async def test_a_scoped_actor_is_refused_outside_their_regions(
+    app, person, action, place, caplog
+) -> None:
+    if place == "nationwide" and action in NO_NATIONWIDE:
+        pytest.skip("no nationwide target for a region filter")
+    targets = await world(app)
+    uid, press = ACTS[action]
+    chat = await scoped(app, person, uid, "coordinator" if uid == SCOPED_COORDINATOR else "staff")
+    draft = await draft_of(app, chat) if action.startswith("broadcast") else 0
+    before, since = await state(app), len(app.bot.session.calls)
+    caplog.set_level(logging.WARNING)
+    said = texts(await chat.press_data(press(targets[place], place, draft)))
+    assert any(r in said.lower() for r in REFUSALS), (action, place, said)
+    assert "refused" in caplog.text
+    assert await state(app) == before, (action, place)
+    assert not told(app, since, targets)
+    assert not any(
+        isinstance(c, SendDocument | SendPhoto) for c in app.bot.session.calls[since:]
+    ), (action, place)
+
+
+@pytest.mark.parametrize("action", sorted(ACTS))
+async def test_the_same_scoped_actor_succeeds_inside_their_regions(app, person, action) -> None:
+    targets = await world(app)
+    uid, press = ACTS[action]
+    chat = await scoped(app, person, uid, "coordinator" if uid == SCOPED_COORDINATOR else "staff")
+    draft = await draft_of(app, chat) if action.startswith("broadcast") else 0
+    before, since = await state(app), len(app.bot.session.calls)
+    said = texts(await chat.press_data(press(targets["own"], "own", draft)))
+    assert not any(r in said.lower() for r in REFUSALS), (action, said)
+    calls = app.bot.session.calls[since:]
+    if action.startswith("export"):
+        assert any(isinstance(c, SendDocument) for c in calls)
+    elif action.startswith("stats") or action in ("review.open", "review.region", "training.drop"):
+        assert said  # shown
+    else:
+        assert await state(app) != before, action  # something changed
+    if action in ("training.dropok", "review.approve"):
+        assert told(app, since, targets) == {targets["own"].returnee}
