@@ -409,3 +409,179 @@ async def test_the_same_scoped_actor_succeeds_inside_their_regions(app, person, 
         assert await state(app) != before, action  # something changed
     if action in ("training.dropok", "review.approve"):
         assert told(app, since, targets) == {targets["own"].returnee}
+
+
+async def to_the_region_step(chat) -> list[str]:
+    """/pelatihan_baru up to "Who is it for?"; the region buttons offered there."""
+    await chat.send("/pelatihan_baru")
+    await chat.send("Pembukuan untuk warung")
+    await chat.send("Dinas Koperasi")
+    await chat.choose("finance")
+    await chat.send("15/01/2027")
+    await chat.choose("09.00")
+    await chat.send("12.30")
+    await chat.choose("online")
+    await chat.send("https://zoom.us/j/123456")
+    message = chat.last_keyboard_message()
+    assert message is not None and message.reply_markup is not None
+    return [
+        (b.callback_data or "").rsplit(":", 1)[-1]
+        for row in message.reply_markup.inline_keyboard
+        for b in row
+    ]
+
+
+async def forge_answers(app, **answers: Any) -> None:
+    """Change the active training flow's answers in the database, as a forged or stale run."""
+    async with app.sessionmaker() as session, session.begin():
+        run = (
+            await session.scalars(
+                select(FlowRun).where(FlowRun.flow == "training_edit", FlowRun.status == "active")
+            )
+        ).one()
+        run.answers = {**run.answers, **answers}
+
+
+async def test_a_scoped_coordinator_is_offered_only_their_regions(app, person) -> None:
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    offered = await to_the_region_step(chat)
+    assert "35.78" in offered and "35" in offered and "other" in offered
+    assert "all" not in offered  # the whole country: only for an unscoped coordinator
+    assert "choose one of the buttons" in texts(
+        await chat.press_data("f:training_edit:region:pick:all")
+    )
+    await chat.choose("other")
+    provinces = [b for b in chat.buttons() if "Jawa" in b or "Jakarta" in b or "Bali" in b]
+    assert provinces == ["Jawa Timur"]
+    assert "could not find" in texts(await chat.send("DKI Jakarta"))  # typed: not inside
+    await chat.choose("35")
+    assert "The whole province" in chat.buttons() and "Kota Batu" in chat.buttons()
+
+
+async def test_an_unscoped_coordinator_may_choose_the_whole_country(app, person) -> None:
+    chat = await someone(app, person, 9611, "coordinator")
+    offered = await to_the_region_step(chat)
+    assert "all" in offered and "35.78" in offered
+
+
+@pytest.mark.parametrize("region", ("31.71", "31", "all"))
+async def test_saving_a_session_outside_the_regions_is_refused_at_the_finish(
+    app, person, region, caplog
+) -> None:
+    """The finisher checks the place again: a forged or stale answer saves nothing."""
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    await to_the_region_step(chat)
+    await chat.choose("35.78")
+    await chat.send("25")
+    await chat.choose("no")
+    await forge_answers(app, region=region)
+    caplog.set_level(logging.WARNING)
+    said = texts(await chat.choose("yes"))
+    assert OUTSIDE in said and "Nothing was saved" in said
+    assert "refused training.manage" in caplog.text
+    assert await count(app, Training) == 0
+
+
+async def test_saving_a_session_inside_the_regions_works(app, person) -> None:
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    await to_the_region_step(chat)
+    await chat.choose("35.78")
+    await chat.send("25")
+    await chat.choose("no")
+    assert "Saved" in texts(await chat.choose("yes"))
+    saved = await one(app, Training)
+    assert (saved.province_code, saved.regency_code) == ("35", "35.78")
+
+
+@pytest.mark.parametrize("place", ("other", "nationwide"))
+async def test_an_edit_of_a_session_outside_the_regions_is_refused_at_the_finish(
+    app, person, place
+) -> None:
+    """An edit begun on their own session whose run is pointed at another's saves nothing and
+    tells nobody."""
+    targets = await world(app)
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    await chat.press_data(TrainingCB(act="edit", id=targets["own"].training).pack())
+    await chat.press("Session own")  # keep each value
+    await chat.press("Disnaker")
+    await chat.choose("digital")
+    await chat.send("20/01/2027")
+    await chat.choose("10.00")
+    await chat.choose("13.00")
+    await chat.choose("place")
+    await chat.press("Aula")
+    await chat.choose("35.78")
+    await chat.send("3")
+    await chat.choose("no")
+    await forge_answers(app, training_id=targets[place].training)
+    before, since = await state(app), len(app.bot.session.calls)
+    said = texts(await chat.choose("yes"))
+    assert OUTSIDE in said
+    trainings_before, trainings_after = before[0], (await state(app))[0]
+    assert trainings_after == trainings_before
+    assert not told(app, since, targets)
+
+
+async def test_the_card_offers_edit_and_cancel_only_inside_the_regions(app, person) -> None:
+    targets = await world(app)
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    for place, target in targets.items():
+        await chat.press_data(TrainingCB(act="show", id=target.training).pack())
+        shown = chat.buttons()
+        assert ("✏️ Edit" in shown) == (place == "own"), (place, shown)
+        assert ("🚫 Cancel session" in shown) == (place == "own"), (place, shown)
+
+
+@pytest.mark.parametrize("kind", ("cooperative", "founding", "training"))
+async def test_announcement_pick_lists_name_only_targets_inside_the_regions(
+    app, person, kind
+) -> None:
+    targets = await world(app)
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    draft = await draft_of(app, chat)
+    await chat.press_data(BroadcastCB(act="pick", id=draft, v=kind).pack())
+    shown = " ".join(chat.buttons())
+    assert "own" in shown and "other" not in shown and "nationwide" not in shown, shown
+    assert targets
+
+
+async def test_a_draft_follows_its_authors_current_regions(app, person) -> None:
+    """Regions narrowed after a draft began: the draft reaches only the regions of today."""
+    await world(app)
+    chat = await someone(app, person, 9612, "coordinator")  # unscoped when the draft begins
+    draft = await draft_of(app, chat)
+    assert (await one(app, Broadcast)).regions is None
+    async with app.sessionmaker() as session, session.begin():
+        found = await repo.person_by_telegram_id(session, telegram_id=9612)
+        assert found is not None
+        await repo.set_role(session, person_id=found.id, role="coordinator", regions=["31"])
+    said = texts(await chat.press_data(BroadcastCB(act="card", id=draft).pack()))
+    assert (await one(app, Broadcast)).regions == ["31"]
+    assert "reaches now: 1" in said  # the returnee of Kota Jakarta Pusat only
+
+
+async def test_a_review_reason_for_a_submission_outside_the_regions_decides_nothing(
+    app, person
+) -> None:
+    """The reason's finisher checks the submission's place again."""
+    targets = await world(app)
+    chat = await scoped(app, person, SCOPED_STAFF, "staff")
+    await chat.press_data(ReviewCB(act="no", id=targets["own"].submission, k=2).pack())
+    async with app.sessionmaker() as session, session.begin():
+        run = (await session.scalars(select(FlowRun).where(FlowRun.flow == "review_reason"))).one()
+        run.answers = {**run.answers, "submission": targets["other"].submission}
+    before, since = await state(app), len(app.bot.session.calls)
+    said = texts(await chat.send("Data tidak lengkap"))
+    assert "not in your queue" in said
+    assert (await state(app))[1:3] == before[1:3]  # submissions and the audit log unchanged
+    assert not told(app, since, targets)
+
+
+async def test_a_coordinator_with_an_empty_scope_adds_nothing(app, person) -> None:
+    chat = await scoped(app, person, SCOPED_COORDINATOR, "coordinator")
+    async with app.sessionmaker() as session, session.begin():
+        found = await repo.person_by_telegram_id(session, telegram_id=SCOPED_COORDINATOR)
+        assert found is not None
+        await repo.set_role(session, person_id=found.id, role="coordinator", regions=[])
+    assert "no regions yet" in texts(await chat.send("/pelatihan_baru"))
+    assert await count(app, FlowRun, FlowRun.flow == "training_edit") == 0
