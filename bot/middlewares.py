@@ -17,7 +17,15 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.methods import AnswerCallbackQuery, LeaveChat, SendMessage, TelegramMethod
-from aiogram.types import Chat, Message, MessageEntity, TelegramObject, Update, User
+from aiogram.types import (
+    Chat,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    TelegramObject,
+    Update,
+    User,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -153,7 +161,9 @@ class PrivateOnly(BaseMiddleware):
                     SendMessage(
                         chat_id=message.chat.id,
                         text=self._line(message.from_user),
-                        reply_to_message_id=message.message_id,
+                        reply_parameters=ReplyParameters(
+                            message_id=message.message_id, allow_sending_without_reply=True
+                        ),
                     )
                 )
             return [*said, LeaveChat(chat_id=message.chat.id)]

@@ -107,7 +107,7 @@ async def test_a_command_in_a_supergroup_gets_one_line_and_the_bot_leaves(
     calls = calls_since(app, since)
     sent = [c for c in calls if isinstance(c, SendMessage)]
     assert [(c.chat_id, c.text) for c in sent] == [(GROUP.id, LINE_ID)], command
-    assert sent[0].reply_to_message_id == 77
+    assert sent[0].reply_parameters is not None and sent[0].reply_parameters.message_id == 77
     assert [c.chat_id for c in calls if isinstance(c, LeaveChat)] == [GROUP.id]
     assert len(calls) == 2  # the line and leaving: nothing else, nothing to the person
     assert not any(s in said(calls) for s in SECRETS)
