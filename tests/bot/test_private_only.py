@@ -26,7 +26,7 @@ from aiogram.types import (
     MessageEntity,
     User,
 )
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.handlers.training import TrainingCB
 from bot.offline import BOT_USER
@@ -83,8 +83,6 @@ def said(calls: list[TelegramMethod[Any]]) -> str:
 
 async def snapshot(app) -> tuple[int, int, list[tuple[Any, ...]]]:
     async with app.sessionmaker() as session:
-        from sqlalchemy import select
-
         runs = (await session.execute(select(FlowRun.id, FlowRun.step, FlowRun.status))).all()
     return await count(app, Person), await count(app, ProcessedUpdate), [tuple(r) for r in runs]
 
