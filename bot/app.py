@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeDefault, ChatMemberUpdated
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -30,7 +30,7 @@ from bot.handlers import get_routers
 from bot.leader import Leader
 from bot.logs import guard_personal_data
 from bot.metrics import Metrics, Observe
-from bot.middlewares import FloodControl, UpdateContext
+from bot.middlewares import FloodControl, PrivateOnly, UpdateContext
 from bot.reminders import Ticker
 from bot.scheduler import Heartbeat, build_scheduler
 from flows import reminders as reminder_rules
@@ -107,6 +107,7 @@ def build_dispatcher(
         disable_fsm=True,
     )
     dp.update.outer_middleware(Observe(metrics))
+    dp.update.outer_middleware(PrivateOnly(i18n, default_locale=settings.default_locale))
     dp.update.outer_middleware(
         FloodControl(
             i18n,
@@ -127,8 +128,16 @@ def build_dispatcher(
         )
     )
     dp.include_routers(*get_routers())
+    # Telegram sends my_chat_member (the bot added to a group or channel) only when asked, and
+    # allowed_updates (webhook and polling alike) lists the kinds that have a handler: this one,
+    # so the update comes and PrivateOnly leaves the group before any handler runs.
+    dp.my_chat_member.register(_answered_by_private_only)
     dp.startup.register(set_commands)
     return dp
+
+
+async def _answered_by_private_only(event: ChatMemberUpdated) -> None:
+    """Never reached: PrivateOnly answers every my_chat_member update itself."""
 
 
 def build_app(

@@ -1,5 +1,6 @@
-"""Outer middlewares on every update, in this order: flood control, then the update's context
-(one transaction with the dedup record and the outbox, the person and role, the language)."""
+"""Outer middlewares on every update, in this order: private chats only, flood control, then
+the update's context (one transaction with the dedup record and the outbox, the person and
+role, the language)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import TelegramObject, Update, User
+from aiogram.methods import AnswerCallbackQuery, LeaveChat, SendMessage, TelegramMethod
+from aiogram.types import (
+    Chat,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    TelegramObject,
+    Update,
+    User,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -23,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
 from bot.outbox import Outbox
+from flows.i18n import N_
 from storage import repo
 from storage.db import Transactions
 from storage.models import Role
@@ -65,6 +76,119 @@ def _where(exc: BaseException) -> str:
         if PROJECT in path.parents and path.relative_to(PROJECT).parts[0] in OWN:
             where = f"{path.relative_to(PROJECT)}:{frame.lineno} {frame.name}"
     return where
+
+
+PERSONAL_KINDS = ("message", "edited_message", "callback_query")
+JOINED = ("member", "administrator", "restricted")
+CHAT_DIRECTLY = N_("Please chat with me directly.")
+
+
+def _chat(update: Update) -> Chat | None:
+    """The chat of a message, an edit or a button press (None: a button on an inline message)."""
+    if update.callback_query is not None:
+        message = update.callback_query.message
+        return message.chat if message is not None else None
+    message = update.message or update.edited_message
+    return message.chat if message is not None else None
+
+
+def personal(update: Update) -> bool:
+    """A person's own update: a message or a button press in their private chat with the bot.
+    Everything else (groups, supergroups, channels, inline messages, membership changes, and
+    kinds the bot never asked for) is not."""
+    try:
+        kind = update.event_type
+    except Exception:  # a kind aiogram does not know yet
+        return False
+    chat = _chat(update) if kind in PERSONAL_KINDS else None
+    return chat is not None and chat.type == "private"
+
+
+class PrivateOnly(BaseMiddleware):
+    """The bot serves people in their private chat with it, nowhere else: in a group a command
+    to the bot or a mention of it gets one short line ("chat with me directly") and the bot
+    leaves; a button on a message outside a private chat gets the line as a notice; a channel
+    post gets nothing but the bot leaving; being added to a group or channel (my_chat_member)
+    makes it leave. None of these is handled as a person's update: no transaction, no person,
+    no flow, no dedup record, no flood count. Outermost but the log line, so no handler can
+    forget it."""
+
+    def __init__(self, i18n: I18n, *, default_locale: str) -> None:
+        self.i18n, self.default_locale = i18n, default_locale
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        if personal(event):
+            return await handler(event, data)
+        bot: Bot = data["bot"]
+        for method in await self._answer(event, bot):
+            try:
+                await bot(method)
+            except TelegramAPIError as exc:  # already gone, or not allowed to speak there
+                log.warning("%s outside a private chat failed: %s", type(method).__name__,
+                            type(exc).__name__)  # fmt: skip
+        return UNHANDLED
+
+    def _line(self, user: User | None) -> str:
+        with self.i18n.context(), self.i18n.use_locale(telegram_locale(user, self.default_locale)):
+            return _(CHAT_DIRECTLY)
+
+    async def _answer(self, update: Update, bot: Bot) -> list[TelegramMethod[Any]]:
+        """What the bot says and does for an update from outside a private chat."""
+        if update.callback_query is not None:
+            query = update.callback_query
+            answer = AnswerCallbackQuery(
+                callback_query_id=query.id, text=self._line(query.from_user), show_alert=True
+            )
+            chat = _chat(update)
+            return [answer] + (
+                [LeaveChat(chat_id=chat.id)] if chat and chat.type != "private" else []
+            )
+        if update.my_chat_member is not None:
+            change = update.my_chat_member
+            if change.chat.type != "private" and change.new_chat_member.status in JOINED:
+                return [LeaveChat(chat_id=change.chat.id)]
+            return []  # a person blocking or unblocking the bot, or the bot already out
+        if update.channel_post is not None or update.edited_channel_post is not None:
+            post = update.channel_post or update.edited_channel_post
+            assert post is not None
+            return [LeaveChat(chat_id=post.chat.id)]
+        message = update.message
+        if message is not None and message.chat.type in ("group", "supergroup"):
+            said: list[TelegramMethod[Any]] = []
+            if await _addressed(message, bot):
+                said.append(
+                    SendMessage(
+                        chat_id=message.chat.id,
+                        text=self._line(message.from_user),
+                        reply_parameters=ReplyParameters(
+                            message_id=message.message_id, allow_sending_without_reply=True
+                        ),
+                    )
+                )
+            return [*said, LeaveChat(chat_id=message.chat.id)]
+        return []  # an edit, an inline query, a reaction...: nothing at all
+
+
+async def _addressed(message: Message, bot: Bot) -> bool:
+    """A command to this bot (or to any bot, without a name) or a mention of it."""
+    text = message.text or message.caption or ""
+    entities: list[MessageEntity] = list(message.entities or message.caption_entities or [])
+    me = await bot.me()
+    name = (me.username or "").lower()
+    for entity in entities:
+        if entity.type == "text_mention" and entity.user is not None and entity.user.id == me.id:
+            return True
+        part = (
+            entity.extract_from(text).lower() if entity.type in ("bot_command", "mention") else ""
+        )
+        if entity.type == "mention" and part == f"@{name}":
+            return True
+        if entity.type == "bot_command" and entity.offset == 0:
+            _command, _at, target = part.partition("@")
+            if not target or target == name:
+                return True
+    return False
 
 
 class FloodControl(BaseMiddleware):

@@ -42,6 +42,7 @@ class OfflineSession(BaseSession):
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
         self.messages: dict[tuple[int, int], Message] = {}
+        self.left: set[int] = set()  # chats the bot left
         self.listeners: list[Callable[[TelegramMethod[Any], Any], None]] = []
         self._ids = itertools.count(1)
 
@@ -72,6 +73,9 @@ class OfflineSession(BaseSession):
         if name == "GetMe":
             return BOT_USER
         chat_id = getattr(method, "chat_id", None)
+        if name == "LeaveChat":  # the bot leaves a group or channel it was added to
+            self.left.add(int(chat_id))
+            return True
         if name in ("SendMessage", "SendPhoto", "SendDocument"):
             message = Message(
                 message_id=next(self._ids),

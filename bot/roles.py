@@ -7,22 +7,40 @@ and the role, never who or what data).
 
 A role may be scoped to regions (`people.scope_regions`: province "35" or regency "35.78"
 codes); `scope` gives the regions a person's privileged work stays inside (None: everywhere).
+`may` is the one question every command, button and flow finisher asks: the role for the
+action, and, for an action on something placed (a training session, a submission, a
+cooperative, a founding plan, a region chosen in a filter or a segment), that its place is
+inside the scope. A nationwide thing (no place) is inside only an unscoped role's reach.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.outbox import Outbox
+from flows import regions
 from flows.i18n import N_
 from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
 
 ADMIN, STAFF, COORDINATOR = Role.ADMIN, Role.STAFF, Role.COORDINATOR
+OUTSIDE = N_("Sorry, that is outside your regions.")
+
+
+class _Untargeted:
+    """The default of `may`'s region: the action itself, on nothing placed (opening /tinjau,
+    whose lists are then bounded by `scope`)."""
+
+    def __repr__(self) -> str:
+        return "UNTARGETED"
+
+
+UNTARGETED: Any = _Untargeted()
 
 # action -> the roles allowed it, and what someone without it is told (a msgid).
 ACTIONS: dict[str, tuple[frozenset[Role], str]] = {
@@ -89,14 +107,28 @@ def scope(person: Person | None, role: Role | str | None) -> list[str] | None:
     return list(person.scope_regions) if person.scope_regions is not None else None
 
 
-def in_scope(code: str | None, regions: list[str] | None) -> bool:
+def in_scope(code: str | None, scope_: list[str] | None) -> bool:
     """A place (province or regency code) inside a scope; None scope: anywhere. A place
     unknown (None) is inside only an unscoped role's reach."""
-    if regions is None:
-        return True
-    if not code:
+    return regions.inside(code, scope_)
+
+
+def place(thing: Any) -> str | None:
+    """Where a training session, submission, cooperative or founding plan is: its regency,
+    else its province; None: nationwide (or unknown)."""
+    return getattr(thing, "regency_code", None) or getattr(thing, "province_code", None)
+
+
+def may(
+    person: Person | None, role: Role | str | None, action: str, region: Any = UNTARGETED
+) -> bool:
+    """The role may do `action` and, given the region of its target (a code, or None for a
+    nationwide target), that region is inside the person's scope."""
+    if not can(role, action):
         return False
-    return any(code == r or code.startswith(r + ".") for r in regions)
+    if region is UNTARGETED:
+        return True
+    return in_scope(region, scope(person, role))
 
 
 def refuse(
@@ -106,10 +138,16 @@ def refuse(
     *,
     callback: CallbackQuery | None = None,
     message: Message | None = None,
+    outside: bool = False,
 ) -> None:
-    """Tell the person they may not, in their language, and log the refusal (no person data)."""
-    log.warning("refused %s for role %s", action, role)
-    text = _(ACTIONS[action][1]) if action in ACTIONS else _("Sorry, you cannot do that.")
+    """Tell the person they may not, in their language, and log the refusal (no person data):
+    the role lacks the action, or (`outside`) the target is outside the role's regions."""
+    if outside:
+        log.warning("refused %s for role %s outside its regions", action, role)
+        text = _(OUTSIDE)
+    else:
+        log.warning("refused %s for role %s", action, role)
+        text = _(ACTIONS[action][1]) if action in ACTIONS else _("Sorry, you cannot do that.")
     if callback is not None:
         outbox.add(callback.answer(text, show_alert=True))
     elif message is not None:
@@ -139,11 +177,13 @@ def check(
     action: str,
     role: Role | str | None,
     *,
+    person: Person | None = None,
+    region: Any = UNTARGETED,
     callback: CallbackQuery | None = None,
     message: Message | None = None,
 ) -> bool:
-    """`can`, refusing (and logging) when not: `if not roles.check(...): return`."""
-    if can(role, action):
+    """`may`, refusing (and logging) when not: `if not roles.check(...): return`."""
+    if may(person, role, action, region):
         return True
-    refuse(outbox, action, role, callback=callback, message=message)
+    refuse(outbox, action, role, callback=callback, message=message, outside=can(role, action))
     return False

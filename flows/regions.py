@@ -171,3 +171,20 @@ def display_name(code: str) -> str:
     if region.province_code is None:
         return region.name
     return f"{region.name}, {_regions()[region.province_code].name}"
+
+
+def inside(code: str | None, scope: Sequence[str] | None) -> bool:
+    """A place (province or regency code) inside a scope of regions; None scope: anywhere. A
+    place unknown or nationwide (None) is inside only an unscoped reach."""
+    if scope is None:
+        return True
+    if not code:
+        return False
+    return any(code == r or code.startswith(r + ".") for r in scope)
+
+
+def reaches(province_code: str, scope: Sequence[str] | None) -> bool:
+    """A province with some part inside the scope (the whole of it, or one of its regencies)."""
+    return scope is None or any(
+        r == province_code or r.startswith(province_code + ".") for r in scope
+    )

@@ -174,19 +174,46 @@ def _text(min_len: int, max_len: int) -> Callable[[str, Answers], str]:
 MODES = (Option("place", N_("In person")), Option("online", N_("Online")))
 
 
+def _scope(answers: Answers) -> list[str] | None:
+    """The coordinator's regions (given when the flow starts); None: anywhere."""
+    scope = answers.get("scope")
+    return [str(code) for code in scope] if isinstance(scope, list) else None
+
+
 def _regions(answers: Answers) -> Sequence[Option]:
+    """Home, the session's current place and the coordinator's own regions, inside their
+    scope; the whole country only for a coordinator without one."""
+    scope = _scope(answers)
+    candidates = [answers.get(k) for k in ("home_regency", "home_province", "current_region")]
     found: list[Option] = []
-    for key in ("home_regency", "home_province", "current_region"):
-        code = answers.get(key)
-        if code and code != ALL and regions.get(code) and all(o.value != code for o in found):
+    for code in [*candidates, *(scope or [])]:
+        if (
+            code
+            and code != ALL
+            and regions.get(code)
+            and regions.inside(code, scope)
+            and all(o.value != code for o in found)
+        ):
             found.append(Option(code, regions.display_name(code), literal=True))
-    found.append(Option(ALL, N_("Whole country (everyone)")))
+    if scope is None:
+        found.append(Option(ALL, N_("Whole country (everyone)")))
     found.append(Option("other", N_("Another region…")))
     return found
 
 
+def _scoped_provinces(answers: Answers) -> Sequence[Option]:
+    scope = _scope(answers)
+    return [o for o in _provinces(answers) if regions.reaches(o.value, scope)]
+
+
 def _regencies_or_whole(answers: Answers) -> Sequence[Option]:
-    return (Option("whole", N_("The whole province")), *_regencies(answers))
+    scope = _scope(answers)
+    whole = (
+        (Option("whole", N_("The whole province")),)
+        if regions.inside(answers.get("province"), scope)
+        else ()
+    )
+    return (*whole, *(o for o in _regencies(answers) if regions.inside(o.value, scope)))
 
 
 def region_of(answers: Answers) -> tuple[str | None, str | None]:
@@ -294,7 +321,7 @@ TRAINING_EDIT = Flow(
             "province",
             N_("Which province?"),
             Kind.CHOICE,
-            options=_provinces,
+            options=_scoped_provinces,
             searchable=True,
             finder=_find_province,
             page_size=10,

@@ -158,7 +158,16 @@ async def create_draft(
 
 
 DRAFT_FIELDS = frozenset(
-    {"text", "photo_file_id", "document_file_id", "button_text", "button_url", "segment", "stage"}
+    {
+        "text",
+        "photo_file_id",
+        "document_file_id",
+        "button_text",
+        "button_url",
+        "segment",
+        "stage",
+        "regions",  # the author's scope, renewed when it changed since the draft began
+    }
 )
 
 

@@ -163,12 +163,11 @@ async def targets(
 ) -> list[tuple[int, str, int]]:
     """What a cooperative, founding or training segment can name, for a coordinator's pick
     list: (id, name, how many people it reaches now), most people first. Only targets with at
-    least one reachable person (inside `within_regions`, when given)."""
+    least one reachable person; given `within_regions` (a coordinator's scope), only targets
+    placed inside it (never a nationwide one) and counting only the people living there."""
     from storage.models import Cooperative, Founding, Training
 
     reach = [_P.c.announcements.is_(True), _P.c.blocked_at.is_(None)]
-    if within_regions is not None:
-        reach.append(within(within_regions))
     if kind == "cooperative":
         table, link, name = Cooperative.__table__, _S, Cooperative.__table__.c.name
         joined = and_(
@@ -184,6 +183,8 @@ async def targets(
         joined = and_(_TR.c.training_id == table.c.id, _TR.c.status.in_(TRAINING_STATUSES))
     else:
         raise ValueError(f"no pick list for {kind!r}")
+    if within_regions is not None:
+        reach += [within(within_regions), _placed_within(table, within_regions)]
     people = func.count(func.distinct(_P.c.id))
     query = (
         select(table.c.id, name, people)
@@ -198,3 +199,37 @@ async def targets(
     )
     connection = await repo._connection(session)
     return [(int(i), str(n), int(c)) for i, n, c in await connection.execute(query)]
+
+
+def _placed_within(table: Any, codes: Sequence[str]) -> ColumnElement[bool]:
+    """A cooperative, founding plan or training placed inside these regions (a nationwide
+    one, without a province, is inside none)."""
+    conditions = [
+        table.c.regency_code == code if "." in code else table.c.province_code == code
+        for code in codes
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+async def target_place(session: AsyncSession, spec: Segment) -> tuple[bool, str | None]:
+    """(exists, where it is: regency, else province, None nationwide) of the cooperative,
+    founding plan or training a segment names; (True, None) for a segment naming none."""
+    from storage.models import Cooperative, Founding, Training
+
+    for ref, model in (
+        (spec.cooperative_id, Cooperative),
+        (spec.founding_id, Founding),
+        (spec.training_id, Training),
+    ):
+        if ref is not None:
+            table = model.__table__
+            connection = await repo._connection(session)
+            row = (
+                await connection.execute(
+                    select(table.c.province_code, table.c.regency_code).where(table.c.id == ref)
+                )
+            ).first()
+            if row is None:
+                return False, None
+            return True, row.regency_code or row.province_code
+    return True, None

@@ -368,6 +368,15 @@ async def pressed(
         log.warning("refused broadcast button %r on another's broadcast", data.act)
         outbox.add(callback.answer(_("That announcement is not yours."), show_alert=True))
         return
+    scope = _scope(person, role)
+    if (
+        broadcast.status == BroadcastStatus.DRAFT
+        and broadcast.author_id == person.id
+        and broadcast.regions != scope
+    ):  # the author's regions changed since the draft began: it reaches only today's
+        await store.edit_draft(session, broadcast.id, regions=scope)
+        broadcast = await store.get(session, broadcast.id)
+        assert broadcast is not None
     turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
     message = pressed_message(callback)
     if data.act in ("pause", "resume", "stop", "stopok"):
@@ -893,6 +902,11 @@ async def _act_set(
     settings: Settings | None = None,
 ) -> None:
     spec = _segment_of(data.v, draft.regions)
+    if spec is not None:  # a cooperative, founding plan or session: it must be in reach too
+        exists, where = await reach.target_place(turn.session, spec)
+        named = spec.cooperative_id or spec.founding_id or spec.training_id
+        if not exists or (named and not roles.may(turn.person, turn.role, "broadcast", where)):
+            spec = None
     if spec is None:
         log.warning("refused a segment button outside the coordinator's reach")
         turn.outbox.add(SendMessage(chat_id=turn.chat_id, text=_("You cannot send to that group.")))

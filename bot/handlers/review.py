@@ -284,7 +284,11 @@ async def card(
     i = submission.id
     if submission.status == SubmissionStatus.SUBMITTED:
         has_secret = (person is not None and person.phone) or (submission.answers or {}).get("nik")
-        if has_secret and not reveal and roles.can(turn.role, "reveal"):
+        if (
+            has_secret
+            and not reveal
+            and roles.may(turn.person, turn.role, "reveal", roles.place(submission))
+        ):
             buttons.append(
                 (
                     "👁 " + _("Show NIK and phone in full"),
@@ -375,10 +379,7 @@ async def pressed(
         turn.put(*await list_page(turn, settings, data), message)
         return
     submission = await store.get(session, data.id)
-    scope = roles.scope(person, role)
-    if submission is None or not roles.in_scope(
-        submission.regency_code or submission.province_code, scope
-    ):
+    if submission is None or not roles.may(person, role, "review", roles.place(submission)):
         log.warning("refused a review button on a submission outside the reviewer's reach")
         outbox.add(callback.answer(_("That submission is not in your queue."), show_alert=True))
         return
@@ -386,7 +387,9 @@ async def pressed(
         outbox.add(callback.answer())
         turn.put(*await card(turn, settings, submission, data), message)
     elif data.act == "nik":
-        if not roles.check(outbox, "reveal", role, callback=callback):
+        if not roles.check(
+            outbox, "reveal", role, person=person, region=roles.place(submission), callback=callback
+        ):
             return
         outbox.add(callback.answer())
         await audit.audit(
@@ -587,9 +590,10 @@ async def reason_done(turn: Turn, run: FlowRun) -> None:
         turn.say(_("Sorry, only reviewers can do that."))
         return
     submission = await store.get(turn.session, int(answers.get("submission") or 0))
-    if submission is None or not roles.in_scope(
-        submission.regency_code or submission.province_code, roles.scope(turn.person, turn.role)
+    if submission is None or not roles.may(
+        turn.person, turn.role, "review", roles.place(submission)
     ):
+        log.warning("refused a review decision on a submission outside the reviewer's reach")
         turn.say(_("That submission is not in your queue."))
         return
     status = (

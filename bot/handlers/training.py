@@ -67,6 +67,12 @@ def _can_manage(role: Role | str | None) -> bool:
     return roles.can(role, "training.manage")
 
 
+def _may_manage(person: Person | None, role: Role | str | None, training: Training) -> bool:
+    """The role, and the session inside the coordinator's regions (a nationwide session:
+    only an unscoped coordinator or an admin)."""
+    return roles.may(person, role, "training.manage", roles.place(training))
+
+
 def _tr(locale: str | None):  # noqa: ANN202 - a small translator for someone's language
     def tr(msgid: str, **params: Any) -> str:
         return t_for(locale or current_locale(), msgid, **params)
@@ -272,7 +278,7 @@ async def _card(
         rows.append([_button(text, TrainingCB(act="reg", id=training.id))])
     if training.needs_approval and not training.cancelled:
         parts.append(_("The organiser confirms each registration."))
-    if _can_manage(role) and not training.cancelled:
+    if _may_manage(turn.person, role, training) and not training.cancelled:
         rows.append(
             [
                 _button("✏️ " + _("Edit"), TrainingCB(act="edit", id=training.id)),
@@ -429,14 +435,19 @@ async def _unregister(turn: Turn, callback: CallbackQuery, registration_id: int)
     turn.say(text, markup)
 
 
-def _edit_answers(person: Person, training: Training | None = None) -> dict[str, Any]:
-    """What the coordinator flow knows when it starts: their zone and home, and when editing,
-    the session's current values (times in the coordinator's zone)."""
+def _edit_answers(
+    person: Person, training: Training | None = None, scope: list[str] | None = None
+) -> dict[str, Any]:
+    """What the coordinator flow knows when it starts: their zone, home and regions (the only
+    places it offers; none given: anywhere), and when editing, the session's current values
+    (times in the coordinator's zone)."""
     answers: dict[str, Any] = {
         "tz": _tz(person),
         "home_province": person.province_code,
         "home_regency": person.regency_code,
     }
+    if scope is not None:
+        answers["scope"] = list(scope)
     if training is None:
         return answers
     zone = ZoneInfo(answers["tz"])
@@ -472,7 +483,14 @@ def _edit_answers(person: Person, training: Training | None = None) -> dict[str,
 
 
 async def _start_edit(turn: Turn, training: Training | None) -> None:
-    await driver.begin(turn, "training_edit", answers=_edit_answers(turn.person, training))
+    scope = roles.scope(turn.person, turn.role)
+    if scope is not None and not scope:
+        turn.say(
+            _("Your role has no regions yet, so you cannot add sessions. Please ask an admin.")
+        )
+        return
+    answers = _edit_answers(turn.person, training, scope)
+    await driver.begin(turn, "training_edit", answers=answers)
 
 
 @driver.on_finish("training_edit")
@@ -483,10 +501,24 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
         turn.say(_("Not saved. Nothing was changed."), kb.main_menu())
         return
     if not _can_manage(turn.role):  # the role is checked again: it may have been revoked
+        roles.refuse(turn.outbox, "training.manage", turn.role)
         turn.say(_("Sorry, only coordinators can add or change training sessions."))
         return
     online = answers.get("mode") == "online"
     province, regency = region_of(answers)
+    training_id = answers.get("training_id")
+    # The regions too, again: the chosen place and, when editing, the session's own (either
+    # may be outside the coordinator's regions by now, or forged into the run's answers).
+    before = await trainings.get(turn.session, int(training_id)) if training_id else None
+    if not roles.may(turn.person, turn.role, "training.manage", regency or province) or (
+        before is not None and not _may_manage(turn.person, turn.role, before)
+    ):
+        roles.refuse(turn.outbox, "training.manage", turn.role, outside=True)
+        turn.say(
+            _("Sorry, that is outside your regions. Nothing was saved."),
+            kb.single("🎓 " + _("Training"), TrainingCB(act="list")),
+        )
+        return
     values = {
         "title": value(answers, "title"),
         "organiser": value(answers, "organiser"),
@@ -500,7 +532,6 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
         "seats": int(answers["seats"]),
         "needs_approval": answers.get("approval") == "yes",
     }
-    training_id = answers.get("training_id")
     same = await trainings.same_session(
         turn.session, title=values["title"], starts_at=values["starts_at"]
     )
@@ -587,7 +618,7 @@ async def pressed(
     role: Role = Role.RETURNEE,
 ) -> None:
     """Every training button. Ids are checked (they can be forged); coordinator acts check
-    the role on the server."""
+    the role, and the session's region, on the server."""
     if needs_profile(callback, person, outbox):
         return
     turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
@@ -627,6 +658,15 @@ async def pressed(
                 turn, training, role=role, topic=data.topic, region=data.region
             )
             turn.say(text, markup)
+        elif act in ("edit", "drop", "dropok") and not roles.check(
+            outbox,
+            "training.manage",
+            role,
+            person=person,
+            region=roles.place(training),
+            callback=callback,
+        ):
+            return
         elif training.cancelled:
             outbox.add(callback.answer(_("That session is already cancelled.")))
         elif act == "edit":

@@ -115,7 +115,7 @@ async def test_one_instance_takes_a_conversation_and_stops_gracefully(
         try:
             hook = fake.calls_to("setWebhook")[-1].params
             assert hook["url"] == WEBHOOK_URL and hook["secret_token"] == WEBHOOK_SECRET
-            assert {"message", "callback_query"} <= set(hook["allowed_updates"])
+            assert {"message", "callback_query", "my_chat_member"} <= set(hook["allowed_updates"])
             assert int(hook["max_connections"]) == 40 and not hook.get("drop_pending_updates")
             fake.deliver_webhooks([instance.url])
             await onboard(fake, UID)

@@ -208,6 +208,7 @@ class FakeBotAPI:
         self._webhook_workers: list[asyncio.Task[None]] = []
         self._webhook_client: aiohttp.ClientSession | None = None
         self.webhook_posts: list[tuple[str, int, int]] = []  # (target, update_id, HTTP status)
+        self.left: set[int] = set()  # groups and channels the bot left
         handlers: dict[str, Callable[[JSON], Any]] = {
             "getMe": lambda p: {
                 **self.bot_user,
@@ -221,6 +222,7 @@ class FakeBotAPI:
             "editMessageText": lambda p: self._edit(p, text=True),
             "editMessageReplyMarkup": lambda p: self._edit(p, text=False),
             "answerCallbackQuery": self._answer_callback_query,
+            "leaveChat": self._leave_chat,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": lambda p: self._commands.get(self._commands_key(p), []),
             "deleteMyCommands": lambda p: self._set_my_commands({**p, "commands": None}),
@@ -689,6 +691,14 @@ class FakeBotAPI:
             self._user_messages[chat_id].discard(message_id)
             return True
         raise ApiError(400, "Bad Request: message to delete not found")
+
+    def _leave_chat(self, params: JSON) -> bool:
+        """The bot leaves a group or channel; a private chat cannot be left, as on Telegram."""
+        chat_id = _int_param(params, "chat_id")
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        self.left.add(chat_id)
+        return True
 
     def _answer_callback_query(self, params: JSON) -> bool:
         query_id = str(params.get("callback_query_id") or "")

@@ -359,3 +359,12 @@ async def test_stop_releases_a_pending_long_poll() -> None:
             _ = fake.base_url
     finally:
         await bot.session.close()
+
+
+async def test_leave_chat_leaves_a_group_and_refuses_a_private_chat(
+    fake: FakeBotAPI, bot: Bot
+) -> None:
+    assert await bot.leave_chat(chat_id=-1001234567890) is True
+    assert fake.left == {-1001234567890}
+    with pytest.raises(TelegramBadRequest, match="private chats"):
+        await bot.leave_chat(chat_id=USER)
