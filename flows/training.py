@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flows import clock, regions, validators
-from flows.engine import Answers, Flow, Kind, Option, Step
+from flows.engine import Answers, Flow, Found, Kind, Option, Step
 from flows.errors import Invalid
 from flows.i18n import N_
 from flows.onboarding import _find_province, _find_regency, _provinces, _regencies
@@ -35,6 +35,7 @@ WIB = "Asia/Jakarta"
 KEEP = "="  # the button that keeps the current value when editing a session
 COMMON_TIMES = ("08.00", "09.00", "10.00", "13.00", "14.00", "15.30", "19.00", "20.00")
 SEATS_MAX = 1000
+WITHIN_MONTHS = 24  # a session is announced at most two years ahead
 
 URL_INVALID = N_("Please send a full link that starts with https://, like https://zoom.us/j/123.")
 END_NOT_AFTER_START = N_("The end must be after the start ({start}). Please choose a later time.")
@@ -89,7 +90,7 @@ def _today(answers: Answers) -> date:
 
 def _date(raw: str, answers: Answers) -> str:
     today = _today(answers)
-    return validators.date_id(raw, today=today, not_before=today).isoformat()
+    return validators.future_date(raw, today=today, months=WITHIN_MONTHS).isoformat()
 
 
 def _at(answers: Answers, key: str) -> datetime:
@@ -190,8 +191,10 @@ def _keep(key: str) -> Callable[[Answers], Sequence[Option]]:
     return options
 
 
-def _no_search(_text: str, _answers: Answers) -> list[str]:
-    return []  # only the exact current value matches the keep button; anything else is new text
+def _no_search(_text: str, _answers: Answers) -> Found:
+    return (
+        Found()
+    )  # only the exact current value matches the keep button; anything else is new text
 
 
 def value(answers: Answers, key: str) -> str | None:
@@ -276,6 +279,7 @@ TRAINING_EDIT = Flow(
             Kind.CHOICE,
             options=_start_options,
             validate=_start,
+            typed=Kind.TIME,
             columns=4,
             hint=N_("Choose, or type another time like 09.30. Use your own time zone."),
         ),
@@ -285,6 +289,7 @@ TRAINING_EDIT = Flow(
             Kind.CHOICE,
             options=_end_options,
             validate=_end,
+            typed=Kind.TIME,
             columns=3,
             hint=N_("Choose, or type another time like 16.00."),
         ),
