@@ -207,3 +207,30 @@ def test_a_typed_tenor_out_of_range_says_the_range() -> None:
     assert caught.value.params == {"min": 1, "max": 60}
     with pytest.raises(Invalid):
         validators.months("3 kg", min_value=1, max_value=60)
+
+
+# --- text that shows nothing is never an answer, on any step ------------------------------------
+
+SHOWS_NOTHING = st.lists(
+    st.sampled_from(
+        ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u200f", "\u3164", "\u2800",
+         "\u00a0", "\u3000", "\u180e", "\u00ad", "\u034f", " ", "\u115f", "\uffa0"]
+    ),
+    min_size=1,
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+def _typed_steps():
+    for flow in registry.FLOWS.values():
+        for step in flow.steps:
+            if step.kind not in (Kind.MULTI_CHOICE, Kind.CHECKLIST, Kind.LOCATION):
+                yield pytest.param(flow, step, id=f"{flow.key}.{step.key}")
+
+
+@pytest.mark.parametrize(("flow", "step"), list(_typed_steps()))
+@given(raw=SHOWS_NOTHING)
+def test_text_that_shows_nothing_answers_no_step(flow, step, raw) -> None:
+    state = RunState(step=step.key, answers=dict(SAMPLE), history=[])
+    outcome = engine.answer(flow, state, Input(text=raw), in_indonesian)
+    assert not isinstance(outcome, Advanced), (flow.key, step.key, outcome)
