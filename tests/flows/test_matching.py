@@ -187,6 +187,13 @@ def test_every_whole_number_of_years_has_exactly_one_bucket(years, language) -> 
         assert isinstance(outcome, Advanced) and outcome.value == buckets[0], typed
 
 
+def test_each_of_0_to_60_years_has_exactly_one_bucket_exhaustively() -> None:
+    for years in range(61):
+        for label in LABELS.values():
+            assert len(_labelled(Decimal(years), label)) == 1, years
+        assert [validators.years_abroad(str(years))] == _labelled(Decimal(years), in_indonesian)
+
+
 @given(st.integers(0, 6000))
 def test_fractions_of_years_fall_in_the_bucket_their_label_says(hundredths) -> None:
     years = Decimal(hundredths) / 100
