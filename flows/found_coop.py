@@ -189,7 +189,7 @@ MEETING_FLOW = Flow(
             N_("On what date is the founding meeting?"),
             Kind.DATE,
             validate=_meeting_date,
-            hint=N_("Type a date like 17/08/2026, 17 Agustus or besok."),
+            hint=N_("Type a day within the next 12 months: besok, lusa, or DD/MM/YYYY."),
         ),
         Step(
             "time",

@@ -484,7 +484,7 @@ BANK = Flow(
             N_("On which day will you go?"),
             Kind.DATE,
             validate=_date,
-            hint=N_("Type a date like 17/08/2026, 17 Agustus or besok."),
+            hint=N_("Type a day within the next 6 months: besok, lusa, or DD/MM/YYYY."),
         ),
         Step(
             "time",

@@ -271,7 +271,7 @@ TRAINING_EDIT = Flow(
             N_("On which day does it start?"),
             Kind.DATE,
             validate=_date,
-            hint=N_("Type a date like 17/08/2027 or 17 Agustus 2027."),
+            hint=N_("Type a day within the next 2 years, as DD/MM/YYYY, like 17/08/2027."),
         ),
         Step(
             "start",
