@@ -133,7 +133,9 @@ def render(
     if step.recap:
         parts.append(recap(run))
     parts.append("<b>" + t(step.prompt) + "</b>")
-    if matches:
+    if matches and len(matches) == 1:
+        parts.append(_("Did you mean this one? Press it to choose it, or type your answer again."))
+    elif matches:
         parts.append(_("I found several. Please choose one:"))
     elif step.hint:
         parts.append(t(step.hint))
@@ -310,7 +312,16 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
 
 
 def _escaped(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: html.escape(v) if isinstance(v, str) else v for k, v in params.items()}
+    """An error's values as the person reads them: text escaped, dates in their locale's way."""
+    return {k: _shown(v) for k, v in params.items()}
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, date):
+        return day(value)
+    return value
 
 
 def _acknowledge(turn: Turn, step: engine.Step, answer: str, pressed: Message | None) -> None:

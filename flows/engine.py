@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flows.errors import Invalid
 from flows.i18n import N_
@@ -30,6 +30,7 @@ class Kind(StrEnum):
     NUMBER = "number"
     MONEY = "money"
     DATE = "date"
+    TIME = "time"
     PHONE = "phone"
     LOCATION = "location"
     CONFIRM = "confirm"
@@ -45,9 +46,16 @@ class Option:
     literal: bool = False
 
 
+class Found(NamedTuple):
+    """What a step's own search found for typed text, as option values, best first."""
+
+    exact: Sequence[str] = ()  # what the text names outright (a name, an alias): taken when one
+    near: Sequence[str] = ()  # what only starts with or contains it: offered, never taken
+
+
 OptionSource = Sequence[Option] | Callable[[Answers], Sequence[Option]]
 Validator = Callable[[str, Answers], Any]
-Finder = Callable[[str, Answers], Sequence[str]]
+Finder = Callable[[str, Answers], Found]
 NextStep = str | Callable[[Answers], str] | None
 
 
@@ -55,8 +63,12 @@ NextStep = str | Callable[[Answers], str] | None
 class Step:
     """One question. `next` is a step key, END, a function of the answers, or None (the next one).
 
-    A choice step matches typed text against its labels, or with `finder` (text, answers ->
-    option values, best first) where a better search exists, e.g. regions with aliases.
+    Typed text on a choice step takes a button only when it is that button's whole label
+    (case, spaces, punctuation and emoji aside), never a part of one. Otherwise, on a step with
+    `typed` (the kind of a typed answer: Kind.MONEY, Kind.NUMBER, Kind.TIME...), `validate`
+    reads it as that: "1" is one month, not the "12 months" button. On other steps, labels that
+    start with or contain the text (or what `finder` finds, e.g. regions with aliases) are
+    offered to choose from, and `validate`, if any, takes free text no label resembles.
     A step with `recap` shows the answers given so far, e.g. a confirmation at the end.
     A step with `mask` never shows its answer back in full, not even to the person.
     """
@@ -71,6 +83,7 @@ class Step:
     hint: str | None = None
     searchable: bool = False
     finder: Finder | None = None
+    typed: Kind | None = None
     page_size: int = 8
     columns: int = 1
     recap: bool = False  # show every answer so far above the prompt (a last look before saving)
@@ -209,25 +222,31 @@ def progress(flow: Flow, state: RunState) -> tuple[int, int]:
 
 @lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
-    """Lower case, no accents or punctuation, single spaces: for matching typed text."""
+    """Lower case, no accents, punctuation or emoji, single spaces: for matching typed text."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _names(option: Option, label: Label) -> set[str]:
-    return {normalise(label(option)), normalise(option.label)}
+def _key(text: str) -> str:
+    """A label or typed text as compared for an exact match: also without spaces."""
+    return normalise(text).replace(" ", "")
 
 
-def find_options(text: str, options: Sequence[Option], label: Label) -> list[Option]:
-    """Options whose label matches typed text: exact first, then by word prefix, then substring."""
+def exact_options(text: str, options: Sequence[Option], label: Label) -> list[Option]:
+    """Options whose whole label (translated or not) is the typed text."""
+    key = _key(text)
+    if not key:
+        return []
+    return [o for o in options if key in (_key(label(o)), _key(o.label))]
+
+
+def near_options(text: str, options: Sequence[Option], label: Label) -> list[Option]:
+    """Options whose label has a word starting with the text, else contains it: to offer."""
     query = normalise(text)
     if not query:
         return []
-    names = [(o, _names(o, label)) for o in options]
-    exact = [o for o, ns in names if query in ns]
-    if exact:
-        return exact
+    names = [(o, {normalise(label(o)), normalise(o.label)}) for o in options]
     prefix = [o for o, ns in names if any(w.startswith(query) for n in ns for w in [n, *n.split()])]
     if prefix:
         return prefix
@@ -260,20 +279,7 @@ def _accept(step: Step, state: RunState, given: Input, label: Label) -> Any:
             return given.choice
         if given.text is None:
             raise Invalid(NOT_TEXT)
-        found = find_options(given.text, options, label)
-        exact = len(found) == 1 and normalise(given.text) in _names(found[0], label)
-        if step.finder is not None and not exact:
-            by_value = {o.value: o for o in options}
-            found = [by_value[v] for v in step.finder(given.text, answers) if v in by_value]
-        if len(found) == 1:
-            return found[0].value
-        if found:  # several fit: let the person choose rather than guess or take it as typed
-            return Matches(tuple(found[:10]))
-        if step.validate is not None:
-            return step.validate(given.text, answers)
-        if step.searchable:
-            raise Invalid(NO_MATCH, text=given.text)
-        raise Invalid(USE_BUTTONS)
+        return _typed_choice(step, given.text, options, answers, label)
     if step.kind in (Kind.MULTI_CHOICE, Kind.CHECKLIST):
         chosen = list(answers.get(step.key) or [])
         if given.choice == DONE:
@@ -299,3 +305,32 @@ def _accept(step: Step, state: RunState, given: Input, label: Label) -> Any:
     else:
         raise Invalid(NOT_TEXT)
     return step.validate(raw, answers) if step.validate else raw
+
+
+def _typed_choice(
+    step: Step, text: str, options: Sequence[Option], answers: Answers, label: Label
+) -> Any:
+    """Typed text on a choice step: a whole label, else the step's type, else offers."""
+    exact = exact_options(text, options, label)
+    if len(exact) == 1:
+        return exact[0].value
+    if exact:  # the same label twice: let the person choose rather than guess
+        return Matches(tuple(exact[:10]))
+    if step.typed is not None and step.validate is not None:
+        return step.validate(text, answers)
+    if step.finder is not None:
+        found = step.finder(text, answers)
+        by_value = {o.value: o for o in options}
+        named = [by_value[v] for v in found.exact if v in by_value]
+        if len(named) == 1:
+            return named[0].value
+        near = named or [by_value[v] for v in found.near if v in by_value]
+    else:
+        near = near_options(text, options, label)
+    if near:  # never taken on a resemblance: shown, so the person presses the one they mean
+        return Matches(tuple(near[:10]))
+    if step.validate is not None:
+        return step.validate(text, answers)
+    if step.searchable:
+        raise Invalid(NO_MATCH, text=text)
+    raise Invalid(USE_BUTTONS)

@@ -167,9 +167,12 @@ COMMON_TIMES = tuple(
 )
 
 
+MEETING_WITHIN_MONTHS = 12  # a founding meeting is planned within the year
+
+
 def _meeting_date(raw: str, _: Answers) -> str:
     today = clock.today()
-    return validators.date_id(raw, today=today, not_before=today).isoformat()
+    return validators.future_date(raw, today=today, months=MEETING_WITHIN_MONTHS).isoformat()
 
 
 def _time(raw: str, _: Answers) -> str:
@@ -186,7 +189,7 @@ MEETING_FLOW = Flow(
             N_("On what date is the founding meeting?"),
             Kind.DATE,
             validate=_meeting_date,
-            hint=N_("Type a date like 17/08/2026, 17 Agustus or besok."),
+            hint=N_("Type a day within the next 12 months: besok, lusa, or DD/MM/YYYY."),
         ),
         Step(
             "time",
@@ -194,6 +197,7 @@ MEETING_FLOW = Flow(
             Kind.CHOICE,
             options=COMMON_TIMES,
             validate=_time,
+            typed=Kind.TIME,
             columns=4,
             next=END,
             hint=N_(

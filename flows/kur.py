@@ -329,7 +329,7 @@ def _tenor_options(answers: Answers) -> Sequence[Option]:
 
 
 def _tenor(raw: str, answers: Answers) -> int:
-    return validators.integer(raw, min_value=1, max_value=max_tenor(_scheme_of(answers)))
+    return validators.months(raw, min_value=1, max_value=max_tenor(_scheme_of(answers)))
 
 
 def _rate_options(answers: Answers) -> Sequence[Option]:
@@ -354,6 +354,7 @@ SIMULATOR = Flow(
             Kind.CHOICE,
             options=_amount_options,
             validate=_money,
+            typed=Kind.MONEY,
             hint=N_("Press the button, or type an amount like 25 juta."),
         ),
         Step(
@@ -362,6 +363,7 @@ SIMULATOR = Flow(
             Kind.CHOICE,
             options=_tenor_options,
             validate=_tenor,
+            typed=Kind.NUMBER,
             columns=2,
             hint=N_("Choose below, or type a number of months."),
         ),
@@ -371,6 +373,7 @@ SIMULATOR = Flow(
             Kind.CHOICE,
             options=_rate_options,
             validate=_rate,
+            typed=Kind.NUMBER,
             hint=N_(
                 "The button shows the rate of the scheme for this amount. Or type another "
                 "number from 0 to 30, like 6. If no button shows, the rate is not confirmed: "
@@ -408,9 +411,12 @@ def _today(answers: Answers) -> date:
     return clock.today(_zone(answers))
 
 
+VISIT_WITHIN_MONTHS = 6  # a bank visit is planned for the coming weeks, not years ahead
+
+
 def _date(raw: str, answers: Answers) -> str:
     today = _today(answers)
-    return validators.date_id(raw, today=today, not_before=today).isoformat()
+    return validators.future_date(raw, today=today, months=VISIT_WITHIN_MONTHS).isoformat()
 
 
 def _is_past(answers: Answers, hhmm: str) -> bool:
@@ -478,7 +484,7 @@ BANK = Flow(
             N_("On which day will you go?"),
             Kind.DATE,
             validate=_date,
-            hint=N_("Type a date like 17/08/2026, 17 Agustus or besok."),
+            hint=N_("Type a day within the next 6 months: besok, lusa, or DD/MM/YYYY."),
         ),
         Step(
             "time",
@@ -486,6 +492,7 @@ BANK = Flow(
             Kind.CHOICE,
             options=_time_options,
             validate=_time,
+            typed=Kind.TIME,
             columns=3,
             hint=N_("Choose below, or type a time like 09.30."),
         ),
@@ -557,6 +564,7 @@ DISBURSED = Flow(
             Kind.CHOICE,
             options=(Option(SKIP, N_("I would rather not say")),),
             validate=_disbursed,
+            typed=Kind.MONEY,
             hint=N_("Type the amount, like 25 juta. It is only for you to see."),
         ),
     ),

@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import cache, lru_cache
 
 from flows import regions, validators
-from flows.engine import END, Answers, Flow, Kind, Option, Step
+from flows.engine import END, Answers, Flow, Found, Kind, Option, Step
 from flows.errors import Invalid
 from flows.i18n import N_
 
@@ -31,10 +31,10 @@ COUNTRIES = (
 YEARS = (
     Option("lt1", N_("Less than 1 year")),
     Option("1to3", N_("1 to 3 years")),
-    Option("3to5", N_("3 to 5 years")),
-    Option("5to10", N_("5 to 10 years")),
+    Option("3to5", N_("More than 3, up to 5 years")),
+    Option("5to10", N_("More than 5, up to 10 years")),
     Option("gt10", N_("More than 10 years")),
-)
+)  # the buckets of validators.years_abroad (YEAR_BUCKETS): none overlaps another
 
 GOALS = (
     Option("coop", N_("Join or found a cooperative")),
@@ -61,13 +61,17 @@ def _regencies(answers: Answers) -> Sequence[Option]:
     return _regency_options(answers["province"])
 
 
-def _find_province(text: str, _: Answers) -> list[str]:
-    return [r.code for r in regions.search(text, regions.provinces())]
+def _found(named: list[regions.Region], near: list[regions.Region]) -> Found:
+    return Found(exact=[r.code for r in named], near=[r.code for r in near])
 
 
-def _find_regency(text: str, answers: Answers) -> list[str]:
-    found = [r.code for r in regions.search(text, regions.regencies(answers["province"]))]
-    if not found:  # perhaps it is in another province: say which, rather than "not found"
+def _find_province(text: str, _: Answers) -> Found:
+    return _found(*regions.lookup(text, regions.provinces()))
+
+
+def _find_regency(text: str, answers: Answers) -> Found:
+    named, near = regions.lookup(text, regions.regencies(answers["province"]))
+    if not named and not near:  # perhaps it is in another province: say which, not "not found"
         elsewhere = regions.search(text, _all_regencies())
         if elsewhere and regions.get(elsewhere[0].province_code or ""):
             raise Invalid(
@@ -75,7 +79,7 @@ def _find_regency(text: str, answers: Answers) -> list[str]:
                 place=elsewhere[0].name,
                 province=regions.get(elsewhere[0].province_code or "").name,  # type: ignore[union-attr]
             )
-    return found
+    return _found(named, near)
 
 
 IN_OTHER_PROVINCE = N_("{place} is in {province}. Press Back to choose that province.")
@@ -87,7 +91,7 @@ def _all_regencies() -> tuple[regions.Region, ...]:
 
 
 def _country(raw: str, _: Answers) -> str:
-    return validators.text(raw, min_len=2, max_len=60)
+    return validators.country(raw)
 
 
 LANGUAGE = Step(
@@ -157,6 +161,7 @@ YEARS_ABROAD = Step(
     Kind.CHOICE,
     options=YEARS,
     validate=lambda raw, _: validators.years_abroad(raw),
+    typed=Kind.NUMBER,
     saves_to="years_abroad",
     hint=N_("Choose below, or type a number of years."),
 )

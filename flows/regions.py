@@ -117,6 +117,18 @@ def get(code: str) -> Region | None:
 
 def search(query: str, within: Sequence[Region]) -> list[Region]:
     """Regions of ``within`` matching ``query``: alias/exact, then prefix, then substring."""
+    return [region for _tier, region in _ranked(query, within)]
+
+
+def lookup(query: str, within: Sequence[Region]) -> tuple[list[Region], list[Region]]:
+    """(named, near): the regions ``query`` names outright (the name without its kind, or an
+    alias), and those whose name only starts with or contains it; each best first."""
+    ranked = _ranked(query, within)
+    return [r for tier, r in ranked if tier == 0], [r for tier, r in ranked if tier > 0]
+
+
+def _ranked(query: str, within: Sequence[Region]) -> list[tuple[int, Region]]:
+    """(tier, region) best first: 0 named or an alias, 1 a prefix, 2 a part of the name."""
     q, wanted = _bare(query)
     if not q:
         return []
@@ -135,7 +147,7 @@ def search(query: str, within: Sequence[Region]) -> list[Region]:
         preferred = 0 if wanted is None or region.kind == wanted else 1
         ranked.append((tier, preferred, _sort_key(region), region))
     ranked.sort(key=lambda t: t[:3])
-    return [t[3] for t in ranked]
+    return [(t[0], t[3]) for t in ranked]
 
 
 def timezone(province_code: str) -> str:

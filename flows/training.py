@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flows import clock, regions, validators
-from flows.engine import Answers, Flow, Kind, Option, Step
+from flows.engine import Answers, Flow, Found, Kind, Option, Step
 from flows.errors import Invalid
 from flows.i18n import N_
 from flows.onboarding import _find_province, _find_regency, _provinces, _regencies
@@ -35,10 +35,23 @@ WIB = "Asia/Jakarta"
 KEEP = "="  # the button that keeps the current value when editing a session
 COMMON_TIMES = ("08.00", "09.00", "10.00", "13.00", "14.00", "15.30", "19.00", "20.00")
 SEATS_MAX = 1000
+WITHIN_MONTHS = 24  # a session is announced at most two years ahead
 
 URL_INVALID = N_("Please send a full link that starts with https://, like https://zoom.us/j/123.")
 END_NOT_AFTER_START = N_("The end must be after the start ({start}). Please choose a later time.")
 TIME_PASSED = N_("That time has already passed today. Please choose a later time.")
+START_TOO_LATE = N_(
+    "A session ends on the day it starts, by 23.59 at the latest. "
+    "Please choose a start no later than {latest}."
+)
+END_SAME_DAY = N_(
+    "A session ends on the day it starts: after {start} and by {latest} at the latest. "
+    "Please choose another time."
+)
+
+# A session starts and ends on one day (a date and two clock times): it ends by 23.59.
+LAST_MINUTE = 23 * 60 + 59
+END_AFTER = (60, 120, 180, 240, 480)  # minutes after the start offered as end times
 
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*\.[^\s]{2,}", re.I)
 
@@ -77,7 +90,7 @@ def _today(answers: Answers) -> date:
 
 def _date(raw: str, answers: Answers) -> str:
     today = _today(answers)
-    return validators.date_id(raw, today=today, not_before=today).isoformat()
+    return validators.future_date(raw, today=today, months=WITHIN_MONTHS).isoformat()
 
 
 def _at(answers: Answers, key: str) -> datetime:
@@ -110,17 +123,33 @@ def _not_passed(answers: Answers, value: str) -> bool:
 
 def _start(raw: str, answers: Answers) -> str:
     value = _clock(raw)
+    if _minutes(value) >= LAST_MINUTE:
+        raise Invalid(START_TOO_LATE, latest=_hhmm(LAST_MINUTE - 1))
     if not _not_passed(answers, value):
         raise Invalid(TIME_PASSED)
     return value
 
 
 def _end(raw: str, answers: Answers) -> str:
-    value = _clock(raw)
     start = str(answers.get("start") or "00.00")
+    if _is_midnight(raw):
+        raise Invalid(END_SAME_DAY, start=start, latest=_hhmm(LAST_MINUTE))
+    value = _clock(raw)
     if _minutes(value) <= _minutes(start):
         raise Invalid(END_NOT_AFTER_START, start=start)
     return value
+
+
+_MIDNIGHT = re.compile(r"(?:jam|pukul|pkl\.?)?\s*24(?:[.:]00)?\s*(?:wib|wita|wit)?", re.I)
+
+
+def _is_midnight(raw: str) -> bool:
+    """ "24.00" or "24:00": the end of the day, which a session cannot reach (it ends by 23.59)."""
+    return _MIDNIGHT.fullmatch(raw.strip()) is not None
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}.{minutes % 60:02d}"
 
 
 def _time_options(values: Sequence[str]) -> tuple[Option, ...]:
@@ -130,15 +159,22 @@ def _time_options(values: Sequence[str]) -> tuple[Option, ...]:
 def _start_options(answers: Answers) -> Sequence[Option]:
     values = [v for v in COMMON_TIMES if _not_passed(answers, v)]
     current = answers.get("start")
-    if isinstance(current, str) and current not in values and _not_passed(answers, current):
+    if (
+        isinstance(current, str)
+        and current not in values
+        and _minutes(current) < LAST_MINUTE
+        and _not_passed(answers, current)
+    ):
         values.append(current)
     return _time_options(sorted(values, key=_minutes))
 
 
 def _end_options(answers: Answers) -> Sequence[Option]:
+    """One to eight hours after the start, on the same day; 23.59 when none of those fits."""
     start = _minutes(str(answers.get("start") or "00.00"))
-    later = [f"{(start + d) // 60:02d}.{(start + d) % 60:02d}" for d in (60, 120, 180, 240, 480)]
-    values = [v for v in later if _minutes(v) < 24 * 60 and _minutes(v) > start]
+    values = [_hhmm(start + d) for d in END_AFTER if start + d <= LAST_MINUTE]
+    if not values and start < LAST_MINUTE:
+        values = [_hhmm(LAST_MINUTE)]
     current = answers.get("end")
     if isinstance(current, str) and current not in values and _minutes(current) > start:
         values.append(current)
@@ -155,8 +191,10 @@ def _keep(key: str) -> Callable[[Answers], Sequence[Option]]:
     return options
 
 
-def _no_search(_text: str, _answers: Answers) -> list[str]:
-    return []  # only the exact current value matches the keep button; anything else is new text
+def _no_search(_text: str, _answers: Answers) -> Found:
+    return (
+        Found()
+    )  # only the exact current value matches the keep button; anything else is new text
 
 
 def value(answers: Answers, key: str) -> str | None:
@@ -260,7 +298,7 @@ TRAINING_EDIT = Flow(
             N_("On which day does it start?"),
             Kind.DATE,
             validate=_date,
-            hint=N_("Type a date like 17/08/2027 or 17 Agustus 2027."),
+            hint=N_("Type a day within the next 2 years, as DD/MM/YYYY, like 17/08/2027."),
         ),
         Step(
             "start",
@@ -268,6 +306,7 @@ TRAINING_EDIT = Flow(
             Kind.CHOICE,
             options=_start_options,
             validate=_start,
+            typed=Kind.TIME,
             columns=4,
             hint=N_("Choose, or type another time like 09.30. Use your own time zone."),
         ),
@@ -277,6 +316,7 @@ TRAINING_EDIT = Flow(
             Kind.CHOICE,
             options=_end_options,
             validate=_end,
+            typed=Kind.TIME,
             columns=3,
             hint=N_("Choose, or type another time like 16.00."),
         ),

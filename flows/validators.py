@@ -18,6 +18,7 @@ TEXT_TOO_LONG = N_("Please keep it to {max} characters or fewer.")
 TEXT_CONTROL = N_("That text has characters that cannot be used. Please type it again.")
 NAME_INVALID = N_("Please type your name in letters, like Siti Aminah or Muh. Rizal.")
 NAME_LINK = N_("Please type your name, not a link or a username.")
+COUNTRY_INVALID = N_("Please type the country's name in letters, like Taiwan or Arab Saudi.")
 PHONE_INVALID = N_(
     "That does not look like a phone number. "
     "Please type it like 0812 3456 7890 or +62 812 3456 7890."
@@ -35,17 +36,36 @@ DATE_INVALID = N_("Please type a date like 17/08/2026, 17 Agustus 2026 or besok.
 DATE_IMPOSSIBLE = N_("That date does not exist. Please check the day and the month.")
 DATE_TOO_EARLY = N_("Please choose a date on or after {date}.")
 DATE_TOO_LATE = N_("Please choose a date on or before {date}.")
+DATE_PAST = N_("That day has passed. Please choose a day from {start} to {end}.")
+DATE_TOO_FAR = N_("That is too far ahead. Please choose a day from {start} to {end}.")
+DATE_OUTSIDE = N_("Please choose a day from {start} to {end}.")
 NUMBER_INVALID = N_("Please type a number, like 3.")
 NUMBER_NOT_WHOLE = N_("Please type a whole number, like 3.")
 NUMBER_RANGE = N_("Please type a number from {min} to {max}.")
 TIME_INVALID = N_("Please type a time like 09.00, 14:30 or 2 siang.")
 YEARS_INVALID = N_("Please type how many years you worked abroad, like 3 or 3 tahun.")
 YEARS_RANGE = N_("Please type a number of years from 0 to {max}.")
+MONTHS_INVALID = N_(
+    "Please type a whole number of months, like 18 or 18 bulan, or years, like 2 tahun."
+)
+MONTHS_RANGE = N_("Please choose from {min} to {max} months.")
 
 MONEY_MAX = 100_000_000_000  # 100 miliar
 YEARS_MAX = 60
 
 _ALLOWED_CONTROLS = frozenset("\t\n\r\v\f")
+# Removed wherever they are: zero-width space, word joiner, BOM, soft hyphen, direction marks
+# (LRM, RLM, ALM) and the Mongolian vowel separator show nothing and carry nothing in a name,
+# a purpose or a title. Zero-width (non-)joiners stay inside text (emoji, Indic and Persian
+# scripts need them) but never count as something typed.
+_DROPPED = frozenset("\u200b\u2060\ufeff\u00ad\u200e\u200f\u061c\u180e")
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u200c\u200d\u2061\u2062\u2063\u2064"
+    "\u2800\u3164\uffa0\U0001d159\U0001d173\U0001d174\U0001d175\U0001d176\U0001d177"
+    "\U0001d178\U0001d179\U0001d17a"
+)  # joiners, invisible operators, Hangul and braille fillers, musical format characters
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+_COUNTRY_PUNCT = frozenset(" .,-'()\u2019")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _NAME_PUNCT = frozenset(" .,-'\u2019\u02bc")
 _LINKISH = re.compile(r"https?:|www\.|@|\.(?:com|net|org|id|co|io|me|info|biz|xyz|ly)\b", re.I)
@@ -101,21 +121,35 @@ _MONTH_D_Y = re.compile(r"(?P<name>[a-z]+)\.?\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?
 
 
 def text(raw: str, *, min_len: int = 1, max_len: int = 200) -> str:
-    """Strip, collapse whitespace to single spaces, reject control characters, check length."""
-    raw = unicodedata.normalize("NFC", raw.replace("\u200b", "").replace("\ufeff", ""))
+    """Strip, collapse whitespace to single spaces, reject control characters, check length.
+    Text that shows nothing (zero-width and format characters, fillers) counts as empty, and
+    only what shows counts towards `min_len`."""
+    raw = unicodedata.normalize("NFC", "".join(ch for ch in raw if ch not in _DROPPED))
     for ch in raw:
         if ch in _BIDI_CONTROLS or (
             unicodedata.category(ch) in ("Cc", "Cs") and ch not in _ALLOWED_CONTROLS
         ):
             raise Invalid(TEXT_CONTROL)
     value = " ".join(raw.split())
-    if not value:
+    shown = sum(1 for ch in value if shows(ch))
+    if not shown:
         raise Invalid(TEXT_EMPTY)
-    if len(value) < min_len:
+    if shown + value.count(" ") < min_len:
         raise Invalid(TEXT_TOO_SHORT, min=min_len)
     if len(value) > max_len:
         raise Invalid(TEXT_TOO_LONG, max=max_len)
     return value
+
+
+def shows(ch: str) -> bool:
+    """True for a character that draws something: not a space, a format or control character,
+    a lone combining mark, or a filler some fonts draw blank."""
+    return ch not in _INVISIBLE and unicodedata.category(ch) not in _UNSEEN
+
+
+def visible(value: str) -> bool:
+    """True when the text shows at least one character (not only spaces and zero-widths)."""
+    return any(shows(ch) for ch in value)
 
 
 def person_name(raw: str) -> str:
@@ -123,10 +157,27 @@ def person_name(raw: str) -> str:
     value = text(raw, min_len=2, max_len=100)
     if _LINKISH.search(value):
         raise Invalid(NAME_LINK)
-    allowed = all(ch.isalpha() or ch in _NAME_PUNCT or _is_mark(ch) for ch in value)
-    if not allowed or sum(ch.isalpha() for ch in value) < 2:
+    allowed = all(
+        (ch.isalpha() and ch not in _INVISIBLE) or ch in _NAME_PUNCT or _is_mark(ch) for ch in value
+    )
+    if not allowed or sum(ch.isalpha() and ch not in _INVISIBLE for ch in value) < 2:
         raise Invalid(NAME_INVALID)
     return _title(value) if value.islower() or value.isupper() else value
+
+
+def country(raw: str) -> str:
+    """A country's name in letters ("Taiwan", "Arab Saudi", "Côte d'Ivoire"), never digits."""
+    value = text(raw, min_len=2, max_len=60)
+    if _LINKISH.search(value):
+        raise Invalid(COUNTRY_INVALID)
+    letters = sum(ch.isalpha() and ch not in _INVISIBLE for ch in value)
+    allowed = all(
+        (ch.isalpha() and ch not in _INVISIBLE) or ch in _COUNTRY_PUNCT or _is_mark(ch)
+        for ch in value
+    )
+    if not allowed or letters < 2:
+        raise Invalid(COUNTRY_INVALID)
+    return value
 
 
 def _is_mark(ch: str) -> bool:
@@ -252,11 +303,34 @@ def date_id(
     value = " ".join(raw.strip().lower().replace(",", " ").split())
     value = re.sub(r"^(?:tanggal|tgl\.?)\s*", "", value)
     result = _parse_date(value, today)
+    if not_before is not None and not_after is not None:
+        if result < not_before:
+            raise Invalid(
+                DATE_PAST if result < today else DATE_OUTSIDE, start=not_before, end=not_after
+            )
+        if result > not_after:
+            raise Invalid(DATE_TOO_FAR, start=not_before, end=not_after)
     if not_before is not None and result < not_before:
-        raise Invalid(DATE_TOO_EARLY, date=not_before.isoformat())
+        raise Invalid(DATE_TOO_EARLY, date=not_before)
     if not_after is not None and result > not_after:
-        raise Invalid(DATE_TOO_LATE, date=not_after.isoformat())
+        raise Invalid(DATE_TOO_LATE, date=not_after)
     return result
+
+
+def future_date(raw: str, *, today: date, months: int) -> date:
+    """A day from today up to `months` ahead (a visit, a meeting): never past, never years off."""
+    return date_id(raw, today=today, not_before=today, not_after=add_months(today, months))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day where it is shorter: 31/8 + 6 = 28/2)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    for last in (day.day, 30, 29, 28):
+        found = _date_or_none(year, month + 1, min(day.day, last))
+        if found is not None:
+            return found
+    raise ValueError(day)  # unreachable: every month has a 28th
 
 
 def _parse_date(value: str, today: date) -> date:
@@ -330,6 +404,30 @@ def integer(raw: str, *, min_value: int, max_value: int) -> int:
     return int(amount)
 
 
+def months(raw: str, *, min_value: int, max_value: int) -> int:
+    """A whole number of months from "18", "18 bulan", "2 tahun" or "1,5 years"."""
+    try:
+        amount, unit = _quantity(raw)
+    except ValueError:
+        raise Invalid(MONTHS_INVALID) from None
+    if unit in _YEAR_UNITS:
+        amount *= 12
+    elif unit and unit not in _MONTH_UNITS:
+        raise Invalid(MONTHS_INVALID)
+    if amount != amount.to_integral_value():
+        raise Invalid(MONTHS_INVALID)
+    if not min_value <= amount <= max_value:
+        raise Invalid(MONTHS_RANGE, min=min_value, max=max_value)
+    return int(amount)
+
+
+# Years abroad as buckets that never overlap: (code, upper bound, included). Less than 1 year;
+# 1 to 3 years; more than 3, up to 5; more than 5, up to 10; more than 10. The labels of the
+# onboarding step (flows/onboarding.py YEARS) say the same.
+YEAR_BUCKETS = (("lt1", 1, False), ("1to3", 3, True), ("3to5", 5, True), ("5to10", 10, True))
+YEARS_OVER = "gt10"
+
+
 def years_abroad(raw: str) -> str:
     """Bucket a typed time abroad ("3", "2,5 tahun", "6 bulan") into lt1/1to3/3to5/5to10/gt10."""
     value = " ".join(raw.strip().lower().split())
@@ -345,10 +443,10 @@ def years_abroad(raw: str) -> str:
         raise Invalid(YEARS_INVALID)
     if not 0 <= amount <= YEARS_MAX:
         raise Invalid(YEARS_RANGE, max=YEARS_MAX)
-    for bucket, upper in (("lt1", 1), ("1to3", 3), ("3to5", 5), ("5to10", 10)):
-        if amount < upper:
+    for bucket, upper, included in YEAR_BUCKETS:
+        if amount < upper or (included and amount == upper):
             return bucket
-    return "gt10"
+    return YEARS_OVER
 
 
 _TIME = re.compile(

@@ -4,7 +4,8 @@ live progress message.
 
 The draft is a `broadcasts` row (status draft), so nothing typed is lost across a restart. A
 draft waiting for typed input (the text, a button, a time) says so in its `stage`; while it
-does, the coordinator's next message goes here before any flow. Every command and button
+does, the coordinator's next message goes here before any flow. A command is never taken as
+input: it ends the waiting (the draft is kept) and, but for /batal, runs as anywhere else. Every command and button
 checks the role on the server, and that the broadcast is the presser's own (an admin may act
 on any); a refused press only logs.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, Filter
 from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -46,7 +48,7 @@ from flows import clock, regions, registry
 from flows import reminders as rules
 from flows import segments as specs
 from flows.errors import Invalid
-from flows.validators import date_id, time_of_day
+from flows.validators import date_id, time_of_day, visible
 from storage import broadcasts as store
 from storage import segments as reach
 from storage.models import Broadcast, BroadcastStatus, Person, Role
@@ -219,8 +221,13 @@ async def typed(
     """What the draft waits for: the text (or a photo or document with it), the button's
     label, its link, or a time."""
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
-    if (message.text or "").startswith("/"):
+    command = _command(message)
+    if command is not None:  # a command keeps its meaning; the draft stops waiting, kept
         await store.edit_draft(session, draft.id, stage=None)
+        if command not in _OWN_COMMANDS:
+            turn.say(_("Your draft is kept: send /siaran to go on with it."))
+        if command not in _STOP_COMMANDS:
+            raise SkipHandler  # the command's own handler answers it, as anywhere else
         turn.say(_("Stopped. Your draft is kept: send /siaran to go on with it."))
         return
     stage = draft.stage
@@ -228,7 +235,7 @@ async def typed(
         await _content(turn, message, draft)
     elif stage == BUTTON_TEXT:
         label = (message.text or "").strip()
-        if not label or len(label) > BUTTON_TEXT_MAX or "\n" in label:
+        if not visible(label) or len(label) > BUTTON_TEXT_MAX or "\n" in label:
             turn.say(
                 _("Please type a short label for the button, at most {n} characters.").format(
                     n=BUTTON_TEXT_MAX
@@ -269,7 +276,7 @@ async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
     else:
         turn.say(_("Please send the announcement as text, or as a photo or document with text."))
         return
-    if not plain.strip():
+    if not visible(plain):  # spaces or zero-width characters only: nothing to read
         turn.say(
             _("The announcement needs some text: what is it about, and what should people do?")
         )
@@ -290,6 +297,19 @@ async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
         stage=None,
     )
     await _show_card(turn, draft.id)
+
+
+_STOP_COMMANDS = frozenset({"batal", "cancel"})  # stop composing, as they stop a flow
+_OWN_COMMANDS = _STOP_COMMANDS | {"siaran", "broadcast"}  # they say where the draft is
+
+
+def _command(message: Message) -> str | None:
+    """The command a message is ("batal" for "/batal@bot now"), or None for anything else;
+    a caption is never a command (Telegram sends none with media)."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
 
 
 def _parse_when(raw: str, tz: str) -> datetime | str:

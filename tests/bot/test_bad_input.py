@@ -192,3 +192,97 @@ async def test_stranger_text_before_consent_points_to_start(app, person) -> None
     replies = await person().send("halo")
     assert "/start" in texts(replies)
     assert await count(app, Person) == 0
+
+
+# --- text that shows nothing, countries with digits, dates without a range --------------------
+
+INVISIBLE_ONLY = [
+    "\u200b\u200b",
+    "\u200c\u200d",
+    "\u2060\ufeff",
+    "\u200e\u200f",
+    "\u3164\u3164",
+    "\u2800 \u2800",
+    "\u00a0\u3000\u200d",
+]
+
+
+async def test_a_name_that_shows_nothing_is_refused(app, person) -> None:
+    chat = person()
+    await at_name_step(chat)
+    for raw in INVISIBLE_ONLY:
+        said = texts(await chat.send(raw))
+        assert "tidak boleh kosong" in said, repr(raw)
+    assert (await one(app, FlowRun)).step == "name"
+    assert (await one(app, Person)).name is None
+
+
+async def test_a_country_with_digits_is_refused(app, person) -> None:
+    chat = person()
+    await at_name_step(chat)
+    await chat.send("Siti Aminah")
+    await chat.send("0812 3456 7890")
+    await chat.send("Jawa Timur")
+    await chat.send("Kota Surabaya")
+    for raw in ("12345", "T4iwan", "\u200b\u200d"):
+        said = texts(await chat.send(raw))
+        assert "nama negara" in said or "tidak boleh kosong" in said, raw
+    run = await one(app, FlowRun)
+    assert run.step == "country" and "country" not in run.answers
+
+
+async def test_a_bank_visit_in_9999_is_refused_with_the_range_in_the_persons_words(
+    app, person
+) -> None:
+    from tests.bot.test_kur import answer_readiness
+
+    chat = person()
+    await onboard(chat, lang="id")
+    await chat.press("Pinjaman KUR")
+    await answer_readiness(chat, amount="40 juta")
+    await chat.press("Bank dan jadwal")
+    await chat.choose("bri")
+    await chat.send("BRI Unit Wonokromo")
+    said = texts(await chat.send("31/12/9999"))
+    assert "terlalu jauh" in said and "25 November 2026" in said and "25 Mei 2027" in said
+    said = texts(await chat.send("kemarin"))
+    assert "sudah lewat" in said and "25 November 2026" in said and "25 Mei 2027" in said
+    await chat.send("25/05/2027")
+    run = await one(app, FlowRun, FlowRun.flow == "kur_bank")
+    assert run.step == "time" and run.answers["date"] == "2027-05-25"
+
+
+async def test_a_training_two_years_ahead_at_most_in_english(app, person) -> None:
+    from tests.bot.test_training import coordinator
+
+    chat = await coordinator(app, person)
+    await chat.send("/pelatihan_baru")
+    for raw in INVISIBLE_ONLY[:3]:
+        assert "cannot be empty" in texts(await chat.send(raw))
+    await chat.send("Pembukuan untuk warung")
+    await chat.send("Dinas Koperasi Surabaya")
+    await chat.choose("finance")
+    said = texts(await chat.send("31/12/9999"))
+    assert "too far ahead" in said and "November 25, 2026" in said and "November 25, 2028" in said
+    await chat.send("25/11/2028")
+    assert (await one(app, FlowRun, FlowRun.flow == "training_edit")).step == "start"
+
+
+async def test_a_founding_meeting_within_a_year(app, person) -> None:
+    from tests.bot.test_coop_found import onboard_in_mataram
+
+    chat = person()
+    await onboard_in_mataram(chat)
+    await chat.send("/menu")
+    await chat.press("Cooperative")
+    await chat.press("Found a new one")
+    await chat.choose("simpan_pinjam")
+    assert "cannot be empty" in texts(await chat.send("\u200b" * 12 + "\u200d" * 12))
+    await chat.send("Simpan pinjam untuk purna PMI di Mataram")
+    await chat.send("Koperasi Purna Migran Mataram")
+    await chat.choose("yes")
+    await chat.press("Set the meeting date")
+    said = texts(await chat.send("31/12/9999"))
+    assert "too far ahead" in said and "November 25, 2027" in said
+    await chat.send("25/11/2027")
+    assert (await one(app, FlowRun, FlowRun.flow == "found_meeting")).step == "time"

@@ -482,10 +482,16 @@ def test_date_id_bounds():
     bounds = {"not_before": TODAY, "not_after": date(2026, 12, 31)}
     assert v.date_id("hari ini", today=TODAY, **bounds) == TODAY
     assert v.date_id("31/12/2026", today=TODAY, **bounds) == date(2026, 12, 31)
-    early = rejects(v.date_id, "9/3/2026", v.DATE_TOO_EARLY, today=TODAY, **bounds)
-    assert early.params == {"date": "2026-03-10"}
-    late = rejects(v.date_id, "1/1/2027", v.DATE_TOO_LATE, today=TODAY, **bounds)
-    assert late.params == {"date": "2026-12-31"}
+    early = rejects(v.date_id, "9/3/2026", v.DATE_PAST, today=TODAY, **bounds)
+    assert early.params == {"start": TODAY, "end": date(2026, 12, 31)}  # the whole range
+    late = rejects(v.date_id, "1/1/2027", v.DATE_TOO_FAR, today=TODAY, **bounds)
+    assert late.params == {"start": TODAY, "end": date(2026, 12, 31)}
+    early = rejects(v.date_id, "9/3/2026", v.DATE_TOO_EARLY, today=TODAY, not_before=TODAY)
+    assert early.params == {"date": TODAY}
+    late = rejects(
+        v.date_id, "1/1/2027", v.DATE_TOO_LATE, today=TODAY, not_after=date(2026, 12, 31)
+    )
+    assert late.params == {"date": date(2026, 12, 31)}
 
 
 any_day = st.dates(date(2020, 1, 1), date(2035, 12, 31))
@@ -521,10 +527,12 @@ def test_date_id_property_no_year_is_next_occurrence(day, today):
 def test_date_id_property_bounds(day, today, low, high):
     raw = f"{day.day:02d}/{day.month:02d}/{day.year}"
     if day < low:
-        rejects(v.date_id, raw, v.DATE_TOO_EARLY, today=today, not_before=low, not_after=high)
+        past = v.DATE_PAST if day < today else v.DATE_OUTSIDE
+        err = rejects(v.date_id, raw, past, today=today, not_before=low, not_after=high)
+        assert err.params == {"start": low, "end": high}
     elif day > high:
-        err = rejects(v.date_id, raw, v.DATE_TOO_LATE, today=today, not_before=low, not_after=high)
-        assert err.params == {"date": high.isoformat()}
+        err = rejects(v.date_id, raw, v.DATE_TOO_FAR, today=today, not_before=low, not_after=high)
+        assert err.params == {"start": low, "end": high}
     else:
         assert v.date_id(raw, today=today, not_before=low, not_after=high) == day
 
@@ -599,8 +607,9 @@ def test_number_property_decimal_comma_and_point(whole, cents, sep):
         ("0", "lt1"), ("0,5", "lt1"), ("setengah tahun", "lt1"), ("half a year", "lt1"),
         ("6 bulan", "lt1"), ("6 months", "lt1"), ("11 bulan", "lt1"), ("0.99", "lt1"),
         ("1", "1to3"), ("setahun", "1to3"), ("12 bulan", "1to3"), ("2,99", "1to3"),
-        ("2 thn", "1to3"), ("3", "3to5"), ("3 tahun", "3to5"), ("4.99", "3to5"),
-        ("5", "5to10"), ("5 years", "5to10"), ("9,99", "5to10"), ("10", "gt10"),
+        ("2 thn", "1to3"), ("3", "1to3"), ("3 tahun", "1to3"), ("3,5", "3to5"),
+        ("4.99", "3to5"), ("5", "3to5"), ("5 years", "3to5"), ("5,5", "5to10"),
+        ("9,99", "5to10"), ("10", "5to10"), ("10,5", "gt10"), ("11", "gt10"),
         ("15 tahun", "gt10"), ("60", "gt10"),
     ],
 )  # fmt: skip
@@ -616,14 +625,15 @@ def test_years_abroad_rejects():
 
 
 def _bucket(years: Decimal) -> str:
-    """The specified buckets, written out independently of the implementation."""
+    """The specified buckets, written out independently of the implementation: less than 1;
+    1 to 3; more than 3, up to 5; more than 5, up to 10; more than 10 (the step's labels)."""
     if years < 1:
         return "lt1"
-    if years < 3:
+    if years <= 3:
         return "1to3"
-    if years < 5:
+    if years <= 5:
         return "3to5"
-    return "5to10" if years < 10 else "gt10"
+    return "5to10" if years <= 10 else "gt10"
 
 
 @given(st.integers(0, 6000), st.sampled_from(["", " tahun", " years", " thn"]), st.booleans())
@@ -680,3 +690,62 @@ def test_time_of_day_property_24_hour_clock_round_trips(hour, minute, sep, pad):
 @given(st.integers(1, 11), st.sampled_from(["pm", "malam", "sore"]))
 def test_time_of_day_property_afternoon_words_add_twelve(hour, word):
     assert v.time_of_day(f"{hour} {word}") == f"{hour + 12:02d}:00"
+
+
+# --- junk that shows nothing, countries, dates with a range ---------------------------------
+
+INVISIBLE = [
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u200f", "\u061c", "\u180e",
+    "\u00ad", "\u034f", "\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\u2061", "\u00a0",
+    "\u2003", "\u3000", "\u202f", "\u205f", "\u0301", "\U000e0041", "\u2028",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(INVISIBLE + [" ", "\n"]), min_size=1, max_size=30))
+def test_text_that_shows_nothing_is_empty(chars):
+    raw = "".join(chars)
+    for check in (lambda r: v.text(r), lambda r: v.text(r, min_len=10), v.person_name, v.country):
+        rejects(check, raw, v.TEXT_EMPTY)
+
+
+@given(st.text(st.characters(categories=["Cf", "Zs", "Mn", "Me"]), min_size=1, max_size=20))
+def test_format_spaces_and_lone_marks_only_are_empty(raw):
+    with pytest.raises(Invalid) as caught:
+        v.text(raw)
+    assert caught.value.msgid in (v.TEXT_EMPTY, v.TEXT_CONTROL)  # bidi embeddings: refused
+
+
+def test_invisible_characters_do_not_count_towards_the_minimum():
+    rejects(v.text, "ab" + "\u200d" * 20, v.TEXT_TOO_SHORT, min_len=10)
+    rejects(v.person_name, "S\u3164", v.TEXT_TOO_SHORT)
+    rejects(v.person_name, "Siti\u3164Aminah", v.NAME_INVALID)
+    assert v.person_name("Siti\u200e Aminah\u200f") == "Siti Aminah"
+
+
+@pytest.mark.parametrize("raw", ["123", "T4iwan", "62", "https://x.com", "Taiwan 2019", "!!"])
+def test_country_refuses_digits_and_links(raw):
+    rejects(v.country, raw, v.COUNTRY_INVALID)
+
+
+@pytest.mark.parametrize("raw", ["Taiwan", "Arab Saudi", "Côte d'Ivoire", "Hong Kong (SAR)"])
+def test_country_takes_names(raw):
+    assert v.country(raw) == raw
+
+
+def test_future_date_is_within_its_months_and_says_the_range():
+    today = date(2026, 11, 25)
+    assert v.future_date("25/05/2027", today=today, months=6) == date(2027, 5, 25)
+    err = rejects(v.future_date, "26/05/2027", v.DATE_TOO_FAR, today=today, months=6)
+    assert err.params == {"start": today, "end": date(2027, 5, 25)}
+    err = rejects(v.future_date, "31/12/9999", v.DATE_TOO_FAR, today=today, months=12)
+    assert err.params == {"start": today, "end": date(2027, 11, 25)}
+    err = rejects(v.future_date, "kemarin", v.DATE_PAST, today=today, months=24)
+    assert err.params == {"start": today, "end": date(2028, 11, 25)}
+    rejects(v.future_date, "1/1/0001", v.DATE_PAST, today=today, months=6)
+
+
+@given(st.dates(date(2000, 1, 1), date(2100, 12, 31)), st.integers(0, 36))
+def test_add_months_keeps_the_day_or_takes_the_months_last(day, months):
+    later = v.add_months(day, months)
+    assert (later.year * 12 + later.month) - (day.year * 12 + day.month) == months
+    assert later.day == day.day or (later.day < day.day and (later + timedelta(days=1)).day == 1)
