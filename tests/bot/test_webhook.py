@@ -408,3 +408,40 @@ async def test_an_error_line_says_where_and_what_without_personal_data(
     _, metrics = await running.get("/metrics")
     assert 'juragan_updates_total{outcome="error",type="message"} 1.0' in metrics
     assert sample(metrics, "juragan_errors_total", logger="bot.middlewares") == 1
+
+
+def nested(depth: int) -> bytes:
+    return b'{"update_id": 5, "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps(text_update(2**63, "/start")).encode(),  # update_id above int64
+        json.dumps(text_update(1, "/start", uid=2**64 + 777)).encode(),  # a user id above it
+        json.dumps({**text_update(1, "/start"), "x": {"id": -(2**63) - 1}}).encode(),
+        nested(5000),  # json's own recursion limit: a RecursionError, not a 500
+        nested(200),  # within json's limit, beyond any real update
+        b"[" * 5000 + b"]" * 5000,
+    ],
+    ids=["update_id", "from.id", "nested id", "5000 deep", "200 deep", "deep array"],
+)
+async def test_ids_beyond_int64_and_deep_nesting_are_refused_with_400(
+    running: Running, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert await running.post(None, raw=raw) == 400
+    assert sends(running.fake) == [] and await running.processed() == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_webhook_rejected_total{reason="malformed"} 1.0' in metrics
+
+
+async def test_an_update_nested_as_deep_as_telegram_nests_is_taken(running: Running) -> None:
+    update = text_update(1, "/start")
+    reply = update["message"]
+    for n in range(6):  # a reply to a reply ... with a keyboard: ~20 levels
+        reply["reply_to_message"] = {**text_update(100 + n, "hai")["message"]}
+        reply = reply["reply_to_message"]
+    reply["reply_markup"] = {"inline_keyboard": [[{"text": "x", "callback_data": "y"}]]}
+    assert await running.post(update) == 200
+    assert await running.processed() == 1
