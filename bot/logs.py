@@ -227,6 +227,9 @@ def setup(level: str, fmt: str = "text", secrets: list[str] | tuple[str, ...] = 
     root.addHandler(handler)
     root.setLevel(level)
     guard_personal_data()
+    # A line that cannot be written must not make logging print the record's own traceback,
+    # message and all, to stderr.
+    logging.raiseExceptions = False
     warnings.showwarning = _show_warning
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
