@@ -10,12 +10,13 @@ import os
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import text
 
 from storage.db import create_engine
 from tests.support.fake_bot_api import FakeBotAPI
-from tests.support.process import Spawned, expect, free_port, press, step
+from tests.support.process import WEBHOOK_SECRET, Instance, Spawned, expect, free_port, press, step
 
 TOKEN = "123456:CANARY"
 NAME = "Siti Aminah"
@@ -222,3 +223,57 @@ async def test_a_bad_telegram_api_url_never_shows_the_token(
     assert proc.returncode == 2, output
     assert output.splitlines()[-1].startswith("juragan: "), output
     assert "Traceback" not in output and leaks(output) == [], output
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_the_webhook_logs_no_canary(
+    database_url: str, tmp_path: Path, log_format: str
+) -> None:
+    """`juragan webhook`: an unknown update kind, ids beyond int64, a body nested 5,000 deep and
+    a handler raising, each carrying the canary; the refusals are 400s, not errors."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    async with FakeBotAPI() as fake:
+        instance = await Instance.start(
+            fake, database_url, tmp_path, BOT_TOKEN=TOKEN, LOG_LEVEL="DEBUG",
+            LOG_FORMAT=log_format, PYTHONPATH=str(site), JURAGAN_TEST_MESSAGE=TYPED,
+        )  # fmt: skip
+        try:
+            user = {"id": ID, "is_bot": False, "first_name": NAME}
+            unknown = {"update_id": 11, "future_kind": {"from": user, "text": TYPED}}
+            assert await fake.post_update(instance.url, unknown) == 200
+            huge = {
+                "update_id": 12,
+                "message": {
+                    "message_id": 1, "date": 1, "text": TYPED,
+                    "chat": {"id": HUGE_ID, "type": "private", "first_name": NAME},
+                    "from": {**user, "id": HUGE_ID},
+                },
+            }  # fmt: skip
+            assert await fake.post_update(instance.url, huge) == 400
+            assert await fake.post_update(instance.url, {**huge, "update_id": 2**64}) == 400
+            inner = json.dumps({"text": TYPED, "from": user}).encode()
+            deep = b'{"update_id": 14, "x": ' + b'{"x": ' * 5000 + inner + b"}" * 5001
+            headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+            async with aiohttp.ClientSession() as client:
+                async with client.post(instance.url, data=deep, headers=headers) as answer:
+                    assert answer.status == 400
+            helper = {
+                "update_id": 15,
+                "message": {
+                    "message_id": 2, "date": 1, "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                    "chat": {"id": HELPER_ID, "type": "private", "first_name": NAME},
+                    "from": {**user, "id": HELPER_ID},
+                },
+            }  # fmt: skip
+            assert await fake.post_update(instance.url, helper) == 200
+            assert any(SORRY in str(c.params.get("text")) for c in fake.calls_to("sendMessage"))
+        finally:
+            output = await instance.stop()
+    assert instance.proc.returncode == 0, output
+    assert leaks(output) == [], output
+    check_format(output, log_format)
+    assert "update 11 unknown unhandled" in output and "ValueError" in output
+    assert output.count("webhook request refused: the body is not a Telegram update") == 3
