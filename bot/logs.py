@@ -211,6 +211,18 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
         _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
 
 
+def _log_unraisable(unraisable: Any) -> None:
+    """An exception Python can only ignore (in __del__, a finaliser): logged, never printed
+    with its message; the object is named by its type only (its repr may hold anything)."""
+    if unraisable.exc_value is None:
+        return
+    logging.getLogger("juragan").error(
+        "an exception was ignored in a %s",
+        type(unraisable.object).__name__,
+        exc_info=(unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback),
+    )
+
+
 def setup(level: str, fmt: str = "text", secrets: list[str] | tuple[str, ...] = ()) -> None:
     """Every line through one handler on stderr, in one format; warnings and uncaught
     exceptions too (Python would print their text); `secrets` blanked out wherever they are."""
@@ -233,3 +245,4 @@ def setup(level: str, fmt: str = "text", secrets: list[str] | tuple[str, ...] = 
     warnings.showwarning = _show_warning
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
+    sys.unraisablehook = _log_unraisable

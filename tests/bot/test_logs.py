@@ -6,6 +6,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -35,6 +36,7 @@ def written(
     root = logging.getLogger()
     saved = (root.handlers[:], root.level, warnings.showwarning, sys.excepthook)
     saved_thread, saved_raise = threading.excepthook, logging.raiseExceptions
+    saved_unraisable = sys.unraisablehook
     started: list[bool] = []
 
     def read() -> str:
@@ -51,6 +53,7 @@ def written(
     root.handlers[:], _, warnings.showwarning, sys.excepthook = saved
     root.setLevel(saved[1])
     threading.excepthook, logging.raiseExceptions = saved_thread, saved_raise
+    sys.unraisablehook = saved_unraisable
     logs._secrets.clear()
 
 
@@ -96,7 +99,15 @@ def test_an_uncaught_exception_is_logged_without_its_message(written: Callable[[
         raise KeyError(TYPED)
     except KeyError as exc:
         sys.excepthook(type(exc), exc, exc.__traceback__)
+    try:
+        raise KeyError(TYPED)
+    except KeyError as exc:
+        unraisable = SimpleNamespace(
+            exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__, object=TYPED
+        )
+        sys.unraisablehook(unraisable)  # type: ignore[arg-type]
     err = written()
+    assert "ignored in a str" in err
     assert "stopped by KeyError" in err and "test_logs.py" in err and clean(err), err
 
 
