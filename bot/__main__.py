@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("migrate", help="bring the database to the newest schema")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
-    chat.add_argument("--user", type=int, default=100001, help="be this Telegram user id")
+    chat.add_argument("--user", type=_user_arg, default=100001, help="be this Telegram user id")
     chat.add_argument(
         "--as", dest="role", choices=["admin", "staff", "coordinator"], help="take this role"
     )
@@ -225,6 +225,15 @@ def _refuse_role(telegram_id: str, regions: str | None) -> str | None:
         if places.get(code) is None:
             return f"unknown region code {code!r} in --regions (e.g. 35 or 35.78)."
     return None
+
+
+def _user_arg(text: str) -> int:
+    """argparse's type for a Telegram user id (a number too big for the database is refused
+    here, not by a traceback from it)."""
+    value = _user_id(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {INT64_MAX}")
+    return value
 
 
 def _user_id(text: str) -> int | None:

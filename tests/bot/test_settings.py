@@ -241,3 +241,11 @@ async def test_a_port_taken_is_one_sentence(tmp_path: Path, command: str, settin
         "that port."
     ), err
     assert "Traceback" not in err and "CANARY" not in err
+
+
+async def test_chat_refuses_a_user_id_the_database_cannot_hold(tmp_path: Path) -> None:
+    status, _, err = await juragan("chat", "--user", "99999999999999999999999", cwd=tmp_path)
+    assert status == 2 and "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        "juragan chat: error: argument --user: must be a whole number from 1 to 9223372036854775807"
+    )
