@@ -31,6 +31,9 @@ FIELDS = ("update_id", "update_type", "outcome", "ms")
 # constraint, table and column it names, and the statement (never its parameters).
 SAFE_MESSAGES = ("aiohttp.", "aiogram.exceptions", "redis.", "sqlite3")
 WITHHELD = "(its message is not logged: it may hold personal data)"
+# SQLSTATE classes whose primary message (never the DETAIL) is about the server, not a row:
+# connection, authorisation, unknown database, resources, operator, deadlock/serialisation.
+SAFE_SQLSTATE_CLASSES = ("08", "28", "3D", "53", "57", "40")
 # Blanked out of everything written, whatever wrote it: the token in a Bot API URL, anything
 # shaped like a bot token, a password in a URL, and (in messages we did not write) long digit
 # runs, which are what Telegram ids, phone numbers and NIKs look like.
@@ -61,6 +64,12 @@ def _database(exc: BaseException) -> str | None:
     if state is None:
         return None
     said = [f"SQLSTATE {state}"]
+    if state[:2] in SAFE_SQLSTATE_CLASSES:  # their primary message names no row's values
+        message = next(
+            (e.message for e in sources if isinstance(getattr(e, "message", None), str)), None
+        )  # type: ignore[union-attr]
+        if message:
+            said.append(redact(message, numbers=True))
     for field in ("table_name", "column_name", "constraint_name"):
         value = next((getattr(e, field, None) for e in sources if getattr(e, field, None)), None)
         if value:

@@ -123,3 +123,32 @@ def test_an_uncaught_exception_is_logged_without_its_message(written: Callable[[
 def test_describe_never_says_a_canary(exc: BaseException) -> None:
     said = logs.describe(exc)
     assert type(exc).__name__ in said and clean(said), said
+
+
+async def test_database_errors_are_told_without_the_values_they_quote(database_url: str) -> None:
+    """PostgreSQL's DETAIL (Key (telegram_id)=(...)) and asyncpg's "invalid input for query
+    argument $1: <value>" quote what was written; describe() and the traceback keep neither."""
+    from sqlalchemy.exc import DBAPIError
+
+    from storage import repo
+    from storage.db import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url)
+    caught: list[BaseException] = []
+    try:
+        for telegram_ids in ([777000123, 777000123], [777000123777000123777]):
+            try:
+                async with create_sessionmaker(engine)() as session, session.begin():
+                    for telegram_id in telegram_ids:
+                        await repo.create_person(session, telegram_id=telegram_id, locale="id")
+            except (DBAPIError, OverflowError) as exc:
+                caught.append(exc)
+    finally:
+        await engine.dispose()
+    assert len(caught) == 2
+    for exc in caught:
+        written = logs.safe_traceback(exc)
+        assert clean(written) and clean(logs.describe(exc)), written
+    if database_url.startswith("postgresql"):
+        assert "SQLSTATE 23505" in logs.describe(caught[0]) and "people" in logs.describe(caught[0])
+        assert "SQLSTATE 22000" in logs.safe_traceback(caught[1])
