@@ -25,7 +25,8 @@ async def _poll(settings: Settings) -> None:
 
     app = build_app(settings)
     settle()
-    status = scheduler = None
+    status: Any = None  # web.AppRunner when STATUS_PORT is set
+    scheduler: Any = None
     try:
         if settings.status_port:
             from bot.web import serve_status
