@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot import logs
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import INT64_MAX, ConfigError, Settings, load_settings
 
 
 def _migrate(settings: Settings) -> None:
@@ -20,16 +21,21 @@ def _migrate(settings: Settings) -> None:
 
 async def _poll(settings: Settings) -> None:
     from bot.app import build_app, settle, start_scheduler, stop
+    from bot.preflight import reach_telegram
 
     app = build_app(settings)
     settle()
-    status = None
-    if settings.status_port:
-        from bot.web import serve_status
-
-        status = await serve_status(app, settings.webhook_host, settings.status_port)
-    scheduler = start_scheduler(app)
+    status: Any = None  # web.AppRunner when STATUS_PORT is set
+    scheduler: Any = None
     try:
+        if settings.status_port:
+            from bot.web import serve_status
+
+            status = await serve_status(app, settings.webhook_host, settings.status_port)
+        await reach_telegram(
+            app.bot, within=settings.telegram_start_seconds, api_url=settings.telegram_api_url
+        )
+        scheduler = start_scheduler(app)
         await app.bot.delete_webhook(drop_pending_updates=False)
         await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)
     finally:
@@ -76,13 +82,7 @@ async def _load(
 
 def _role(settings: Settings, telegram_id: int, role: str, regions: str | None) -> int:
     """Give someone who has started the bot a role, optionally scoped to regions; audited."""
-    from flows import regions as places
-
     codes = [c.strip() for c in (regions or "").split(",") if c.strip()] or None
-    for code in codes or []:
-        if places.get(code) is None:
-            print(f"juragan: unknown region code {code!r} (e.g. 35 or 35.78)", file=sys.stderr)
-            return 2
     found = asyncio.run(_set_role(settings, telegram_id, role, codes))
     if not found:
         print(
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("migrate", help="bring the database to the newest schema")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
-    chat.add_argument("--user", type=int, default=100001, help="be this Telegram user id")
+    chat.add_argument("--user", type=_user_arg, default=100001, help="be this Telegram user id")
     chat.add_argument(
         "--as", dest="role", choices=["admin", "staff", "coordinator"], help="take this role"
     )
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("what", choices=["cooperatives", "trainings"])
     load.add_argument("file", help="path of the CSV file")
     grant = sub.add_parser("role", help="give someone a role (they must have started the bot)")
-    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("telegram_id")
     grant.add_argument("role", choices=["returnee", "coordinator", "staff", "admin"])
     grant.add_argument(
         "--regions", help="only these regions, comma-separated codes like 35.78,35.73"
@@ -155,11 +155,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"juragan: {exc}", file=sys.stderr)
         return 2
     serving = args.command in ("run", "webhook")
-    logs.setup(settings.log_level if serving else "WARNING", settings.log_format)
+    logs.setup(
+        settings.log_level if serving else "WARNING", settings.log_format, settings.secrets()
+    )
+    refusal = _refuse_role(args.telegram_id, args.regions) if args.command == "role" else None
+    if refusal:
+        print(f"juragan: {refusal}", file=sys.stderr)
+        return 2
     try:
         _migrate(settings)
     except Exception as exc:  # e.g. the database server is down
-        print(f"juragan: cannot open the database at DATABASE_URL: {exc}", file=sys.stderr)
+        print(
+            f"juragan: cannot open the database at DATABASE_URL: {logs.describe(exc)}",
+            file=sys.stderr,
+        )
         return 2
     if args.command == "migrate":
         print("juragan: database is up to date")
@@ -167,28 +176,74 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         return _import(settings, args.file, args.what)
     if args.command == "role":
-        return _role(settings, args.telegram_id, args.role, args.regions)
+        return _role(settings, int(args.telegram_id), args.role, args.regions)
     if args.command == "chat":
         from bot.console import run_console
 
         asyncio.run(run_console(settings, user_id=args.user, role=args.role))
         return 0
+    return _serve(settings, args.command)
+
+
+def _serve(settings: Settings, command: str) -> int:
+    """`run` or `webhook` until stopped: exit 2 with one sentence when it cannot start (Telegram
+    unreachable, the token refused, a port taken), 1 after a logged (safe) traceback."""
     from bot.app import run_fast
 
-    if args.command == "webhook":
-        from bot.web import serve
+    try:
+        if command == "webhook":
+            from bot.web import serve
 
-        try:
             run_fast(serve(settings))
-        except OSError as exc:  # e.g. the port is taken
-            print(
-                f"juragan: cannot serve on {settings.webhook_host}:{settings.webhook_port}: {exc}",
-                file=sys.stderr,
-            )
-            return 2
+        else:
+            run_fast(_poll(settings))
+    except ConfigError as exc:
+        print(f"juragan: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
         return 0
-    run_fast(_poll(settings))
+    except Exception:
+        logging.getLogger("juragan").critical("stopped by an error", exc_info=True)
+        return 1
     return 0
+
+
+def _refuse_role(telegram_id: str, regions: str | None) -> str | None:
+    """Why `juragan role` must not run with these arguments, or None."""
+    from flows import regions as places
+
+    if _user_id(telegram_id) is None:
+        return f"TELEGRAM_ID must be a Telegram user id, a whole number from 1 to {INT64_MAX}."
+    if regions is None:
+        return None
+    codes = [c.strip() for c in regions.split(",") if c.strip()]
+    if not codes:  # `--regions ''` must not mean "everywhere"
+        return (
+            "--regions is empty: give region codes like 35.78,35.73, "
+            "or leave --regions out for a role everywhere."
+        )
+    for code in codes:
+        if places.get(code) is None:
+            return f"unknown region code {code!r} in --regions (e.g. 35 or 35.78)."
+    return None
+
+
+def _user_arg(text: str) -> int:
+    """argparse's type for a Telegram user id (a number too big for the database is refused
+    here, not by a traceback from it)."""
+    value = _user_id(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {INT64_MAX}")
+    return value
+
+
+def _user_id(text: str) -> int | None:
+    """A Telegram user id typed on the command line, or None (not 1 to 2^63-1)."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= INT64_MAX else None
 
 
 if __name__ == "__main__":

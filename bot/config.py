@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Annotated
-from urllib.parse import urlsplit
+from typing import Annotated, Any
+from urllib.parse import SplitResult, urlsplit
 
+from annotated_types import Ge, Le
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
 LOCALES = ("id", "en")
+INT64_MAX = 2**63 - 1  # Telegram ids are stored as BIGINT
+# A path of plain characters only: no query, fragment, spaces or percent-escapes to smuggle in.
+PLAIN_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)*/?")
+HOSTNAME = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+def _number(default: float, low: float, high: float, unit: str = "") -> Any:
+    """A numeric setting with its range (said in the error when it is outside; inf and nan
+    are refused too). `unit` is how the error names what the number counts."""
+    return Field(
+        default=default,
+        ge=low,
+        le=high,
+        allow_inf_nan=False if isinstance(default, float) else None,
+        json_schema_extra={"unit": unit},
+    )
 
 
 class Settings(BaseSettings):
@@ -28,15 +48,17 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_locale: str = "id"
     log_level: str = "INFO"
-    flood_limit: int = Field(default=8, ge=1)
-    flood_window: float = Field(default=4.0, gt=0)
-    reminder_tick_seconds: float = Field(default=30.0, gt=0)  # how often due reminders are sent
-    delivery_rate: float = Field(default=25.0, gt=0, le=30)  # messages/s, bot-wide
+    flood_limit: int = _number(8, 1, 1_000_000, "updates")
+    flood_window: float = _number(4.0, 0.1, 3600, "seconds")
+    reminder_tick_seconds: float = _number(30.0, 0.1, 3600, "seconds")  # due reminders sent
+    delivery_rate: float = _number(25.0, 0.1, 30, "messages a second")  # bot-wide
     quiet_hours: str = "21-7"  # local hours when nothing is sent outside a conversation
-    announcement_weekly_cap: int = Field(default=3, ge=0)  # per person per 7 days; 0: no cap
-    broadcast_poll_seconds: float = Field(default=2.0, gt=0)  # how often the sender looks
-    review_overdue_days: int = Field(default=3, ge=1)  # a submission waiting longer is flagged
-    digest_hour: int = Field(default=8, ge=0, le=23)  # staff's daily digest, their local hour
+    announcement_weekly_cap: int = _number(3, 0, 100, "announcements")  # 0: no cap
+    broadcast_poll_seconds: float = _number(2.0, 0.1, 600, "seconds")  # how often it looks
+    review_overdue_days: int = _number(3, 1, 365, "days")  # a submission waiting longer: flagged
+    digest_hour: int = _number(8, 0, 23, "o'clock")  # staff's daily digest, their local hour
+    # How long `run` and `webhook` keep trying to reach Telegram at start before giving up.
+    telegram_start_seconds: float = _number(30.0, 1, 600, "seconds")
     log_format: str = "text"  # text | json (one JSON object a line, for a log collector)
     # `juragan webhook`: Telegram posts updates to WEBHOOK_URL (a reverse proxy in front of
     # WEBHOOK_HOST:WEBHOOK_PORT), each with WEBHOOK_SECRET in a header.
@@ -44,9 +66,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_secret_also: SecretStr | None = None  # also accepted, never registered: rotation
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = Field(default=8080, ge=1, le=65535)
-    webhook_max_connections: int = Field(default=40, ge=1, le=100)
-    status_port: int = Field(default=0, ge=0, le=65535)  # `juragan run`: /healthz, /metrics
+    webhook_port: int = _number(8080, 1, 65535)
+    webhook_max_connections: int = _number(40, 1, 100, "connections")
+    status_port: int = _number(0, 0, 65535)  # `juragan run`: /healthz, /metrics; 0: off
     redis_url: str = ""  # aiogram's FSM storage (short UI state) in Redis; empty: in memory
 
     @field_validator("admin_ids", mode="before")
@@ -54,8 +76,12 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
-            if not all(p.lstrip("-").isdigit() for p in parts):
-                raise ValueError("must be Telegram user ids separated by commas, like 12345,67890")
+            # A user's id is a positive whole number (negative ids are groups and channels).
+            if not all(re.fullmatch(r"[0-9]{1,19}", p) and 0 < int(p) <= INT64_MAX for p in parts):
+                raise ValueError(
+                    "must be Telegram user ids (positive whole numbers) separated by commas, "
+                    "like 12345,67890"
+                )
             return frozenset(int(p) for p in parts)
         return value
 
@@ -88,6 +114,8 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith("https://"):
             raise ValueError("must be an https:// URL (Telegram sends webhooks only over HTTPS)")
+        if value:
+            _web_address(value, example="https://bot.example.go.id/telegram")
         return value
 
     @field_validator("redis_url")
@@ -96,6 +124,8 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        if value:
+            _redis_address(value)
         return value
 
     @field_validator("database_url")
@@ -103,13 +133,16 @@ class Settings(BaseSettings):
     def _db(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        _database_address(value)
         return value
 
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
+        value = value.strip()
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        _web_address(value, example=TELEGRAM_API_DEFAULT)
         return value.rstrip("/")
 
     @field_validator("quiet_hours")
@@ -172,17 +205,120 @@ class Settings(BaseSettings):
         """The path of WEBHOOK_URL, where the server takes updates (the proxy keeps it)."""
         return urlsplit(self.webhook_url).path or "/"
 
+    def secrets(self) -> list[str]:
+        """Every secret among the settings (the token, the webhook secrets, the passwords in
+        DATABASE_URL and REDIS_URL), for the logs to blank out wherever one would appear."""
+        found = [_reveal(self.bot_token), _reveal(self.webhook_secret), self.also]
+        for url in (self.database_url, self.redis_url):
+            try:
+                found.append(urlsplit(url).password or "")
+            except ValueError:
+                pass
+        return [s for s in found if len(s) >= 4]
+
 
 def _reveal(secret: SecretStr | None) -> str:
     return secret.get_secret_value() if secret else ""
 
 
+def _split(value: str) -> SplitResult:
+    """urlsplit, with the port and host checked (urlsplit checks them only when asked)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not 0-65535)
+        host = parts.hostname
+    except ValueError:
+        raise ValueError(
+            "must be a URL that can be read (check its host, port and [brackets])"
+        ) from None
+    if host and ":" in host:  # only an IPv6 address has colons, and only inside [brackets]
+        try:
+            ipaddress.IPv6Address(host.partition("%")[0])
+        except ValueError:
+            raise ValueError("must have an IPv6 address inside [brackets]") from None
+    return parts
+
+
+def _web_address(value: str, *, example: str) -> None:
+    """An http(s) address: scheme, a real host, maybe a port and a plain path; nothing else
+    (no user or password, query, fragment or spaces)."""
+    parts = _split(value)
+    host = parts.hostname or ""
+    if not host or not (":" in host or HOSTNAME.fullmatch(host)):
+        raise ValueError(f"must name a host, like {example}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError(f"must be a plain address with no ? or # part, like {example}")
+    if not PLAIN_PATH.fullmatch(parts.path):
+        raise ValueError(f"must have a plain path (letters, digits, . _ ~ - and /), like {example}")
+
+
+def _redis_address(value: str) -> None:
+    from redis.connection import parse_url
+
+    parts = _split(value)
+    if parts.scheme != "unix":
+        if not parts.hostname:
+            raise ValueError("must name a host, like redis://127.0.0.1:6379/0")
+        if parts.path not in ("", "/") and not re.fullmatch(r"/[0-9]{1,5}", parts.path):
+            raise ValueError(
+                "must end with a database number if anything, like redis://127.0.0.1:6379/0"
+            )
+    try:
+        parse_url(value)
+    except Exception:
+        raise ValueError("must be a URL that can be read, like redis://127.0.0.1:6379/0") from None
+
+
+def _database_address(value: str) -> None:
+    from sqlalchemy import make_url
+
+    try:
+        _split(value)
+        url = make_url(value)
+        url.port  # noqa: B018
+    except Exception:  # the message would quote the URL, password and all
+        raise ValueError(
+            "must be a URL that can be read (check its host, port and [brackets])"
+        ) from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError("must name a file for SQLite, like sqlite+aiosqlite:///./juragan.db")
+
+
+def _range_sentence(name: str) -> str | None:
+    """For a numeric setting: "must be a number from A to B (unit)"; None for the others."""
+    field = Settings.model_fields.get(name)
+    if field is None or field.annotation not in (int, float):
+        return None
+    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    unit = f" ({extra['unit']})" if extra.get("unit") else ""
+    kind = "a whole number" if field.annotation is int else "a number"
+    return f"must be {kind} from {_plain(low)} to {_plain(high)}{unit}"
+
+
+def _plain(number: float | None) -> str:
+    return str(int(number)) if number is not None and number == int(number) else str(number)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; turn pydantic's error into one sentence naming the variable."""
+    """Read settings; turn pydantic's error into one sentence naming the variable (and never
+    quoting its value: it may be a secret)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = field.upper() or "a setting"
+        msg = _range_sentence(field) or str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{name} is malformed: {msg}.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "The .env file is not UTF-8 text: save it as UTF-8 (or remove it)."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"The .env file cannot be read: {exc.strerror or type(exc).__name__}."
+        ) from None

@@ -24,14 +24,17 @@ from pydantic import ValidationError
 from sqlalchemy import text
 
 from bot.app import App, build_app, settle, start_scheduler, stop
-from bot.config import Settings
+from bot.config import INT64_MAX, Settings
 from bot.middlewares import stale_connection
+from bot.preflight import listen, reach_telegram, with_telegram
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEARTBEAT_LIMIT = 30.0  # s without the scheduler's heartbeat job: not ticking
 DB_TIMEOUT = 3.0  # s for the health check's SELECT 1
 SHUTDOWN_GRACE = 30.0  # s updates in flight get to finish on SIGTERM
+MAX_DEPTH = 64  # an update nests ~10 deep (a reply's pinned message's keyboard rows)
+INT64_MIN = -(2**63)
 
 
 def tick_limit(settings: Settings) -> float:
@@ -65,8 +68,9 @@ class Server:
         bot = self.app.bot
         try:
             raw = await request.json()
+            plausible(raw)
             update = Update.model_validate(raw, context={"bot": bot})
-        except (ValueError, ValidationError, UnicodeDecodeError):
+        except (ValueError, ValidationError, UnicodeDecodeError, RecursionError):
             self.app.metrics.rejected.labels(reason="malformed").inc()
             log.warning("webhook request refused: the body is not a Telegram update")
             return web.Response(status=400, text="Bad Request: not an update")
@@ -129,13 +133,32 @@ class Server:
         )
 
 
+def plausible(raw: object) -> None:
+    """A ValueError unless `raw` could be what Telegram sends: an object, nested at most
+    MAX_DEPTH deep, every whole number within int64 (ids are stored as BIGINT; a bigger one
+    would fail in the database, not here). Iterative: a deep body must not recurse."""
+    if not isinstance(raw, dict):
+        raise ValueError("not an object")
+    stack: list[tuple[object, int]] = [(raw, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise ValueError("nested too deep")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise ValueError("a number out of range")
+
+
 async def serve_status(app: App, host: str, port: int) -> web.AppRunner:
     """/healthz and /metrics for `juragan run` (STATUS_PORT): the same checks and figures as
     the webhook server gives, without the webhook."""
     server = Server(app, secret="", path=None)
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await listen(runner, host, port, setting="STATUS_PORT")
     log.info("serving /healthz and /metrics on %s:%s", host, port)
     return runner
 
@@ -153,18 +176,25 @@ async def serve(settings: Settings) -> None:
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     scheduler = None
     dp = app.dp
+    within, api = settings.telegram_start_seconds, settings.telegram_api_url
     try:
+        await reach_telegram(app.bot, within=within, api_url=api)
         await dp.emit_startup(bot=app.bot, dispatcher=dp, bots=[app.bot], **dp.workflow_data)
         settle()
         await runner.setup()
-        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+        await listen(runner, settings.webhook_host, settings.webhook_port, setting="WEBHOOK_PORT")
         scheduler = start_scheduler(app)
-        await app.bot.set_webhook(
-            url=url,
-            secret_token=secret,
-            allowed_updates=dp.resolve_used_update_types(),
-            max_connections=settings.webhook_max_connections,
-            drop_pending_updates=False,
+        await with_telegram(
+            lambda: app.bot.set_webhook(
+                url=url,
+                secret_token=secret,
+                allowed_updates=dp.resolve_used_update_types(),
+                max_connections=settings.webhook_max_connections,
+                drop_pending_updates=False,
+            ),
+            what="setWebhook",
+            within=within,
+            api_url=api,
         )
         log.info(
             "serving webhook %s on %s:%s (also /healthz, /metrics)",

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.logs import JsonFormatter, SafeTracebacks
+from bot.logs import JsonFormatter, SafeTracebacks, guard_personal_data
 from bot.web import Server
 from storage.db import create_engine
 from storage.models import ProcessedUpdate
@@ -408,3 +408,69 @@ async def test_an_error_line_says_where_and_what_without_personal_data(
     _, metrics = await running.get("/metrics")
     assert 'juragan_updates_total{outcome="error",type="message"} 1.0' in metrics
     assert sample(metrics, "juragan_errors_total", logger="bot.middlewares") == 1
+
+
+def nested(depth: int) -> bytes:
+    return b'{"update_id": 5, "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps(text_update(2**63, "/start")).encode(),  # update_id above int64
+        json.dumps(text_update(1, "/start", uid=2**64 + 777)).encode(),  # a user id above it
+        json.dumps({**text_update(1, "/start"), "x": {"id": -(2**63) - 1}}).encode(),
+        nested(5000),  # json's own recursion limit: a RecursionError, not a 500
+        nested(200),  # within json's limit, beyond any real update
+        b"[" * 5000 + b"]" * 5000,
+    ],
+    ids=["update_id", "from.id", "nested id", "5000 deep", "200 deep", "deep array"],
+)
+async def test_ids_beyond_int64_and_deep_nesting_are_refused_with_400(
+    running: Running, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert await running.post(None, raw=raw) == 400
+    assert sends(running.fake) == [] and await running.processed() == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_webhook_rejected_total{reason="malformed"} 1.0' in metrics
+
+
+async def test_an_update_nested_as_deep_as_telegram_nests_is_taken(running: Running) -> None:
+    update = text_update(1, "/start")
+    reply = update["message"]
+    for n in range(6):  # a reply to a reply ... with a keyboard: ~20 levels
+        reply["reply_to_message"] = {**text_update(100 + n, "hai")["message"]}
+        reply = reply["reply_to_message"]
+    reply["reply_markup"] = {"inline_keyboard": [[{"text": "x", "callback_data": "y"}]]}
+    assert await running.post(update) == 200
+    assert await running.processed() == 1
+
+
+async def test_an_unknown_update_kind_is_one_neutral_line_and_no_warning(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiogram warns about an update kind it does not know with the whole update in the
+    text (names, phone numbers, what was typed), outside the log handler; the bot silences it
+    and its own line says "unknown"."""
+    import warnings
+
+    caplog.set_level(logging.DEBUG)
+    update = {
+        "update_id": 9,
+        "future_kind": {
+            "from": {"id": 777000123, "is_bot": False, "first_name": "Siti Aminah"},
+            "text": "Siti Aminah NIK 3578014101900001 HP 081234567890",
+        },
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        guard_personal_data()  # as build_app did (catch_warnings reset the filters)
+        assert await running.post(update) == 200
+    assert [str(w.message)[:40] for w in caught] == []
+    lines = [r for r in caplog.records if r.name == "juragan.updates"]
+    assert [(r.update_id, r.update_type, r.outcome) for r in lines] == [(9, "unknown", "unhandled")]  # type: ignore[attr-defined]
+    for record in caplog.records:
+        for formatter in (JsonFormatter(), SafeTracebacks("%(message)s")):
+            written = formatter.format(record)
+            assert "Siti" not in written and "777000123" not in written
