@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import paging
 from storage.models import (
     Person,
     RegistrationStatus,
@@ -22,6 +23,7 @@ from storage.models import (
     TrainingRegistration,
     utcnow,
 )
+from storage.paging import Page
 
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 EDITABLE = frozenset(
@@ -72,8 +74,11 @@ async def upcoming(
     regency_code: str | None,
     topic: str | None = None,
     now: datetime | None = None,
-) -> list[Training]:
-    """Sessions not cancelled and not yet started, for this region, soonest first."""
+    page: int = 0,
+    size: int = 5,
+) -> Page[Training]:
+    """One page of the sessions not cancelled and not yet started, for this region, soonest
+    first: a count and `LIMIT/OFFSET`, read from an index in that order (storage/paging.py)."""
     query = select(Training).where(
         Training.cancelled.is_(False),
         Training.starts_at > (now or utcnow()),
@@ -81,7 +86,8 @@ async def upcoming(
     )
     if topic:
         query = query.where(Training.topic == topic)
-    return list(await session.scalars(query.order_by(Training.starts_at, Training.id)))
+    query = query.order_by(Training.starts_at, Training.id)
+    return await paging.page(session, query, number=page, size=size)
 
 
 async def get(session: AsyncSession, training_id: int) -> Training | None:

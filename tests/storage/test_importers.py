@@ -80,7 +80,7 @@ def test_import_command_loads_nothing_from_a_file_with_a_bad_row(tmp_path) -> No
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     run = [sys.executable, "-m", "bot", "import", "cooperatives"]
     done = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 1 and "line 3, regency_code" in done.stderr
+    assert done.returncode == 2 and "line 3, regency_code" in done.stderr
     done = subprocess.run(
         [*run, str(SAMPLE)], env=env, capture_output=True, text=True, cwd=tmp_path
     )

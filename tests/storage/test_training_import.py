@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.__main__ import main
 from storage.db import create_engine, create_sessionmaker
-from storage.importers import TRAINING_COLUMNS, load_trainings, parse_trainings
+from storage.importers import TRAINING_COLUMNS, import_trainings, parse_trainings
 from storage.models import Training
 
 SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "content" / "sample_trainings.csv"
@@ -91,18 +91,22 @@ def test_a_row_without_place_or_link_and_a_missing_column_are_refused() -> None:
 
 
 async def test_loading_twice_updates_by_title_and_start(database_url: str) -> None:
-    rows, _ = parse_trainings(SAMPLE.read_text("utf-8"))
+    lines = SAMPLE.read_text("utf-8").splitlines(keepends=True)
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)
     async with sessions() as session, session.begin():
-        assert await load_trainings(session, rows) == (len(rows), 0)
-    rows[0]["seats"] = 99
+        report = await import_trainings(session, lines)
+        assert (report.added, report.updated, report.problems) == (len(lines) - 1, 0, 0)
+    first = lines[1].replace(",30,no,yes", ",99,no,yes")
+    assert first != lines[1]
     async with sessions() as session, session.begin():
-        assert await load_trainings(session, rows) == (0, len(rows))
+        report = await import_trainings(session, [lines[0], first, *lines[2:]])
+        assert (report.added, report.updated) == (0, len(lines) - 1)
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(Training)) == len(rows)
-        first = await session.scalar(select(Training).where(Training.title == rows[0]["title"]))
-        assert first is not None and first.seats == 99
+        assert await session.scalar(select(func.count()).select_from(Training)) == len(lines) - 1
+        title = first.split(",")[0]
+        stored = await session.scalar(select(Training).where(Training.title == title))
+        assert stored is not None and stored.seats == 99
     await engine.dispose()
 
 
@@ -112,7 +116,7 @@ def test_import_command_loads_nothing_from_a_file_with_a_bad_row(tmp_path) -> No
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     run = [sys.executable, "-m", "bot", "import", "trainings"]
     done = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 1 and "line 3, regency_code" in done.stderr
+    assert done.returncode == 2 and "line 3, regency_code" in done.stderr
     assert "nothing loaded" in done.stderr
     done = subprocess.run(
         [*run, str(SAMPLE)], env=env, capture_output=True, text=True, cwd=tmp_path
