@@ -130,3 +130,70 @@ def test_import_through_main(tmp_path, monkeypatch, capsys) -> None:
     assert "0 updated" in capsys.readouterr().out
     assert main(["import", "trainings", str(SAMPLE)]) == 0
     assert "0 new" in capsys.readouterr().out
+
+
+def _row(start: str, end: str = "12:00", title: str = "Kursus Z") -> str:
+    return f"{title},Disnaker,digital,{start},{end},BLK,,35.78,10,no,no"
+
+
+def test_year_one_is_refused_by_line_with_exit_2(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'y.db'}")
+    bad = tmp_path / "trainings.csv"
+    rows = [HEADER, GOOD, _row("0001-01-01 00:00"), _row("0001-01-01 09:00", title="Kursus Y")]
+    bad.write_text("\n".join(rows) + "\n", "utf-8")
+    assert main(["import", "trainings", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "line 3, start: must be between now and 2 years ahead" in err
+    assert "line 4, start: is in the past: a new session must be between now and 2" in err
+    assert "nothing loaded: 2 problem(s)" in err and "Traceback" not in err
+
+
+def test_a_start_more_than_two_years_ahead_or_an_end_months_later_is_refused() -> None:
+    text = "\n".join([
+        HEADER, GOOD,
+        _row("9999-12-31 09:00"),
+        _row("2029-02-02 09:00"),  # the tests' day is 2026-11-25
+        _row("2027-02-02 09:00", "2027-07-01 12:00", "Kursus Y"),
+        _row("2027-02-02 09:00", "9999-01-01 12:00", "Kursus X"),
+        _row("2028-11-01 09:00", "2028-12-20 12:00", "Kursus W"),  # seven weeks: a course
+    ])  # fmt: skip
+    rows, errors = parse_trainings(text)
+    assert [(e.line, e.column) for e in errors] == [(3, "start"), (4, "start"), (5, "end"),
+                                                   (6, "end")]  # fmt: skip
+    assert "2 years" in errors[0].message and "3 months" in errors[2].message
+    assert [r["title"] for r in rows] == ["Jualan online (CONTOH)", "Kursus W"]
+
+
+async def test_a_new_session_in_the_past_is_refused_a_stored_one_loads_again(database_url) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    past = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 2026-11-20 09:00 WIB, before the tests' day
+    async with sessions() as session, session.begin():
+        session.add(
+            Training(title="Kursus Lalu", organiser="BLK", topic="digital", starts_at=past,
+                     ends_at=past.replace(hour=5), place="BLK", province_code="35",
+                     regency_code="35.78", seats=5)
+        )  # fmt: skip
+    lines = [HEADER + "\n", _row("2026-11-20 09:00", title="Kursus Lalu") + "\n", GOOD + "\n"]
+    async with sessions() as session, session.begin():
+        report = await import_trainings(session, lines)
+        assert (report.problems, report.added, report.updated) == (0, 1, 1)
+    for start in ("2000-01-01 09:00", "2026-11-24 09:00"):
+        async with sessions() as session, session.begin():
+            report = await import_trainings(session, [HEADER + "\n", _row(start) + "\n"])
+            assert [(e.line, e.column) for e in report.errors] == [(2, "start")]
+            assert "in the past" in report.errors[0].message and report.rows == 0
+    await engine.dispose()
+
+
+def test_good_rows_of_a_file_with_a_bad_date_are_not_loaded(tmp_path, monkeypatch, capsys) -> None:
+    db = tmp_path / "z.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    bad = tmp_path / "trainings.csv"
+    bad.write_text("\n".join([HEADER, GOOD, _row("2000-02-02 09:00")]) + "\n", "utf-8")
+    assert main(["import", "trainings", str(bad)]) == 2
+    assert "line 3, start: is in the past" in capsys.readouterr().err
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM trainings").fetchone() == (0,)
