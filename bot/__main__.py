@@ -67,14 +67,16 @@ def _import(settings: Settings, path: str, what: str = "cooperatives") -> int:
 async def _load(settings: Settings, lines: Iterable[str], what: str) -> Any:
     """One transaction, committed only when no row was bad."""
     from storage.db import create_engine, create_sessionmaker
-    from storage.importers import import_file
+    from storage.importers import import_file, refresh_statistics
 
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
             report = await import_file(session, what, lines)
             await (session.rollback() if report.problems else session.commit())
-            return report
+        if not report.problems:
+            await refresh_statistics(engine, what)
+        return report
     finally:
         await engine.dispose()
 

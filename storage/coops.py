@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import paging
 from storage.models import (
     Cooperative,
     Founding,
@@ -86,10 +87,8 @@ async def search(
                 Cooperative.migrant == (true() if migrant else false()),
             )
             .order_by(Cooperative.name, Cooperative.id)
-            .offset(skip)
-            .limit(min(want, in_group - skip))
         )
-        found = list(await session.scalars(query))
+        found = await paging.rows(session, query, limit=min(want, in_group - skip), offset=skip)
         rows += found
         want, skip = want - len(found), 0
         if want <= 0:

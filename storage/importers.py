@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from flows import clock, regions, validators
 from flows.errors import Invalid
@@ -163,8 +163,8 @@ def _checked_rows(
 def _without_bom(lines: Iterable[str]) -> Iterator[str]:
     """The lines, the first without a UTF-8 byte order mark (Excel writes one)."""
     first = True
-    for text in lines:
-        yield text.lstrip("\ufeff") if first else text
+    for line in lines:
+        yield line.lstrip("\ufeff") if first else line
         first = False
 
 
@@ -426,3 +426,17 @@ async def import_file(session: AsyncSession, what: str, lines: Iterable[str]) ->
     if what == "trainings":
         return await import_trainings(session, lines)
     return await import_cooperatives(session, lines)
+
+
+async def refresh_statistics(engine: AsyncEngine, what: str) -> None:
+    """After a load is committed: the planner's statistics of the table (and on PostgreSQL its
+    visibility map, with which a page is counted and skipped from the index alone) brought up
+    to date now, not whenever autovacuum comes by, so the first page presses after a large
+    import already use the paging indexes (migration 0012). Outside any transaction."""
+    table = Training.__tablename__ if what == "trainings" else Cooperative.__tablename__
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"VACUUM (ANALYZE) {table}"))
+        else:
+            await connection.execute(text(f"ANALYZE {table}"))

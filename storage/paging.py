@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -50,5 +50,15 @@ async def page(session: AsyncSession, query: Select[Any], *, number: int, size: 
     )
     last = max(0, -(-total // size) - 1)
     number = min(max(number, 0), last)
-    rows = list(await session.scalars(query.limit(size).offset(number * size))) if total else []
-    return Page(rows=rows, total=total, number=number, size=size)
+    found = await rows(session, query, limit=size, offset=number * size) if total else []
+    return Page(rows=found, total=total, number=number, size=size)
+
+
+async def rows(session: AsyncSession, query: Select[Any], *, limit: int, offset: int) -> list[Any]:
+    """The rows of `query` (a select of one model) from `offset`: the ids first, then the rows
+    of those ids. The walk past `offset` rows reads only the index (an index-only scan on
+    PostgreSQL: no table row fetched for the rows skipped), and only a page of rows is read."""
+    model = query.column_descriptions[0]["entity"]
+    ids = query.with_only_columns(model.id).limit(limit).offset(offset).scalar_subquery()
+    order = query._order_by_clauses  # the same order, for the page's own rows
+    return list(await session.scalars(select(model).where(model.id.in_(ids)).order_by(*order)))
