@@ -313,17 +313,13 @@ class Training(Base):
     __tablename__ = "trainings"
     __table_args__ = (
         UniqueConstraint("title", "starts_at", name="uq_trainings_title_start"),
-        # Upcoming sessions in the order listed, with what the list filters on, so a page and
-        # its count are read from the index (storage/trainings.py, migration 0012).
+        # Upcoming sessions of a region (everyone's, a province's, a regency's), soonest first,
+        # with what the list filters on: a page and its count are read from the index
+        # (storage/trainings.py, migration 0012).
         Index(
             "ix_trainings_upcoming",
-            "starts_at",
-            "id",
-            "cancelled",
-            "province_code",
-            "regency_code",
-            "topic",
-        ),  # fmt: skip
+            *("province_code", "regency_code", "starts_at", "id", "cancelled", "topic"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -54,12 +54,14 @@ class Outcome:
 
 
 def _region_filter(province_code: str | None, regency_code: str | None) -> Any:
-    """Sessions for someone of this region: their regency, their whole province, or everyone."""
-    everyone = Training.province_code.is_(None)
+    """Sessions for someone of this region: their regency, their whole province, or everyone.
+    Each arm names both region columns, so each is one range of `ix_trainings_upcoming`."""
+    everyone = and_(Training.province_code.is_(None), Training.regency_code.is_(None))
     if regency_code:
+        province_code = province_code or regency_code.split(".")[0]
         return or_(
             everyone,
-            Training.regency_code == regency_code,
+            and_(Training.province_code == province_code, Training.regency_code == regency_code),
             and_(Training.province_code == province_code, Training.regency_code.is_(None)),
         )
     if province_code:  # a whole province: every session in it

@@ -34,7 +34,7 @@ COOPERATIVES = {
     "ix_cooperatives_province_kind": ("province_code", "kind", *ORDER),
     "ix_cooperatives_province_order": ("province_code", *ORDER),
 }
-UPCOMING = ("starts_at", "id", "cancelled", "province_code", "regency_code", "topic")
+UPCOMING = ("province_code", "regency_code", "starts_at", "id", "cancelled", "topic")
 
 
 def upgrade() -> None:
