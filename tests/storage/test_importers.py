@@ -155,3 +155,13 @@ def test_the_command_names_the_first_hundred_problems_and_counts_the_rest(tmp_pa
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.count("simpanan_pokok") == 100 and "... and 50 more" in done.stderr
     assert "nothing loaded: 150 problem(s)" in done.stderr
+
+
+def test_amounts_read_the_fast_way_are_what_the_money_validator_reads() -> None:
+    from flows import validators
+    from storage.importers import _rupiah
+
+    for raw in ("Rp 100.000", "100.000", "Rp100.000", "Rp. 1.500.000", "10000", "25", "Rp 5",
+                "1.000.000.000", "Rp 100.000,00", "100,000", "1.5", "100.0000", "15 juta"):  # fmt: skip
+        assert _rupiah(raw) == validators.money(raw), raw
+    assert _rupiah(" 0 ") == 0 and _rupiah("") == 0
