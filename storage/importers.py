@@ -212,7 +212,7 @@ class _Writer:
             self.added += len(self.new)
         if self.changed:
             # Parameters named apart from the columns (SQLAlchemy reserves the columns' names).
-            columns = {c: bindparam("v_" + c) for c in self.changed[0]}
+            columns = {c: bindparam("v_" + c) for c in self.changed[0] if c != "id"}
             statement = update(table).where(table.c.id == bindparam("v_id")).values(columns)
             params = [{"v_" + k: v for k, v in row.items()} for row in self.changed]
             await self.session.execute(statement, params)
