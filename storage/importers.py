@@ -148,7 +148,8 @@ def _checked_rows(
         except StopIteration:
             return
         except UnicodeDecodeError:
-            errors.append(RowError(line + 1, "row", "not UTF-8 text (save the file as CSV UTF-8)"))
+            problem = "not UTF-8 text from about here on (save the file as CSV UTF-8)"
+            errors.append(RowError(line + 1, "row", problem))
             return
         except csv.Error as exc:
             errors.append(RowError(line + 1, "row", f"not a CSV row ({exc})"))

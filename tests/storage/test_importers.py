@@ -165,3 +165,13 @@ def test_amounts_read_the_fast_way_are_what_the_money_validator_reads() -> None:
                 "1.000.000.000", "Rp 100.000,00", "100,000", "1.5", "100.0000", "15 juta"):  # fmt: skip
         assert _rupiah(raw) == validators.money(raw), raw
     assert _rupiah(" 0 ") == 0 and _rupiah("") == 0
+
+
+def test_a_file_that_is_not_utf8_is_refused_without_a_traceback(tmp_path) -> None:
+    bad = tmp_path / "coops.csv"
+    bad.write_bytes((HEADER + "\n" + GOOD + "\n").encode() + "Koperasi Ü".encode("latin-1"))
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    run = [sys.executable, "-m", "bot", "import", "cooperatives", str(bad)]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "not UTF-8" in done.stderr and "nothing loaded" in done.stderr
