@@ -66,6 +66,8 @@ def _import(settings: Settings, path: str, what: str = "cooperatives") -> int:
 
 async def _load(settings: Settings, lines: Iterable[str], what: str) -> Any:
     """One transaction, committed only when no row was bad."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from storage.db import create_engine, create_sessionmaker
     from storage.importers import import_file, refresh_statistics
 
@@ -75,7 +77,10 @@ async def _load(settings: Settings, lines: Iterable[str], what: str) -> Any:
             report = await import_file(session, what, lines)
             await (session.rollback() if report.problems else session.commit())
         if not report.problems:
-            await refresh_statistics(engine, what)
+            try:
+                await refresh_statistics(engine, what)
+            except SQLAlchemyError as exc:  # loaded all the same; autovacuum will catch up
+                print(f"juragan: (statistics not refreshed: {type(exc).__name__})", file=sys.stderr)
         return report
     finally:
         await engine.dispose()
