@@ -49,6 +49,27 @@ def _filters(regency_code: str | None, province_code: str | None, kind: str | No
     return where
 
 
+def _group(merah_putih: bool, migrant: bool) -> list[Any]:
+    return [
+        Cooperative.merah_putih == (true() if merah_putih else false()),
+        Cooperative.migrant == (true() if migrant else false()),
+    ]
+
+
+async def _group_counts(session: AsyncSession, where: list[Any]) -> dict[tuple[bool, bool], int]:
+    """How many of each (merah_putih, migrant) group match, in one statement: the three small
+    groups counted on their own index ranges and everything at once, the big last group being
+    the rest (cheaper than a GROUP BY, which reads the flags of every row)."""
+    counts = [
+        select(func.count()).select_from(Cooperative).where(*where, *_group(*g)).scalar_subquery()
+        for g in GROUPS[:-1]
+    ]
+    everything = select(func.count()).select_from(Cooperative).where(*where).scalar_subquery()
+    found = (await session.execute(select(*counts, everything))).one()
+    small = dict(zip(GROUPS[:-1], (int(n) for n in found[:-1]), strict=True))
+    return {**small, GROUPS[-1]: int(found[-1]) - sum(small.values())}
+
+
 async def search(
     session: AsyncSession,
     *,
@@ -61,16 +82,11 @@ async def search(
     """One page of the cooperatives in a regency (or a whole province) of one type, or a group
     (Merah Putih, for migrant workers), or any (kind None); Merah Putih and migrant ones first.
 
-    Read in SQL, never the whole list: one count per (merah_putih, migrant) group, then the
+    Read in SQL, never the whole list: a count per (merah_putih, migrant) group, then the
     page's rows from the one or two groups it spans, each `ORDER BY name, id LIMIT/OFFSET` on an
     index in that order (migration 0012), so a press costs milliseconds with 50,000 found."""
     where = _filters(regency_code, province_code, kind)
-    counted = await session.execute(
-        select(Cooperative.merah_putih, Cooperative.migrant, func.count())
-        .where(*where)
-        .group_by(Cooperative.merah_putih, Cooperative.migrant)
-    )
-    counts = {(bool(mp), bool(mig)): int(n) for mp, mig, n in counted}
+    counts = await _group_counts(session, where)
     total = sum(counts.values())
     number = min(max(page, 0), max(0, -(-total // size) - 1))
     skip, want, rows = number * size, size, []
@@ -81,11 +97,7 @@ async def search(
             continue
         query = (
             select(Cooperative)
-            .where(
-                *where,
-                Cooperative.merah_putih == (true() if merah_putih else false()),
-                Cooperative.migrant == (true() if migrant else false()),
-            )
+            .where(*where, *_group(merah_putih, migrant))
             .order_by(Cooperative.name, Cooperative.id)
         )
         found = await paging.rows(session, query, limit=min(want, in_group - skip), offset=skip)
