@@ -44,6 +44,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -62,9 +63,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bot.app import OFFLINE_TOKEN, build_app, run_fast, settle  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.handlers.coop import PAGE_SIZE as COOP_PAGE  # noqa: E402
-from bot.handlers.coop import CoopCB  # noqa: E402
+from bot.handlers.coop import CoopCB, _coop_button  # noqa: E402
 from bot.handlers.training import PAGE_SIZE as TRAINING_PAGE  # noqa: E402
 from bot.handlers.training import TrainingCB  # noqa: E402
+from flows import regions  # noqa: E402
 from storage import trainings  # noqa: E402
 from storage.importers import COOPERATIVE_COLUMNS, TRAINING_COLUMNS  # noqa: E402
 from storage.models import Cooperative, Training  # noqa: E402
@@ -80,7 +82,6 @@ ELSEWHERE = ("33.74", "32.73", "52.71", "31.71", "34.71", "36.71", "51.71", "53.
 KINDS = ("simpan_pinjam", "konsumen", "produsen", "pemasaran", "jasa")
 PEOPLE = 20
 MB = 1024 * 1024
-log = logging.getLogger("bench")
 
 
 # --------------------------------------------------------------------------- files
@@ -117,7 +118,9 @@ def write_trainings(path: Path, now: datetime) -> None:
                 region = REGENCY if j % 10 < 8 else (PROVINCE if j % 10 == 8 else "")
             else:
                 region = ELSEWHERE[i % len(ELSEWHERE)]
-            start = (first + timedelta(minutes=17 * i)).astimezone(base_zone(region))
+            start = (first + timedelta(minutes=17 * i)).astimezone(
+                ZoneInfo(regions.zone_of(region or None))
+            )
             online = region == ""
             out.writerow([
                 f"Pelatihan Uji {i:05d}", "Disnaker", ("digital", "finance", "business")[i % 3],
@@ -126,14 +129,6 @@ def write_trainings(path: Path, now: datetime) -> None:
                 "" if online else "BLK Surabaya", "https://zoom.us/j/1" if online else "",
                 region, "20", "no", "no",
             ])  # fmt: skip
-
-
-def base_zone(region: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    from flows import regions
-
-    return ZoneInfo(regions.zone_of(region or None))
 
 
 # --------------------------------------------------------------------------- 1. imports
@@ -272,8 +267,6 @@ async def bench_presses(url: str, presses: int) -> dict[str, Any]:
                 s, province_code=PROVINCE, regency_code=REGENCY, size=10**6
             )
             training_order = [t.title for t in found.rows]
-        from bot.handlers.coop import _coop_button
-
         coop_labels = [_coop_button(c) for c in coop_order]
         loaded.count = 0
         results = {}
