@@ -61,6 +61,12 @@ def _import(settings: Settings, path: str, what: str = "cooperatives") -> int:
         print(f"juragan: nothing loaded: {report.problems} problem(s) in {path}", file=sys.stderr)
         return 2
     print(f"juragan: {report.rows} {what} loaded ({report.added} new, {report.updated} updated)")
+    if report.skipped:
+        lines = ", ".join(map(str, report.skipped[:10])) + (
+            ", ..." if len(report.skipped) > 10 else ""
+        )
+        print(f"juragan: {len(report.skipped)} sample session(s) already over, not loaded "
+              f"(line {lines})")  # fmt: skip
     return 0
 
 

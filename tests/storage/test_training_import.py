@@ -197,3 +197,24 @@ def test_good_rows_of_a_file_with_a_bad_date_are_not_loaded(tmp_path, monkeypatc
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM trainings").fetchone() == (0,)
+
+
+async def test_a_sample_session_already_over_is_skipped_not_refused(database_url) -> None:
+    engine = create_engine(database_url)
+    over = _row("2026-11-20 09:00", title="Contoh (CONTOH)").removesuffix(",no") + ",yes"
+    async with create_sessionmaker(engine)() as session, session.begin():
+        report = await import_trainings(session, [HEADER + "\n", over + "\n", GOOD + "\n"])
+        assert (report.problems, report.added, report.skipped) == (0, 1, [2])
+    await engine.dispose()
+
+
+def test_the_demo_sample_file_still_loads_once_its_dates_are_over(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from flows import clock
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    clock.set_clock(lambda: datetime(2027, 3, 1, 3, 0, tzinfo=UTC))  # the autouse fixture resets
+    assert main(["import", "trainings", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "trainings loaded" in out and "sample session(s) already over, not loaded" in out
