@@ -58,6 +58,7 @@ bench: setup
 	$(PY) bench/broadcast.py || status=$$?; \
 	$(PY) bench/instances.py || status=$$?; \
 	$(PY) bench/startup.py || status=$$?; \
+	$(PY) bench/paging.py --db both || status=$$?; \
 	$(PY) bench/summary.py; \
 	exit $$status
 

@@ -3,7 +3,7 @@
     python bench/summary.py [--results bench/results]
 
 Reads what the benchmarks wrote into bench/results/ (updates.json, reminders.json,
-broadcast.json, instances.json, startup.json) and prints one table: each figure, its value on
+broadcast.json, instances.json, startup.json, paging.json) and prints one table: each figure, its value on
 each backend, its target and ✔ / ✘ per value (– where the figure has no target), then which
 benchmark ran when, on which commit, whether its correctness checks passed, and which did not
 run. `make bench` runs it last. Nothing is measured here. Exit code 0 (a report), whatever the
@@ -31,6 +31,7 @@ BENCHES = (
     ("broadcast", "bench/broadcast.py"),
     ("instances", "bench/instances.py"),
     ("startup", "bench/startup.py"),
+    ("paging", "bench/paging.py"),
 )
 COLUMNS = ("SQLite", "PostgreSQL")
 OK, MISS, NONE = "✔", "✘", "–"
@@ -230,12 +231,38 @@ def startup_rows(t: Table, r: dict[str, Any]) -> None:
               lambda x: x <= limit)  # fmt: skip
 
 
+def paging_rows(t: Table, r: dict[str, Any]) -> None:
+    b, tg, meta = r["backends"], r["targets"], r["meta"]
+    col = {k: b[n] for k, n in zip(COLUMNS, ("sqlite", "postgresql"), strict=True) if n in b}
+    t.section(
+        f"bench/paging.py: {meta['cooperatives']:,} cooperatives in one regency, "
+        f"{meta['in_region']:,} of {meta['sessions']:,} sessions for its region"
+    )
+    seconds, limit = tg["import_seconds"], tg["import_above_idle_mb"]
+    for name in next(iter(col.values()))["imports"]["runs"] if col else []:
+        t.add(f"import {name} (s)", {k: v["imports"]["runs"][name]["wall_s"] for k, v in col.items()},
+              num(".2f"), f"≤ {seconds:.0f} s", lambda x: x <= seconds)  # fmt: skip
+        t.add("   peak RSS above idle (MB)",
+              {k: v["imports"]["runs"][name]["above_idle_mb"] for k, v in col.items()}, mb,
+              f"≤ {limit:.0f} MB", lambda x: x <= limit)  # fmt: skip
+    t.add("bare aiogram press echo p99 (ms)", {k: v["echo"]["latency_ms"]["p99"] for k, v in col.items()},
+          num(".2f"), "baseline")  # fmt: skip
+    p99 = tg["press_p99_ms"]
+    for name in ("cooperatives", "trainings"):
+        t.add(f"{name}: page press p99 (ms, x echo)",
+              {k: (v["presses"][name]["latency_ms"]["p99"], v["presses"][name]["p99_to_echo_p99"])
+               for k, v in col.items()},
+              lambda x: f"{x[0]:.1f} (x{x[1]:.1f})", f"≤ {p99:.0f} ms",
+              lambda x: x[0] <= p99)  # fmt: skip
+
+
 ROWS = {
     "updates": updates_rows,
     "reminders": reminders_rows,
     "broadcast": broadcast_rows,
     "instances": instances_rows,
     "startup": startup_rows,
+    "paging": paging_rows,
 }
 
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from bot import logs
@@ -45,37 +45,55 @@ async def _poll(settings: Settings) -> None:
 
 
 def _import(settings: Settings, path: str, what: str = "cooperatives") -> int:
-    """Validate every row, then load all of them in one transaction, or none."""
-    from storage.importers import parse_cooperatives, parse_trainings
+    """Check every row and load them all in one transaction, or none (exit 2, each problem
+    by line). The file is read row by row, never whole."""
+    from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"juragan: cannot read {path}: {exc}", file=sys.stderr)
+        with open(path, encoding="utf-8", newline="") as lines:
+            report = asyncio.run(_load(settings, lines, what))
+    except OSError as exc:
+        print(f"juragan: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    rows, errors = (parse_trainings if what == "trainings" else parse_cooperatives)(text)
-    if errors:
-        for error in errors:
+    except SQLAlchemyError as exc:  # its message may quote a row: only its kind is said
+        print(f"juragan: nothing loaded: the database refused it ({type(exc).__name__})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if report.problems:
+        for error in report.errors:
             print(f"{path}: {error}", file=sys.stderr)
-        print(f"juragan: nothing loaded: {len(errors)} problem(s) in {path}", file=sys.stderr)
-        return 1
-    added, updated = asyncio.run(_load(settings, rows, what))
-    print(f"juragan: {len(rows)} {what} loaded ({added} new, {updated} updated)")
+        if report.problems > len(report.errors):
+            print(f"{path}: ... and {report.problems - len(report.errors)} more", file=sys.stderr)
+        print(f"juragan: nothing loaded: {report.problems} problem(s) in {path}", file=sys.stderr)
+        return 2
+    print(f"juragan: {report.rows} {what} loaded ({report.added} new, {report.updated} updated)")
+    if report.skipped:
+        lines = ", ".join(map(str, report.skipped[:10])) + (
+            ", ..." if len(report.skipped) > 10 else ""
+        )
+        print(f"juragan: {len(report.skipped)} sample session(s) already over, not loaded "
+              f"(line {lines})")  # fmt: skip
     return 0
 
 
-async def _load(
-    settings: Settings, rows: list[dict[str, Any]], what: str = "cooperatives"
-) -> tuple[int, int]:
-    from storage.db import create_engine, create_sessionmaker
-    from storage.importers import load_cooperatives, load_trainings
+async def _load(settings: Settings, lines: Iterable[str], what: str) -> Any:
+    """One transaction, committed only when no row was bad."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    load = load_trainings if what == "trainings" else load_cooperatives
+    from storage.db import create_engine, create_sessionmaker
+    from storage.importers import import_file, refresh_statistics
 
     engine = create_engine(settings.database_url)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            return await load(session, rows)
+        async with create_sessionmaker(engine)() as session:
+            report = await import_file(session, what, lines)
+            await (session.rollback() if report.problems else session.commit())
+        if not report.problems:
+            try:
+                await refresh_statistics(engine, what)
+            except SQLAlchemyError as exc:  # loaded all the same; autovacuum will catch up
+                print(f"juragan: (statistics not refreshed: {type(exc).__name__})", file=sys.stderr)
+        return report
     finally:
         await engine.dispose()
 

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import paging
 from storage.models import (
     Cooperative,
     Founding,
@@ -22,9 +23,51 @@ from storage.models import (
     SubmissionKind,
     utcnow,
 )
+from storage.paging import Page
 from storage.submissions import OPEN
 
 MERAH_PUTIH, MIGRANT = "merah_putih", "migrant"
+
+
+# The order results are shown in: Merah Putih and for migrant workers first, then Merah Putih,
+# then for migrant workers, then the rest; by name (and id) within each.
+GROUPS = ((True, True), (True, False), (False, True), (False, False))
+
+
+def _filters(regency_code: str | None, province_code: str | None, kind: str | None) -> list[Any]:
+    where: list[Any] = []
+    if regency_code:
+        where.append(Cooperative.regency_code == regency_code)
+    elif province_code:
+        where.append(Cooperative.province_code == province_code)
+    if kind == MERAH_PUTIH:
+        where.append(Cooperative.merah_putih.is_(True))
+    elif kind == MIGRANT:
+        where.append(Cooperative.migrant.is_(True))
+    elif kind:
+        where.append(Cooperative.kind == kind)
+    return where
+
+
+def _group(merah_putih: bool, migrant: bool) -> list[Any]:
+    return [
+        Cooperative.merah_putih == (true() if merah_putih else false()),
+        Cooperative.migrant == (true() if migrant else false()),
+    ]
+
+
+async def _group_counts(session: AsyncSession, where: list[Any]) -> dict[tuple[bool, bool], int]:
+    """How many of each (merah_putih, migrant) group match, in one statement: the three small
+    groups counted on their own index ranges and everything at once, the big last group being
+    the rest (cheaper than a GROUP BY, which reads the flags of every row)."""
+    counts = [
+        select(func.count()).select_from(Cooperative).where(*where, *_group(*g)).scalar_subquery()
+        for g in GROUPS[:-1]
+    ]
+    everything = select(func.count()).select_from(Cooperative).where(*where).scalar_subquery()
+    found = (await session.execute(select(*counts, everything))).one()
+    small = dict(zip(GROUPS[:-1], (int(n) for n in found[:-1]), strict=True))
+    return {**small, GROUPS[-1]: int(found[-1]) - sum(small.values())}
 
 
 async def search(
@@ -33,24 +76,36 @@ async def search(
     regency_code: str | None = None,
     province_code: str | None = None,
     kind: str | None = None,
-) -> list[Cooperative]:
-    """Cooperatives in a regency (or a whole province) of one type, or a group (Merah Putih,
-    for migrant workers), or any (kind None); Merah Putih and migrant ones first."""
-    query = select(Cooperative)
-    if regency_code:
-        query = query.where(Cooperative.regency_code == regency_code)
-    elif province_code:
-        query = query.where(Cooperative.province_code == province_code)
-    if kind == MERAH_PUTIH:
-        query = query.where(Cooperative.merah_putih.is_(True))
-    elif kind == MIGRANT:
-        query = query.where(Cooperative.migrant.is_(True))
-    elif kind:
-        query = query.where(Cooperative.kind == kind)
-    query = query.order_by(
-        Cooperative.merah_putih.desc(), Cooperative.migrant.desc(), Cooperative.name
-    )
-    return list(await session.scalars(query))
+    page: int = 0,
+    size: int = 8,
+) -> Page[Cooperative]:
+    """One page of the cooperatives in a regency (or a whole province) of one type, or a group
+    (Merah Putih, for migrant workers), or any (kind None); Merah Putih and migrant ones first.
+
+    Read in SQL, never the whole list: a count per (merah_putih, migrant) group, then the
+    page's rows from the one or two groups it spans, each `ORDER BY name, id LIMIT/OFFSET` on an
+    index in that order (migration 0012), so a press costs milliseconds with 50,000 found."""
+    where = _filters(regency_code, province_code, kind)
+    counts = await _group_counts(session, where)
+    total = sum(counts.values())
+    number = min(max(page, 0), max(0, -(-total // size) - 1))
+    skip, want, rows = number * size, size, []
+    for merah_putih, migrant in GROUPS:
+        in_group = counts.get((merah_putih, migrant), 0)
+        if skip >= in_group:
+            skip -= in_group
+            continue
+        query = (
+            select(Cooperative)
+            .where(*where, *_group(merah_putih, migrant))
+            .order_by(Cooperative.name, Cooperative.id)
+        )
+        found = await paging.rows(session, query, limit=min(want, in_group - skip), offset=skip)
+        rows += found
+        want, skip = want - len(found), 0
+        if want <= 0:
+            break
+    return Page(rows=rows, total=total, number=number, size=size)
 
 
 async def cooperative(session: AsyncSession, coop_id: int) -> Cooperative | None:

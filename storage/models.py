@@ -150,13 +150,24 @@ class CoopKind(StrEnum):
     JASA = "jasa"
 
 
+# Results are shown Merah Putih first, then those for migrant workers, then by name (the id
+# makes it total): read one (merah_putih, migrant) group at a time, in this order (ascending
+# only: SQLite's autogenerate cannot compare DESC index columns).
+_DIRECTORY_ORDER = ("merah_putih", "migrant", "name", "id")
+
+
 class Cooperative(Base):
     """An entry in the cooperative directory (loaded with `juragan import cooperatives`)."""
 
     __tablename__ = "cooperatives"
     __table_args__ = (
         UniqueConstraint("name", "regency_code", name="uq_cooperatives_name_regency"),
-        Index("ix_cooperatives_regency_kind", "regency_code", "kind"),
+        # One per way the directory is searched, each in the order results are shown
+        # (storage/coops.py), so a page is read from the index (migration 0012).
+        Index("ix_cooperatives_regency_kind", "regency_code", "kind", *_DIRECTORY_ORDER),
+        Index("ix_cooperatives_regency_order", "regency_code", *_DIRECTORY_ORDER),
+        Index("ix_cooperatives_province_kind", "province_code", "kind", *_DIRECTORY_ORDER),
+        Index("ix_cooperatives_province_order", "province_code", *_DIRECTORY_ORDER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -302,7 +313,13 @@ class Training(Base):
     __tablename__ = "trainings"
     __table_args__ = (
         UniqueConstraint("title", "starts_at", name="uq_trainings_title_start"),
-        Index("ix_trainings_starts", "starts_at"),
+        # Upcoming sessions of a region (everyone's, a province's, a regency's), soonest first,
+        # with what the list filters on: a page and its count are read from the index
+        # (storage/trainings.py, migration 0012).
+        Index(
+            "ix_trainings_upcoming",
+            *("province_code", "regency_code", "starts_at", "id", "cancelled", "topic"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import paging
 from storage.models import (
     Person,
     RegistrationStatus,
@@ -22,6 +23,7 @@ from storage.models import (
     TrainingRegistration,
     utcnow,
 )
+from storage.paging import Page
 
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 EDITABLE = frozenset(
@@ -52,12 +54,14 @@ class Outcome:
 
 
 def _region_filter(province_code: str | None, regency_code: str | None) -> Any:
-    """Sessions for someone of this region: their regency, their whole province, or everyone."""
-    everyone = Training.province_code.is_(None)
+    """Sessions for someone of this region: their regency, their whole province, or everyone.
+    Each arm names both region columns, so each is one range of `ix_trainings_upcoming`."""
+    everyone = and_(Training.province_code.is_(None), Training.regency_code.is_(None))
     if regency_code:
+        province_code = province_code or regency_code.split(".")[0]
         return or_(
             everyone,
-            Training.regency_code == regency_code,
+            and_(Training.province_code == province_code, Training.regency_code == regency_code),
             and_(Training.province_code == province_code, Training.regency_code.is_(None)),
         )
     if province_code:  # a whole province: every session in it
@@ -72,8 +76,11 @@ async def upcoming(
     regency_code: str | None,
     topic: str | None = None,
     now: datetime | None = None,
-) -> list[Training]:
-    """Sessions not cancelled and not yet started, for this region, soonest first."""
+    page: int = 0,
+    size: int = 5,
+) -> Page[Training]:
+    """One page of the sessions not cancelled and not yet started, for this region, soonest
+    first: a count and `LIMIT/OFFSET`, read from an index in that order (storage/paging.py)."""
     query = select(Training).where(
         Training.cancelled.is_(False),
         Training.starts_at > (now or utcnow()),
@@ -81,7 +88,8 @@ async def upcoming(
     )
     if topic:
         query = query.where(Training.topic == topic)
-    return list(await session.scalars(query.order_by(Training.starts_at, Training.id)))
+    query = query.order_by(Training.starts_at, Training.id)
+    return await paging.page(session, query, number=page, size=size)
 
 
 async def get(session: AsyncSession, training_id: int) -> Training | None:

@@ -47,6 +47,7 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
+LAST_PAGE = 10_000  # the highest page number a button carries (kb.Small)
 BADGE_MERAH_PUTIH, BADGE_MIGRANT = "🇮🇩", "✈️"
 
 
@@ -135,17 +136,20 @@ async def search_done(turn: Turn, run: FlowRun) -> None:
 async def show_results(
     turn: Turn, region: str, kind: str, page: int, *, pressed: object = None
 ) -> None:
-    """Matching cooperatives as buttons, a page at a time; when none, what else to do."""
+    """Matching cooperatives as buttons, a page at a time (only that page is read); when
+    none, what else to do."""
     is_regency = "." in region
     found = await coops.search(
         turn.session,
         regency_code=region if is_regency else None,
         province_code=None if is_regency else region,
         kind=None if kind == jc.ANY else kind,
+        page=page,
+        size=PAGE_SIZE,
     )
     place = html.escape(_place(region))
     kind_text = html.escape(_kind_label(kind))
-    if not found:
+    if not found.total:
         buttons: list[tuple[str, CallbackData]] = []
         if is_regency:
             text = t(
@@ -174,10 +178,8 @@ async def show_results(
         ]
         turn.say(text, kb.buttons_column(buttons))
         return
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    rows = [[kb._button(_coop_button(c), CoopCB(act="card", id=c.id))] for c in shown]
+    pages, page = found.pages, found.number
+    rows = [[kb._button(_coop_button(c), CoopCB(act="card", id=c.id))] for c in found.rows]
     if pages > 1:
         nav = []
         if page > 0:
@@ -185,7 +187,7 @@ async def show_results(
         nav.append(
             kb._button(f"{page + 1}/{pages}", CoopCB(act="res", id=1, r=region, k=kind, p=page))
         )
-        if page < pages - 1:
+        if page < min(pages - 1, LAST_PAGE):
             nav.append(kb._button("▶️", CoopCB(act="res", id=1, r=region, k=kind, p=page + 1)))
         rows.append(nav)
     rows.append([kb._button("🔎 " + _("Search again"), CoopCB(act="find"))])
@@ -193,7 +195,7 @@ async def show_results(
         "<b>Cooperatives in {place}</b> ({kind}): {count} found. Choose one to see the details.",
         place=place,
         kind=kind_text,
-        count=len(found),
+        count=found.total,
     )
     text += "\n" + t(
         "{mp} Koperasi Desa/Kelurahan Merah Putih · {migrant} for migrant workers",

@@ -47,6 +47,7 @@ from storage.models import (
 )
 
 PAGE_SIZE = 5
+LAST_PAGE = 10_000  # the highest page number a button carries (kb.Small)
 
 
 class TrainingCB(CallbackData, prefix="tr"):
@@ -181,10 +182,10 @@ async def list_page(
         province_code=province,
         regency_code=regency,
         topic=None if topic == ALL else topic,
+        page=page,
+        size=PAGE_SIZE,
     )
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    pages, page, shown = found.pages, found.number, found.rows
     taken = await trainings.taken(turn.session, [tr.id for tr in shown])
     tz = _tz(turn.person)
     chosen = next(o for o in TOPIC_FILTERS if o.value == topic)
@@ -192,7 +193,7 @@ async def list_page(
         "🎓 <b>" + _("Upcoming training for {place}").format(place=html.escape(place)) + "</b>",
         _("Topic: {topic}").format(topic=label(chosen)),
     ]
-    if not found:
+    if not found.total:
         parts.append(
             _(
                 "No upcoming sessions here for this topic yet. "
@@ -201,7 +202,7 @@ async def list_page(
         )
     for n, training in enumerate(shown, start=page * PAGE_SIZE + 1):
         parts.append(f"{n}. " + block(training, taken.get(training.id, 0), tz))
-    if found:
+    if found.total:
         parts.append(_("Press a session to see it and register."))
     rows: list[list[InlineKeyboardButton]] = []
     for n, training in enumerate(shown, start=page * PAGE_SIZE + 1):
@@ -224,7 +225,7 @@ async def list_page(
                 f"{page + 1}/{pages}", TrainingCB(act="list", topic=topic, page=page, region=region)
             )
         )
-        if page < pages - 1:
+        if page < min(pages - 1, LAST_PAGE):
             nav.append(
                 _button("▶️", TrainingCB(act="list", topic=topic, page=page + 1, region=region))
             )

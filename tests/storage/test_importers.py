@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from storage.db import create_engine, create_sessionmaker
-from storage.importers import COOPERATIVE_COLUMNS, load_cooperatives, parse_cooperatives
+from storage.importers import (
+    COOPERATIVE_COLUMNS,
+    import_cooperatives,
+    load_cooperatives,
+    parse_cooperatives,
+)
 from storage.models import Cooperative
 
 SAMPLE = Path(__file__).resolve().parents[2] / "flows" / "content" / "sample_cooperatives.csv"
@@ -80,8 +87,91 @@ def test_import_command_loads_nothing_from_a_file_with_a_bad_row(tmp_path) -> No
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     run = [sys.executable, "-m", "bot", "import", "cooperatives"]
     done = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 1 and "line 3, regency_code" in done.stderr
+    assert done.returncode == 2 and "line 3, regency_code" in done.stderr
     done = subprocess.run(
         [*run, str(SAMPLE)], env=env, capture_output=True, text=True, cwd=tmp_path
     )
     assert done.returncode == 0 and "new" in done.stdout, done.stderr
+
+
+def _many(n: int, bad_at: int | None = None) -> Iterator[str]:
+    """A CSV of n cooperatives, line by line; with `bad_at`, that row's regency is unknown."""
+    yield HEADER + "\n"
+    for i in range(n):
+        regency = "00.00" if i + 2 == bad_at else ("35.78", "35.73")[i % 2]
+        yield GOOD.replace("Koperasi A", f"Koperasi {i:04d}").replace("35.78", regency) + "\n"
+
+
+async def test_an_import_streams_in_batches_and_updates_on_the_second(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    inserts_while_reading: list[bool] = []
+    reading = True
+
+    def lines() -> Iterator[str]:
+        nonlocal reading
+        yield from _many(3_000)
+        reading = False
+
+    def on_execute(conn, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO COOPERATIVES"):
+            inserts_while_reading.append(reading)
+
+    event.listen(Engine, "before_cursor_execute", on_execute)
+    try:
+        async with sessions() as session, session.begin():
+            report = await import_cooperatives(session, lines())
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_execute)
+    assert (report.added, report.updated, report.problems) == (3_000, 0, 0)
+    assert inserts_while_reading[:2] == [True, True]  # written a batch at a time, as read
+    async with sessions() as session, session.begin():
+        report = await import_cooperatives(session, _many(3_000))
+        assert (report.added, report.updated) == (0, 3_000)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Cooperative)) == 3_000
+        coop = await session.scalar(select(Cooperative).where(Cooperative.name == "Koperasi 2999"))
+        assert coop is not None and coop.regency_code == "35.73" and coop.province_code == "35"
+        assert coop.simpanan_pokok == 100_000 and coop.sample is True
+    await engine.dispose()
+
+
+async def test_a_bad_last_row_is_reported_and_the_caller_loads_nothing(database_url: str) -> None:
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session:
+        report = await import_cooperatives(session, _many(2_500, bad_at=2_501))
+        assert report.problems == 1 and str(report.errors[0]).startswith("line 2501, regency_code")
+        await session.rollback()
+        assert await session.scalar(select(func.count()).select_from(Cooperative)) == 0
+    await engine.dispose()
+
+
+def test_the_command_names_the_first_hundred_problems_and_counts_the_rest(tmp_path) -> None:
+    bad = tmp_path / "coops.csv"
+    bad.write_text("".join(_many(150)).replace("Rp 100.000", "seratus"), "utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    run = [sys.executable, "-m", "bot", "import", "cooperatives", str(bad)]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("simpanan_pokok") == 100 and "... and 50 more" in done.stderr
+    assert "nothing loaded: 150 problem(s)" in done.stderr
+
+
+def test_amounts_read_the_fast_way_are_what_the_money_validator_reads() -> None:
+    from flows import validators
+    from storage.importers import _rupiah
+
+    for raw in ("Rp 100.000", "100.000", "Rp100.000", "Rp. 1.500.000", "10000", "25", "Rp 5",
+                "1.000.000.000", "Rp 100.000,00", "100,000", "1.5", "100.0000", "15 juta"):  # fmt: skip
+        assert _rupiah(raw) == validators.money(raw), raw
+    assert _rupiah(" 0 ") == 0 and _rupiah("") == 0
+
+
+def test_a_file_that_is_not_utf8_is_refused_without_a_traceback(tmp_path) -> None:
+    bad = tmp_path / "coops.csv"
+    bad.write_bytes((HEADER + "\n" + GOOD + "\n").encode() + "Koperasi Ü".encode("latin-1"))
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    run = [sys.executable, "-m", "bot", "import", "cooperatives", str(bad)]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "not UTF-8" in done.stderr and "nothing loaded" in done.stderr
