@@ -404,5 +404,6 @@ async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) ->
 async def resume(turn: Turn, run: FlowRun) -> None:
     """Continue a run exactly where it was, even one that was cancelled."""
     if run.status != RunStatus.ACTIVE:
+        await repo.stop_other_runs(turn.session, run)  # one active run of a flow at a time
         await _set_status(turn, run, RunStatus.ACTIVE)
     show(turn, run)

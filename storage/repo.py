@@ -306,7 +306,32 @@ async def start_run(
         "updated_at": now,
         "finished_at": None,
     }
-    return FlowRun(id=await _insert(session, _R, values), **values)
+    # One active run of a flow per person (uq_flow_runs_active): of two presses starting the
+    # flow at once on PostgreSQL, the second waits for the first and takes the run it started.
+    statement = (
+        (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(_R)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=["person_id", "flow"], index_where=_R.c.status == RunStatus.ACTIVE
+        )
+        .returning(_R.c.id)
+    )
+    new_id = (await connection.execute(statement)).scalar_one_or_none()
+    if new_id is None:
+        started = await active_run(session, person_id=person_id, flow=flow)
+        if started is not None:
+            return started
+        new_id = await _insert(session, _R, values)
+    return FlowRun(id=int(new_id), **values)
+
+
+async def stop_other_runs(session: AsyncSession, run: FlowRun) -> None:
+    """Cancel the person's other active runs of the run's flow (before it is resumed)."""
+    connection = await _connection(session)
+    await connection.execute(
+        _CANCEL_RUNS_OF_FLOW.where(FlowRun.id != bindparam("b_keep")),
+        {"b_person_id": run.person_id, "b_flow": run.flow, "b_keep": run.id, "now": utcnow()},
+    )
 
 
 _SAVE_RUN_VALUES = dict(

@@ -334,3 +334,33 @@ async def test_a_new_draft_instead_of_this_one(app, person) -> None:
 
     await twice(chat, data=BroadcastCB(act="new", id=draft.id).pack())
     assert await count(app, Broadcast, Broadcast.status == BroadcastStatus.DRAFT) == 1
+
+
+async def test_a_menu_entry_that_starts_a_flow(app, person) -> None:
+    chat = person(9112)
+    await onboard(chat, lang="en")
+    await twice(chat, text="KUR loan")
+    active = FlowRun.status == RunStatus.ACTIVE
+    assert await count(app, FlowRun, FlowRun.flow == "kur_readiness", active) == 1
+
+
+async def test_resuming_an_older_run_stops_the_newer_one_of_the_same_flow(app, person) -> None:
+    """One active run of a flow per person holds when an older, stopped one is continued."""
+    from bot.keyboards import ResumeCB
+
+    chat = person(9113)
+    await onboard(chat, lang="en")
+    await chat.send("/menu")
+    await chat.press("Cooperative")
+    await chat.press("Found a new one")
+    older = await one(app, FlowRun, FlowRun.flow == "found_coop")
+    await chat.press("Cancel")
+    await chat.send("/menu")
+    await chat.press("Cooperative")
+    await chat.press("Found a new one")
+    shown = texts(await chat.press_data(ResumeCB(act="continue", run=older.id).pack()))
+    assert not any(apology in shown for apology in APOLOGIES)
+    active = await one(
+        app, FlowRun, FlowRun.flow == "found_coop", FlowRun.status == RunStatus.ACTIVE
+    )
+    assert active.id == older.id
