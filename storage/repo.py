@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -312,7 +312,10 @@ async def start_run(
         (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(_R)
         .values(values)
         .on_conflict_do_nothing(
-            index_elements=["person_id", "flow"], index_where=_R.c.status == RunStatus.ACTIVE
+            # a literal, not a parameter: PostgreSQL must see that it implies the index's
+            # predicate in a generic plan too (a prepared statement run many times)
+            index_elements=["person_id", "flow"],
+            index_where=text("status = 'active'"),
         )
         .returning(_R.c.id)
     )
