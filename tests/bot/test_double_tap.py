@@ -364,3 +364,16 @@ async def test_resuming_an_older_run_stops_the_newer_one_of_the_same_flow(app, p
         app, FlowRun, FlowRun.flow == "found_coop", FlowRun.status == RunStatus.ACTIVE
     )
     assert active.id == older.id
+
+
+async def test_an_admin_making_an_invitation_link(app, person) -> None:
+    from bot.handlers.roles import EVERYWHERE, RoleCB
+    from storage.models import RoleInvite
+    from tests.conftest import ADMIN_ID
+
+    admin = person(ADMIN_ID)
+    await onboard(admin, lang="en")
+    calls = await twice(admin, data=RoleCB(act="pick", id=0, r="c", v=EVERYWHERE).pack())
+    invite = await one(app, RoleInvite)  # one live link, not two
+    assert said(calls, invite.token) == 2  # both presses show it
+    assert await _audited(app, "role.invite") == 1
