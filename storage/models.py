@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -120,18 +119,7 @@ class FlowRun(Base):
     """
 
     __tablename__ = "flow_runs"
-    __table_args__ = (
-        Index("ix_flow_runs_person_status", "person_id", "status"),
-        # One active run of a flow per person: two presses starting a flow at once start one.
-        Index(
-            "uq_flow_runs_active",
-            "person_id",
-            "flow",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
-    )
+    __table_args__ = (Index("ix_flow_runs_person_status", "person_id", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -280,6 +280,9 @@ _CANCEL_RUNS_OF_FLOW = (
 )
 
 
+_LOCK_PERSON_ROW = select(Person.id).where(Person.id == bindparam("pid")).with_for_update()
+
+
 async def start_run(
     session: AsyncSession,
     *,
@@ -292,6 +295,11 @@ async def start_run(
     run of the same flow is cancelled first."""
     now = utcnow()
     connection = await _connection(session)
+    if connection.dialect.name == "postgresql":
+        # One active run of a flow per person: of two presses starting the flow at once, the
+        # second waits here for the first to commit, then stops the run it started (SQLite
+        # has one writer, so there the second always comes after).
+        await connection.execute(_LOCK_PERSON_ROW, {"pid": person_id})
     await connection.execute(
         _CANCEL_RUNS_OF_FLOW, {"b_person_id": person_id, "b_flow": flow, "now": now}
     )
@@ -306,26 +314,7 @@ async def start_run(
         "updated_at": now,
         "finished_at": None,
     }
-    # One active run of a flow per person (uq_flow_runs_active): of two presses starting the
-    # flow at once on PostgreSQL, the second waits for the first and takes the run it started.
-    statement = (
-        (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(_R)
-        .values(values)
-        .on_conflict_do_nothing(
-            # a literal, not a parameter: PostgreSQL must see that it implies the index's
-            # predicate in a generic plan too (a prepared statement run many times)
-            index_elements=["person_id", "flow"],
-            index_where=text("status = 'active'"),
-        )
-        .returning(_R.c.id)
-    )
-    new_id = (await connection.execute(statement)).scalar_one_or_none()
-    if new_id is None:
-        started = await active_run(session, person_id=person_id, flow=flow)
-        if started is not None:
-            return started
-        new_id = await _insert(session, _R, values)
-    return FlowRun(id=int(new_id), **values)
+    return FlowRun(id=await _insert(session, _R, values), **values)
 
 
 async def stop_other_runs(session: AsyncSession, run: FlowRun) -> None:

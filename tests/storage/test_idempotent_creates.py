@@ -22,8 +22,8 @@ async def test_a_person_is_created_once_per_telegram_id(database_url: str) -> No
 
 
 async def test_a_flow_has_one_active_run_however_often_it_is_started(database_url: str) -> None:
-    """Many starts in one connection: PostgreSQL switches a prepared statement to a generic
-    plan after five runs, where ON CONFLICT must still find the partial unique index."""
+    """Each start stops the run before it (many, so PostgreSQL's prepared statements run in
+    a generic plan too)."""
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)
     async with sessions() as session, session.begin():

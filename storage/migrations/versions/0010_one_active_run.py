@@ -1,4 +1,4 @@
-"""one active run of a flow per person: a double tap that starts a flow starts it once
+"""one active run of a flow per person: runs two presses started at once are stopped
 
 Revision ID: 0010
 Revises: 0009
@@ -7,7 +7,6 @@ Create Date: 2026-12-07 14:00:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
@@ -15,12 +14,11 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ACTIVE = sa.text("status = 'active'")
-
 
 def upgrade() -> None:
-    # Two presses handled at once could each start the same flow: keep the newest of each
-    # person's active runs of a flow (the one their answers went to), stop the others.
+    # Two presses handled at once could each start the same flow (start_run now takes the
+    # person's row lock first): keep the newest of each person's active runs of a flow (the
+    # one their answers went to), stop the others.
     op.execute(
         """
         UPDATE flow_runs SET status = 'cancelled', finished_at = updated_at
@@ -33,15 +31,7 @@ def upgrade() -> None:
         )
         """
     )
-    op.create_index(
-        "uq_flow_runs_active",
-        "flow_runs",
-        ["person_id", "flow"],
-        unique=True,
-        sqlite_where=ACTIVE,
-        postgresql_where=ACTIVE,
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("uq_flow_runs_active", table_name="flow_runs")
+    pass  # the stopped runs stay stopped: nothing to undo
