@@ -21,6 +21,7 @@ def _migrate(settings: Settings) -> None:
 
 async def _poll(settings: Settings) -> None:
     from bot.app import build_app, settle, start_scheduler, stop
+    from bot.polling import poll
     from bot.preflight import reach_telegram
 
     app = build_app(settings)
@@ -37,7 +38,7 @@ async def _poll(settings: Settings) -> None:
         )
         scheduler = start_scheduler(app)
         await app.bot.delete_webhook(drop_pending_updates=False)
-        await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=False)
+        await poll(app.dp, app.bot)
     finally:
         if status is not None:
             await status.cleanup()

@@ -70,6 +70,19 @@ def on_finish(flow_key: str) -> Callable[[Finisher], Finisher]:
     return register
 
 
+CANCELLERS: dict[str, Finisher] = {}
+
+
+def on_cancel(flow_key: str) -> Callable[[Finisher], Finisher]:
+    """Register what else happens when a person stops a flow halfway (the answers stay)."""
+
+    def register(fn: Finisher) -> Finisher:
+        CANCELLERS[flow_key] = fn
+        return fn
+
+    return register
+
+
 def state_of(run: FlowRun) -> RunState:
     return RunState(step=run.step, answers=dict(run.answers or {}), history=list(run.history or []))
 
@@ -280,16 +293,19 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
     state = outcome.state
     if FIX in state.answers:  # a correction: only the fields sent back
         state = _next_fix(state, step.key)
-    await _save_profile(turn, flow, state, step)
     status = RunStatus.COMPLETED if state.done else RunStatus.ACTIVE
-    await repo.save_run(
+    if not await repo.save_run(
         turn.session,
         run,
         step=state.step if not state.done else END,
         answers=state.answers,
         history=state.history,
         status=status,
-    )
+        from_step=step.key,
+    ):
+        await _overtaken(turn, run, pressed)
+        return
+    await _save_profile(turn, flow, state, step)
     answer = html.escape(shown_value(run, step.key) or "")
     following = None if state.done else registry.get(run.flow).step(state.step)
     if pressed is not None and following is not None and following.kind not in REPLY_KEYBOARD_KINDS:
@@ -309,6 +325,18 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
             await finisher(turn, run)
         return
     show(turn, run)
+
+
+async def _overtaken(turn: Turn, run: FlowRun, pressed: Message | None) -> None:
+    """Another update of this person answered the same step first (a double tap handled at
+    the same time on PostgreSQL): it did the work, this one only shows where the run is now."""
+    if pressed is not None:
+        return  # the press was answered already; the first update edits the message
+    now = await repo.run_of(turn.session, run_id=run.id, person_id=turn.person.id)
+    if now is not None:
+        await turn.session.refresh(now)  # as the other update left it, not as first loaded
+    if now is not None and now.status == RunStatus.ACTIVE:
+        show(turn, now)
 
 
 def _escaped(params: dict[str, Any]) -> dict[str, Any]:
@@ -369,6 +397,8 @@ async def _set_status(turn: Turn, run: FlowRun, status: RunStatus) -> None:
 async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) -> None:
     """Stop the flow; answers stay, so /start (or the progress page) continues it later."""
     await _set_status(turn, run, RunStatus.CANCELLED)
+    if run.flow in CANCELLERS:
+        await CANCELLERS[run.flow](turn, run)
     if pressed is not None:
         turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))
     text = _("Stopped. What you entered so far is kept; you can continue later.")
@@ -385,5 +415,6 @@ async def cancel(turn: Turn, run: FlowRun, *, pressed: Message | None = None) ->
 async def resume(turn: Turn, run: FlowRun) -> None:
     """Continue a run exactly where it was, even one that was cancelled."""
     if run.status != RunStatus.ACTIVE:
+        await repo.stop_other_runs(turn.session, run)  # one active run of a flow at a time
         await _set_status(turn, run, RunStatus.ACTIVE)
     show(turn, run)

@@ -36,6 +36,7 @@ from storage import reminders as store
 from storage import repo
 from storage.db import Transactions
 from storage.models import ReminderStatus, RunStatus
+from storage.roles import INVITE_TTL
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,11 @@ class Ticker:
         self._planned: datetime | None = None
 
     async def prune(self, *, keep: timedelta = timedelta(days=2)) -> int:
-        """Forget processed update ids Telegram can no longer redeliver."""
+        """Forget processed update ids Telegram can no longer redeliver, and role invitation
+        tokens left by a profile never finished once the invitation has expired."""
         before = clock.now() - keep
+        expired = clock.now() - INVITE_TTL
+        await self._write(lambda s: repo.forget_role_payloads(s, before=expired))
         return int(await self._write(lambda s: repo.prune_processed(s, before=before)))
 
     async def _write(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:

@@ -227,15 +227,17 @@ async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
     return None if row is None else repo._record(Broadcast, dict(row._mapping))
 
 
-async def schedule(session: AsyncSession, broadcast_id: int, *, at: datetime) -> bool:
-    """A draft (or an already scheduled one, moved) to be sent at `at` (UTC)."""
+async def schedule(
+    session: AsyncSession, broadcast_id: int, *, at: datetime, move: bool = True
+) -> bool:
+    """A draft (or, unless `move` is False, an already scheduled one, moved) to be sent at `at`
+    (UTC). False when it was not so: with `move=False`, a second press of "schedule it" that
+    waited for the first finds it scheduled already and changes nothing."""
     connection = await repo._connection(session)
+    statuses = [BroadcastStatus.DRAFT.value] + ([BroadcastStatus.SCHEDULED.value] if move else [])
     result = await connection.execute(
         update(_B)
-        .where(
-            _B.c.id == broadcast_id,
-            _B.c.status.in_([BroadcastStatus.DRAFT.value, BroadcastStatus.SCHEDULED.value]),
-        )
+        .where(_B.c.id == broadcast_id, _B.c.status.in_(statuses))
         .values(status=BroadcastStatus.SCHEDULED.value, scheduled_at=at, stage=None)
     )
     return bool(result.rowcount)

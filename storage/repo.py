@@ -134,11 +134,9 @@ _ABOVE_RETIRED = select(
 ).where(IdWatermark.name == "people")
 
 
-async def create_person(
-    session: AsyncSession, *, telegram_id: int, locale: str, start_payload: str | None = None
-) -> Person:
+def _new_person(telegram_id: int, locale: str, start_payload: str | None) -> dict[str, Any]:
     now = utcnow()
-    values = {
+    return {
         "telegram_id": telegram_id,
         "locale": locale,
         "start_payload": start_payload,
@@ -149,12 +147,60 @@ async def create_person(
         "created_at": now,
         "updated_at": now,
     }
-    connection = await _connection(session)
-    if connection.dialect.name == "sqlite":  # never the id of someone who deleted their data
+
+
+async def _never_retired(connection: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """On SQLite, the new person's id above every id a deleted person had (see _ABOVE_RETIRED)."""
+    if connection.dialect.name == "sqlite":
         above = (await connection.execute(_ABOVE_RETIRED)).scalar()
         if above is not None:
-            return Person(id=await _insert(session, _P, {"id": above, **values}), **values)
-    return Person(id=await _insert(session, _P, values), **values)
+            return {"id": above, **values}
+    return values
+
+
+async def create_person(
+    session: AsyncSession, *, telegram_id: int, locale: str, start_payload: str | None = None
+) -> Person:
+    values = _new_person(telegram_id, locale, start_payload)
+    values = await _never_retired(await _connection(session), values)
+    return Person(**{**values, "id": await _insert(session, _P, values)})
+
+
+async def create_person_if_new(
+    session: AsyncSession, *, telegram_id: int, locale: str, start_payload: str | None = None
+) -> Person | None:
+    """Create the person unless someone with this Telegram id exists already; None then (a
+    double tap on consent: on PostgreSQL the second waits for the first and inserts nothing)."""
+    connection = await _connection(session)
+    values = await _never_retired(connection, _new_person(telegram_id, locale, start_payload))
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(_P)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["telegram_id"])
+        .returning(_P.c.id)
+    )
+    new_id = (await connection.execute(statement)).scalar_one_or_none()
+    return None if new_id is None else Person(**{**values, "id": int(new_id)})
+
+
+_LOCK_PERSON = select(Person.announcements, Person.onboarded_at, Person.start_payload).where(
+    Person.id == bindparam("pid")
+)
+
+
+async def lock_person(session: AsyncSession, person: Person) -> None:
+    """Hold the person's row until the update commits (PostgreSQL: `FOR UPDATE`; SQLite has one
+    writer) and refresh what a concurrent update of theirs may have changed meanwhile, so a
+    check-then-write (asked already? opted in already?) runs once per person at a time."""
+    connection = await _connection(session)
+    statement = _LOCK_PERSON
+    if connection.dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    row = (await connection.execute(statement, {"pid": person.id})).first()
+    if row is not None:
+        for name, value in row._mapping.items():
+            set_committed_value(person, name, value)
 
 
 async def give_consent(
@@ -247,6 +293,9 @@ _CANCEL_RUNS_OF_FLOW = (
 )
 
 
+_LOCK_PERSON_ROW = select(Person.id).where(Person.id == bindparam("pid")).with_for_update()
+
+
 async def start_run(
     session: AsyncSession,
     *,
@@ -259,6 +308,11 @@ async def start_run(
     run of the same flow is cancelled first."""
     now = utcnow()
     connection = await _connection(session)
+    if connection.dialect.name == "postgresql":
+        # One active run of a flow per person: of two presses starting the flow at once, the
+        # second waits here for the first to commit, then stops the run it started (SQLite
+        # has one writer, so there the second always comes after).
+        await connection.execute(_LOCK_PERSON_ROW, {"pid": person_id})
     await connection.execute(
         _CANCEL_RUNS_OF_FLOW, {"b_person_id": person_id, "b_flow": flow, "now": now}
     )
@@ -276,18 +330,35 @@ async def start_run(
     return FlowRun(id=await _insert(session, _R, values), **values)
 
 
-_SAVE_RUN = (
-    update(FlowRun)
-    .where(FlowRun.id == bindparam("run_id"))
-    .values(
-        step=bindparam("step"),
-        answers=bindparam("answers", type_=FlowRun.answers.type),
-        history=bindparam("history", type_=FlowRun.history.type),
-        status=bindparam("status"),
-        updated_at=bindparam("updated_at", type_=FlowRun.updated_at.type),
-        finished_at=bindparam("finished_at", type_=FlowRun.finished_at.type),
+async def stop_other_runs(session: AsyncSession, run: FlowRun) -> None:
+    """Cancel the person's other active runs of the run's flow (before it is resumed)."""
+    connection = await _connection(session)
+    await connection.execute(
+        _CANCEL_RUNS_OF_FLOW.where(FlowRun.id != bindparam("b_keep")),
+        {"b_person_id": run.person_id, "b_flow": run.flow, "b_keep": run.id, "now": utcnow()},
     )
+
+
+_SAVE_RUN_VALUES = dict(
+    step=bindparam("step"),
+    answers=bindparam("answers", type_=FlowRun.answers.type),
+    history=bindparam("history", type_=FlowRun.history.type),
+    status=bindparam("status"),
+    updated_at=bindparam("updated_at", type_=FlowRun.updated_at.type),
+    finished_at=bindparam("finished_at", type_=FlowRun.finished_at.type),
 )
+# The same, only from the step the answer was given at, while the run is still active: of two
+# concurrent answers to one step (a double tap), one moves the run on and finishes it.
+_ADVANCE_RUN = (
+    update(FlowRun)
+    .where(
+        FlowRun.id == bindparam("run_id"),
+        FlowRun.step == bindparam("from_step"),
+        FlowRun.status == RunStatus.ACTIVE,
+    )
+    .values(**_SAVE_RUN_VALUES)
+)
+_SAVE_RUN = update(FlowRun).where(FlowRun.id == bindparam("run_id")).values(**_SAVE_RUN_VALUES)
 
 
 async def save_run(
@@ -298,8 +369,13 @@ async def save_run(
     answers: dict[str, Any],
     history: list[str],
     status: str,
-) -> None:
-    """Store where a run is now, with one prepared UPDATE; the loaded object follows."""
+    from_step: str | None = None,
+) -> bool:
+    """Store where a run is now, with one prepared UPDATE; the loaded object follows.
+
+    With `from_step`, only if the run is still active at that step (on PostgreSQL a concurrent
+    update of the same run is waited for, then looked at again); False, and nothing changed,
+    when another update got there first."""
     now = utcnow()
     values: dict[str, Any] = {
         "step": step,
@@ -310,9 +386,15 @@ async def save_run(
         "finished_at": None if status == RunStatus.ACTIVE else now,
     }
     connection = await _connection(session)
-    await connection.execute(_SAVE_RUN, {"run_id": run.id, **values})
+    if from_step is None:
+        await connection.execute(_SAVE_RUN, {"run_id": run.id, **values})
+    else:
+        params = {"run_id": run.id, "from_step": from_step, **values}
+        if not (await connection.execute(_ADVANCE_RUN, params)).rowcount:
+            return False
     for name, value in values.items():
         set_committed_value(run, name, value)
+    return True
 
 
 async def mark_blocked(session: AsyncSession, *, person_id: int, at: Any) -> None:
@@ -369,6 +451,19 @@ async def prune_processed(session: AsyncSession, *, before: Any) -> int:
     return int(result.rowcount or 0)
 
 
+async def forget_role_payloads(session: AsyncSession, *, before: Any) -> int:
+    """Clear role invitation tokens (`role-<token>`, a secret) that people brought with /start
+    and left in their record unused since `before` (an invitation's life): by then the link
+    can no longer be valid, and a secret must not stay. How many were cleared."""
+    connection = await _connection(session)
+    result = await connection.execute(
+        update(Person)
+        .where(Person.start_payload.like("role-%"), Person.updated_at < before)
+        .values(start_payload=None)
+    )
+    return int(result.rowcount or 0)
+
+
 ANNOUNCEMENTS = "announcements"
 
 
@@ -377,13 +472,18 @@ async def set_announcements(
 ) -> bool:
     """Opt in to announcements (an explicit consent of its own, recorded) or out (the consent
     withdrawn). False if it already was so (a double tap)."""
-    if bool(person.announcements) == on:
+    connection = await _connection(session)
+    changed = await connection.execute(
+        update(Person)
+        .where(Person.id == person.id, Person.announcements.is_not(on))
+        .values(announcements=on, updated_at=utcnow())
+    )
+    set_committed_value(person, "announcements", on)
+    if not changed.rowcount:  # already so: a double tap, or a second update meanwhile
         return False
-    await update_person(session, person, announcements=on)
     if on:
         await give_consent(session, person=person, purpose=ANNOUNCEMENTS, text_version=text_version)
     else:
-        connection = await _connection(session)
         await connection.execute(
             update(Consent)
             .where(

@@ -62,6 +62,36 @@ async def create_invite(
     return repo._record(RoleInvite, values)
 
 
+async def recent_invite(
+    session: AsyncSession,
+    *,
+    created_by: int,
+    role: Role | str,
+    regions: list[str] | None,
+    since: datetime,
+) -> RoleInvite | None:
+    """This admin's open invitation for the same role and regions made since `since`: a double
+    tap on the scope button shows it again instead of making a second live link."""
+    role = Role(role)
+    wanted = None if role == Role.ADMIN else (regions or None)
+    connection = await repo._connection(session)
+    rows = await connection.execute(
+        select(_I)
+        .where(
+            _I.c.created_by == created_by,
+            _I.c.role == role.value,
+            _I.c.created_at >= since,
+            _I.c.used_at.is_(None),
+            _I.c.revoked_at.is_(None),
+        )
+        .order_by(_I.c.id.desc())
+    )
+    for row in rows:
+        if (row.regions or None) == wanted:
+            return repo._record(RoleInvite, dict(row._mapping))
+    return None
+
+
 async def invite(session: AsyncSession, *, invite_id: int) -> RoleInvite | None:
     connection = await repo._connection(session)
     row = (await connection.execute(select(_I).where(_I.c.id == invite_id))).first()

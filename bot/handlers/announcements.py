@@ -64,6 +64,7 @@ async def answered(
     pressed = pressed_message(callback)
     if pressed is not None:
         outbox.add(pressed.edit_reply_markup(reply_markup=None))
+    await repo.lock_person(session, person)  # a second press waits, then finds it answered
     if callback_data.ok:
         await repo.set_announcements(session, person, on=True, text_version=TEXT_VERSION)
         text = _("Thank you! You will get announcements. To stop them: /berhenti.")

@@ -431,7 +431,8 @@ async def _act_new(
     message: Message | None,
     settings: Settings | None = None,
 ) -> None:
-    await store.set_status(turn.session, draft.id, BroadcastStatus.CANCELLED)
+    if not await store.set_status(turn.session, draft.id, BroadcastStatus.CANCELLED):
+        return  # a double tap: the other press made the new draft
     await _new_draft(turn)
     _ask_content(turn)
 
@@ -658,7 +659,7 @@ async def _act_at(
     if when is None or rules.is_quiet(when, _tz(turn.person)):
         await _act_when(turn, draft, data, message, settings)
         return
-    if not await store.schedule(turn.session, draft.id, at=when):
+    if not await store.schedule(turn.session, draft.id, at=when, move=False):
         return
     people = await _count(turn.session, draft)
     await store.audit(

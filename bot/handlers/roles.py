@@ -16,6 +16,7 @@ import html
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from aiogram import Router
 from aiogram.filters import Command
@@ -38,7 +39,7 @@ from flows.i18n import N_
 from storage import repo
 from storage import roles as store
 from storage.audit import audit
-from storage.models import Person, Role
+from storage.models import Person, Role, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ PROVINCE_PAGE = 12
 REGENCY_PAGE = 8
 EVERYWHERE = "all"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+DOUBLE_TAP = timedelta(seconds=5)  # the same invitation asked for again this soon: shown again
 
 # Button data names a role by one letter.
 ROLE_OF = {"c": Role.COORDINATOR, "s": Role.STAFF, "a": Role.ADMIN}
@@ -572,20 +574,29 @@ def _tell(turn: Turn, holder: store.Holder, build: Callable[[], str]) -> None:
 async def _make_invite(
     turn: Turn, role: Role, scope: list[str] | None, message: Message | None
 ) -> None:
-    invite = await store.create_invite(
+    await repo.lock_person(turn.session, turn.person)  # a second tap waits, then finds it
+    shown = await store.recent_invite(
+        turn.session,
+        created_by=turn.person.id,
+        role=role,
+        regions=scope,
+        since=utcnow() - DOUBLE_TAP,
+    )
+    invite = shown or await store.create_invite(
         turn.session, role=role, regions=scope, created_by=turn.person.id
     )
-    await audit(
-        turn.session,
-        actor_id=turn.person.id,
-        action="role.invite",
-        subject=f"invite:{invite.id}",
-        details={
-            "role": role.value,
-            "regions": invite.regions,
-            "expires_at": invite.expires_at.isoformat(),
-        },
-    )
+    if shown is None:
+        await audit(
+            turn.session,
+            actor_id=turn.person.id,
+            action="role.invite",
+            subject=f"invite:{invite.id}",
+            details={
+                "role": role.value,
+                "regions": invite.regions,
+                "expires_at": invite.expires_at.isoformat(),
+            },
+        )
     link = f"https://t.me/{await _bot_username(turn)}?start=role-{invite.token}"
     zone = regions.zone_of(turn.person.province_code)
     where = "" if role == Role.ADMIN else " (" + _scope_text(invite.regions) + ")"

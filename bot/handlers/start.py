@@ -29,6 +29,20 @@ CONSENT_VERSION = "2026-11"
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
+ROLE_PAYLOAD = "role-"  # a role invitation's one-time token follows: a secret
+
+
+def checked_payload(given: str | None) -> str:
+    """A deep-link payload as Telegram allows it (1-64 of A-Z a-z 0-9 _ -, here at most 40),
+    or "" for anything else: the same check for `/start <payload>` and for the consent button,
+    whose data a client can forge."""
+    payload = (given or "").strip()
+    if payload and not PAYLOAD.match(payload):
+        log.info("ignored a malformed start payload")
+        return ""
+    return payload
+
+
 def greeting() -> str:
     return _(
         "Hello! I am <b>Pulang Juragan</b>, a free assistant for Indonesian migrant workers "
@@ -66,10 +80,7 @@ async def start(
     role: Role = Role.RETURNEE,
 ) -> None:
     """Greet a newcomer with the consent question; welcome back anyone else."""
-    payload = (command.args or "").strip()
-    if payload and not PAYLOAD.match(payload):
-        log.info("ignored a malformed /start payload")
-        payload = ""
+    payload = checked_payload(command.args)
     if person is None:
         outbox.add(message.answer(greeting()))
         outbox.add(message.answer(consent_text(), reply_markup=kb.consent(payload)))
@@ -140,12 +151,14 @@ async def consent(
         return
     if person is not None:  # a double tap, or consent given on another device
         return
-    person = await repo.create_person(
+    person = await repo.create_person_if_new(
         session,
         telegram_id=callback.from_user.id,
         locale=locale,
-        start_payload=callback_data.p or None,
+        start_payload=checked_payload(callback_data.p) or None,
     )
+    if person is None:  # a double tap handled at the same time: the other press made the record
+        return
     await repo.give_consent(
         session, person=person, purpose=CONSENT_PURPOSE, text_version=CONSENT_VERSION
     )
@@ -199,6 +212,15 @@ async def onboarding_done(turn: driver.Turn, run: FlowRun) -> None:
         await handler(turn, code)
         return
     turn.say(_("What would you like to do?"), kb.main_menu())
+
+
+@driver.on_cancel("onboarding")
+async def onboarding_stopped(turn: driver.Turn, run: FlowRun) -> None:
+    """A profile left halfway forgets a role invitation's token (a secret): the link can be
+    opened again. The token is also forgotten once used (bot.handlers.roles) and, untouched,
+    when it can no longer be valid (storage.repo.forget_role_payloads)."""
+    if (turn.person.start_payload or "").startswith(ROLE_PAYLOAD):
+        await repo.update_person(turn.session, turn.person, start_payload=None)
 
 
 def router() -> Router:

@@ -13,7 +13,7 @@ import math
 import mimetypes
 import secrets
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -189,6 +189,8 @@ class FakeBotAPI:
         self._port, self._closing = 0, False
         self._changed = asyncio.Event()  # replaced on every _fire(); wakes polls and wait_for()
         self._updates: list[JSON] = []
+        # update id -> when (time.monotonic()) each getUpdates returned it
+        self.handed_out: defaultdict[int, list[float]] = defaultdict(list)
         self._next_update_id, self._webhook_url = 1, ""
         self._messages: dict[int, dict[int, JSON]] = {}  # chat -> message_id -> bot message
         self._sent_log: dict[int, list[int]] = {}  # chat -> ids sent since clear()
@@ -617,13 +619,20 @@ class FakeBotAPI:
             deadline = time.monotonic() + float(params.get("timeout") or 0)
         except (TypeError, ValueError):
             raise ApiError(400, "Bad Request: invalid getUpdates parameters") from None
+        # As Telegram: an offset confirms every update below it (dropped, never handed out
+        # again, even to a new process); the rest stay queued and come again on every call
+        # until confirmed, so a poller that dies before confirming gets them back.
         if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:  # -N: keep only the last N updates, as Telegram does
             self._updates = self._updates[offset:]
         while not self._updates and not self._closing and time.monotonic() < deadline:
             await self._wait_change(deadline - time.monotonic())
-        return self._updates[: min(max(limit, 1), 100)]
+        batch = self._updates[: min(max(limit, 1), 100)]
+        now = time.monotonic()
+        for update in batch:
+            self.handed_out[update["update_id"]].append(now)
+        return batch
 
     def _send_message(self, params: JSON) -> JSON:
         return self._bot_message(params, self._text(params, "text"))
