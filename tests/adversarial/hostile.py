@@ -179,12 +179,14 @@ def message_kinds(text: str) -> dict[str, Callable[[OfflineChat], dict[str, Any]
             "poll": Poll(
                 id="p1",
                 question="?",
-                options=[PollOption(text="a", voter_count=0)],
+                options=[PollOption(persistent_id="o1", text="a", voter_count=0)],
                 total_voter_count=0,
                 is_closed=False,
                 is_anonymous=True,
                 type="regular",
                 allows_multiple_answers=False,
+                allows_revoting=False,
+                members_only=False,
             )
         },  # fmt: skip
         "dice": lambda c: {"dice": Dice(emoji="🎲", value=6)},
@@ -256,7 +258,7 @@ def update_kinds(text: str) -> dict[str, Callable[[OfflineChat], dict[str, Any]]
             },
             "callback_query_no_message": lambda c: {
                 "callback_query": CallbackQuery(
-                    id="cq-" + str(c.user.id),
+                    id=f"cq-{next(c._update_ids)}",
                     from_user=c.user,
                     chat_instance="x",
                     inline_message_id="AgAAAx",
@@ -265,7 +267,7 @@ def update_kinds(text: str) -> dict[str, Callable[[OfflineChat], dict[str, Any]]
             },  # fmt: skip
             "callback_query_no_data": lambda c: {
                 "callback_query": CallbackQuery(
-                    id="cq2-" + str(c.user.id),
+                    id=f"cq2-{next(c._update_ids)}",
                     from_user=c.user,
                     chat_instance="x",
                     message=message(c, text="?"),
@@ -322,18 +324,22 @@ def update_kinds(text: str) -> dict[str, Callable[[OfflineChat], dict[str, Any]]
                 )
             },  # fmt: skip
             "poll_answer": lambda c: {
-                "poll_answer": PollAnswer(poll_id="p1", user=c.user, option_ids=[0])
+                "poll_answer": PollAnswer(
+                    poll_id="p1", user=c.user, option_ids=[0], option_persistent_ids=["o1"]
+                )
             },
             "poll": lambda c: {
                 "poll": Poll(
                     id="p1",
                     question=text[:300] or "?",
-                    options=[PollOption(text="a", voter_count=1)],
+                    options=[PollOption(persistent_id="o1", text="a", voter_count=1)],
                     total_voter_count=1,
                     is_closed=True,
                     is_anonymous=True,
                     type="regular",
                     allows_multiple_answers=False,
+                    allows_revoting=False,
+                    members_only=False,
                 )
             },  # fmt: skip
             "shipping_query": lambda c: {

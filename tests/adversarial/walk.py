@@ -194,6 +194,10 @@ async def seed_run(h: Harness, chat: OfflineChat, world: World, flow: str, step:
     _owner, answers, history = world.templates[flow]
     order = [s.key for s in registry.get(flow).steps]
     before = [k for k in history if order.index(k) < order.index(step)] if step in order else []
+    # A step off the world's path (a regency after "another province") may read answers that
+    # path never gave: take them from the other flows' runs (same key, same meaning).
+    pool = {k: v for _o, a, _h in world.templates.values() for k, v in a.items()}
+    answers = {**{k: pool[k] for k in order[: order.index(step)] if k in pool}, **answers}
     async with h.app.sessionmaker() as session, session.begin():
         person, _run = await repo.person_and_active_run(session, telegram_id=chat.user.id)
         assert person is not None

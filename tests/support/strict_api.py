@@ -51,6 +51,8 @@ _TAG_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
 _ATTRIBUTE = re.compile(r"""\s+([a-zA-Z][a-zA-Z0-9_-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+))?""")
 _ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z][a-zA-Z0-9]*));")
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+# Tags that make the same entity: <strong> is bold as <b> is (for "not modified").
+SAME = {"strong": "b", "em": "i", "ins": "u", "strike": "s", "del": "s", "span": "tg-spoiler"}
 
 
 class Refused(Exception):
@@ -120,7 +122,7 @@ def parse_html(text: str) -> tuple[str, tuple[tuple[str, int, int, str], ...]]:
                     f'expected "</{stack[-1][0]}>", found "</{name}>"'
                 )
             tag, start, attribute = stack.pop()
-            entities.append((tag, start, offset - start, attribute))
+            entities.append((SAME.get(tag, tag), start, offset - start, attribute))
             i = end + 1
             continue
         m = _TAG_NAME.match(text, i + 1)
@@ -179,7 +181,7 @@ def _content(bot: Bot, method: TelegramMethod[Any], key: str, limit: int) -> tup
     explicit = getattr(method, "entities" if key == "text" else "caption_entities", None)
     if explicit:
         plain, entities = raw, tuple(e.model_dump_json() for e in explicit)
-    elif mode is not None and str(mode).lower() == "html":
+    elif mode is not None and str(getattr(mode, "value", mode)).lower() == "html":
         plain, entities = parse_html(raw)
     else:
         plain, entities = raw, ()
