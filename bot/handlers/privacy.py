@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 
 from aiogram import Router
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver
 from bot import keyboards as kb
 from bot.handlers.common import IsCommand, pressed_message
+from bot.handlers.common import reply as reply_to
 from bot.outbox import Outbox
 from bot.text import day, label, t
 from flows import regions, registry
@@ -183,7 +185,7 @@ async def erase(
     pressed = pressed_message(callback)
     if pressed is not None:
         outbox.add(pressed.edit_reply_markup(reply_markup=None))
-    reply = callback.message.answer  # type: ignore[union-attr]
+    reply = functools.partial(reply_to, callback)
     if not callback_data.ok:
         outbox.add(reply(_("Nothing was deleted. Your data stays as it was.")))
         return

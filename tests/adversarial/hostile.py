@@ -22,6 +22,7 @@ from aiogram.types import (
     Contact,
     Dice,
     Document,
+    InaccessibleMessage,
     InlineQuery,
     Location,
     Message,
@@ -263,6 +264,15 @@ def update_kinds(text: str) -> dict[str, Callable[[OfflineChat], dict[str, Any]]
                     chat_instance="x",
                     inline_message_id="AgAAAx",
                     data=text[:64] or "m:coop",
+                )
+            },  # fmt: skip
+            "callback_query_inaccessible": lambda c: {
+                "callback_query": CallbackQuery(
+                    id=f"cq3-{next(c._update_ids)}",
+                    from_user=c.user,
+                    chat_instance="x",
+                    message=InaccessibleMessage(chat=c.chat, message_id=1),
+                    data=["m:coop", "m:help", "l:en", "e:0", "c:1:", "k:new"][len(text) % 6],
                 )
             },  # fmt: skip
             "callback_query_no_data": lambda c: {

@@ -27,9 +27,9 @@ from tests.conftest import ADMIN_ID
 from tests.support.talk import texts
 
 STEPS = [(f.key, s.key) for f in registry.FLOWS.values() for s in f.steps]
-# Update kinds with a known defect (issue 13 point 2: the bot answers in groups and channels);
+# Update kinds with a known defect (issue 13 point 2: the bot answers in groups);
 # they have their own strict xfail in test_updates.py and join the fuzzers once fixed.
-KNOWN_KINDS = frozenset({"group_message", "channel_post", "edited_channel_post"})
+KNOWN_KINDS = frozenset({"group_message"})
 KINDS = [k for k in UPDATE_KIND_NAMES if k not in KNOWN_KINDS]
 
 action = st.one_of(

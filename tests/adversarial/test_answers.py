@@ -1,0 +1,132 @@
+"""What a typed answer may become: junk never becomes an answer, a typed number is the number
+typed, and a coordinator's command is never swallowed. Each case that fails today is one of
+issue 13's known points, marked so (strict: the lead sees when the fix lands)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.handlers.training import TrainingCB
+from flows import registry
+from flows.engine import Kind
+from tests.adversarial.conftest import Harness, World
+from tests.adversarial.hostile import INVISIBLE
+from tests.adversarial.test_flows import owner
+from tests.adversarial.walk import active_run, build_world, flow_buttons, seed_run
+from tests.conftest import ADMIN_ID
+from tests.support.talk import texts
+
+TYPED = [
+    (f.key, s.key)
+    for f in registry.FLOWS.values()
+    for s in f.steps
+    if s.kind is Kind.TEXT or (s.kind is Kind.CHOICE and s.validate is not None)
+]
+POINT_11 = pytest.mark.xfail(
+    reason="issue 13 point 11: invisible-only text is accepted as an answer", strict=True
+)
+JUNK_ACCEPTED = {
+    ("onboarding", "country"), ("profile_edit", "country"), ("found_coop", "name"),
+    ("kur_readiness", "business"), ("kur_bank", "bank"), ("kur_bank", "bank_other"),
+    ("kur_bank", "branch"), ("kur_rejected", "reason_other"), ("training_edit", "organiser"),
+    ("training_edit", "place"),
+}  # fmt: skip
+
+
+@pytest.fixture
+def world(harness: Harness) -> World:
+    return harness.run(build_world(harness, ADMIN_ID))
+
+
+@pytest.mark.parametrize(
+    "step",
+    [pytest.param(s, marks=POINT_11) if s in JUNK_ACCEPTED else s for s in TYPED],
+    ids=[":".join(s) for s in TYPED],
+)
+def test_invisible_only_text_is_never_an_answer(harness: Harness, world: World, step) -> None:
+    async def scenario() -> None:
+        chat = await owner(harness, world, step[0])
+        for junk in ("".join(INVISIBLE[:4]), "\u200c", "\u2060 \u200d"):
+            run = await seed_run(harness, chat, world, *step)
+            since = harness.mark()
+            shown = texts(await chat.send(junk))
+            harness.check(since, f"{junk!r} at {step}", shown)
+            after = await active_run(chat, harness.app)
+            assert after is not None and (after.id, after.step) == (run.id, run.step), junk
+
+    harness.run(scenario())
+
+
+@pytest.mark.xfail(
+    reason="issue 13 point 10: a typed tenor matches a button by substring (6 -> 60 months)",
+    strict=True,
+)
+def test_a_typed_tenor_is_the_number_typed(harness: Harness, world: World) -> None:
+    async def scenario() -> None:
+        chat = await owner(harness, world, "kur_simulator")
+        for typed in ("1", "2", "6"):
+            await seed_run(harness, chat, world, "kur_simulator", "tenor")
+            await chat.send(typed)
+            run = await active_run(chat, harness.app)
+            assert run is not None and run.answers.get("tenor") in (int(typed), typed), typed
+
+    harness.run(scenario())
+
+
+@pytest.mark.xfail(
+    reason="issue 13 point 9: a training starting at 16.00 or later crashes", strict=True
+)
+def test_every_offered_start_time_can_be_chosen(harness: Harness, world: World) -> None:
+    async def scenario() -> None:
+        for i in range(len(registry.get("training_edit").step("start").options_for({}) or [1])):
+            await seed_run(harness, world.admin, world, "training_edit", "start")
+            buttons = flow_buttons(world.admin, "training_edit", "start")
+            if i >= len(buttons):
+                break
+            since = harness.mark()
+            shown = texts(await world.admin.press_data(buttons[i]))
+            harness.check(since, f"start time {buttons[i]}", shown)
+            if i == 0:  # the first start time leads to its end times: each can be chosen
+                for end in flow_buttons(world.admin, "training_edit", "end"):
+                    await seed_run(harness, world.admin, world, "training_edit", "start")
+                    await world.admin.press_data(buttons[i])
+                    since = harness.mark()
+                    harness.check(since, end, texts(await world.admin.press_data(end)))
+
+    harness.run(scenario())
+
+
+@pytest.mark.xfail(
+    reason="issue 13 point 15: a command sent while an announcement draft waits for text is "
+    "swallowed",
+    strict=True,
+)
+def test_commands_keep_their_meaning_while_a_draft_waits(harness: Harness, world: World) -> None:
+    async def scenario() -> None:
+        await world.admin.send("/siaran")  # the world's draft has its text: start another
+        await world.admin.press("Start a new one")
+        shown = texts(await world.admin.send("/help"))
+        assert "/start" in shown and "/batal" in shown, shown
+
+    harness.run(scenario())
+
+
+def test_a_forged_edit_of_a_session_by_its_coordinator_is_in_reach(
+    harness: Harness, world: World
+) -> None:
+    """The admin's own edit button works (the forgers' refusals are not refusals of everyone)."""
+
+    async def scenario() -> None:
+        from sqlalchemy import select
+
+        from storage.models import Training
+
+        async with harness.app.sessionmaker() as session:
+            training_id = await session.scalar(select(Training.id).order_by(Training.id))
+        since = harness.mark()
+        shown = texts(await world.admin.press_data(TrainingCB(act="edit", id=training_id).pack()))
+        harness.check(since, "the admin's edit", shown)
+        run = await active_run(world.admin, harness.app)
+        assert run is not None and run.flow == "training_edit"
+
+    harness.run(scenario())
