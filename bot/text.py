@@ -60,3 +60,35 @@ def moment(value: datetime, tz: str, locale: str | None = None) -> str:
     clock = format_time(value, "short", tzinfo=zone, locale=loc)
     label = ZONE_LABELS.get(tz) or format_datetime(value, "zzz", tzinfo=zone, locale=loc)
     return f"{when}, {clock} {label}"
+
+
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def messages(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Paragraphs joined into as few messages as fit Telegram's limit (a longer message is
+    refused whole); a paragraph too long alone is split between its lines. Counted on the
+    HTML source, which is never shorter than what Telegram counts, and a tag never spans lines."""
+    lines: list[str] = []
+    for part in parts:
+        if _units(part) <= limit:
+            lines.append(part)
+            continue
+        chunk = ""
+        for line in part.split("\n"):
+            if chunk and _units(chunk) + 1 + _units(line) > limit:
+                lines.append(chunk)
+                chunk = ""
+            chunk = f"{chunk}\n{line}" if chunk else line[:limit]
+        lines.append(chunk)
+    found: list[str] = []
+    for part in lines:
+        if found and _units(found[-1]) + 2 + _units(part) <= limit:
+            found[-1] += "\n\n" + part
+        else:
+            found.append(part)
+    return found

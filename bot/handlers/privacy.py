@@ -16,7 +16,7 @@ from bot import keyboards as kb
 from bot.handlers.common import IsCommand, pressed_message
 from bot.handlers.common import reply as reply_to
 from bot.outbox import Outbox
-from bot.text import day, label, t
+from bot.text import day, label, messages, t
 from flows import regions, registry
 from flows.i18n import N_
 from flows.onboarding import COUNTRIES, GOALS, YEARS
@@ -154,7 +154,8 @@ async def my_data(
             "you. To correct something: /profil. To delete everything: /hapusdata."
         )
     )
-    outbox.add(message.answer("\n\n".join(parts)))
+    for text in messages(parts):  # years of steps outgrow one message
+        outbox.add(message.answer(text))
 
 
 async def erase_ask(message: Message, person: Person | None, outbox: Outbox) -> None:

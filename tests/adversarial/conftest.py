@@ -147,6 +147,19 @@ def harness(settings: Settings) -> Iterator[Harness]:
             root.setLevel(level)
 
 
+@pytest.fixture
+def world(harness: Harness) -> World:
+    """Every flow walked once through the real bot (tests.adversarial.walk); building it must
+    itself raise no problem."""
+    from tests.adversarial.walk import build_world
+    from tests.conftest import ADMIN_ID
+
+    since = harness.mark()
+    built = harness.run(build_world(harness, ADMIN_ID))
+    harness.check(since, "building the world with good answers")
+    return built
+
+
 # --- a world to attack -----------------------------------------------------------------------
 
 

@@ -12,8 +12,7 @@ from flows.engine import Kind
 from tests.adversarial.conftest import Harness, World
 from tests.adversarial.hostile import INVISIBLE
 from tests.adversarial.test_flows import owner
-from tests.adversarial.walk import active_run, build_world, flow_buttons, seed_run
-from tests.conftest import ADMIN_ID
+from tests.adversarial.walk import active_run, flow_buttons, seed_run
 from tests.support.talk import texts
 
 TYPED = [
@@ -33,18 +32,10 @@ JUNK_ACCEPTED = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def world(harness: Harness) -> World:
-    return harness.run(build_world(harness, ADMIN_ID))
-
-
-@pytest.mark.parametrize(
-    "step",
-    [pytest.param(s, marks=POINT_11) if s in JUNK_ACCEPTED else s for s in TYPED],
-    ids=[":".join(s) for s in TYPED],
-)
-def test_invisible_only_text_is_never_an_answer(harness: Harness, world: World, step) -> None:
-    async def scenario() -> None:
+async def _junk_taken(harness: Harness, world: World, steps: list[tuple[str, str]]) -> list[str]:
+    """The steps (of these) where invisible-only text became an answer."""
+    taken = []
+    for step in steps:
         chat = await owner(harness, world, step[0])
         for junk in ("".join(INVISIBLE[:4]), "\u200c", "\u2060 \u200d"):
             run = await seed_run(harness, chat, world, *step)
@@ -52,9 +43,23 @@ def test_invisible_only_text_is_never_an_answer(harness: Harness, world: World, 
             shown = texts(await chat.send(junk))
             harness.check(since, f"{junk!r} at {step}", shown)
             after = await active_run(chat, harness.app)
-            assert after is not None and (after.id, after.step) == (run.id, run.step), junk
+            if after is None or (after.id, after.step) != (run.id, run.step):
+                taken.append(f"{':'.join(step)} took {junk!r}")
+                break
+    return taken
 
-    harness.run(scenario())
+
+def test_invisible_only_text_is_never_an_answer(harness: Harness, world: World) -> None:
+    steps = [s for s in TYPED if s not in JUNK_ACCEPTED]
+    assert harness.run(_junk_taken(harness, world, steps)) == []
+
+
+@POINT_11
+def test_invisible_only_text_is_never_an_answer_where_it_is_today(
+    harness: Harness, world: World
+) -> None:
+    """The steps that take junk today; when point 11 is fixed, they join the test above."""
+    assert harness.run(_junk_taken(harness, world, sorted(JUNK_ACCEPTED))) == []
 
 
 @pytest.mark.xfail(

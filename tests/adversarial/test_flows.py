@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -22,8 +21,7 @@ from tests.adversarial.hostile import (
     feed_kind,
     hostile_text,
 )
-from tests.adversarial.walk import build_world, flow_buttons, seed_run
-from tests.conftest import ADMIN_ID
+from tests.adversarial.walk import flow_buttons, seed_run
 from tests.support.talk import texts
 
 STEPS = [(f.key, s.key) for f in registry.FLOWS.values() for s in f.steps]
@@ -38,11 +36,6 @@ action = st.one_of(
     st.tuples(st.just("kind"), st.sampled_from(KINDS), hostile_text),
     st.tuples(st.just("double"), st.integers(0, 30)),
 )
-
-
-@pytest.fixture
-def world(harness: Harness) -> World:
-    return harness.run(build_world(harness, ADMIN_ID))
 
 
 async def owner(h: Harness, world: World, flow: str) -> OfflineChat:
@@ -80,25 +73,19 @@ async def attack(h: Harness, world: World, flow: str, step: str, actions: list[A
         h.check(since, f"{what!r:.200} at {flow}:{step}", shown)
 
 
-def test_every_step_takes_every_hostile_text(harness: Harness, world: World) -> None:
-    """A sweep: every step gets hostile texts in turn, so each text meets several steps."""
-    for i, (flow, step) in enumerate(STEPS):
-        picks = [HOSTILE_TEXTS[(i * 3 + j) % len(HOSTILE_TEXTS)] for j in range(3)]
-        harness.run(attack(harness, world, flow, step, [("text", p) for p in picks]))
-
-
-def test_every_step_takes_every_update_kind_and_a_double_tap(
+def test_every_step_takes_hostile_texts_update_kinds_commands_and_double_taps(
     harness: Harness, world: World
 ) -> None:
+    """A sweep: every step gets hostile texts, an update kind, a command and a double tap, in
+    turn, so each text, kind and command meets several steps."""
+    n = len(HOSTILE_TEXTS)
     for i, (flow, step) in enumerate(STEPS):
-        kind = KINDS[i % len(KINDS)]
-        actions = [("kind", kind, HOSTILE_TEXTS[i % len(HOSTILE_TEXTS)]), ("double", i)]
+        actions: list[Any] = [("text", HOSTILE_TEXTS[(i * 3 + j) % n]) for j in range(3)]
+        actions.append(("kind", KINDS[i % len(KINDS)], HOSTILE_TEXTS[i % n]))
+        actions.append(("double", i))
         harness.run(attack(harness, world, flow, step, actions))
-
-
-def test_commands_in_the_middle_of_any_step(harness: Harness, world: World) -> None:
-    for i, (flow, step) in enumerate(STEPS):
-        harness.run(attack(harness, world, flow, step, [("command", COMMANDS[i % len(COMMANDS)])]))
+        command = [("command", COMMANDS[i % len(COMMANDS)])]
+        harness.run(attack(harness, world, flow, step, command))
 
 
 def test_fuzz_flows(harness: Harness, world: World) -> None:

@@ -17,8 +17,6 @@ from bot.offline import OfflineChat
 from storage.models import Base, Person, Training
 from tests.adversarial.conftest import Harness, World, budget
 from tests.adversarial.hostile import callback_classes, forged_data, known_values
-from tests.adversarial.walk import build_world
-from tests.conftest import ADMIN_ID
 from tests.support.talk import onboard, texts
 
 CLASSES = callback_classes()
@@ -84,11 +82,6 @@ async def forge(h: Harness, attacker: OfflineChat, data: str) -> None:
     h.check(since, f"forged press {data!r}", shown)
     changed = changes(before, await snapshot(h, owner))
     assert not changed, f"forged press {data!r} changed: {changed}"
-
-
-@pytest.fixture
-def world(harness: Harness) -> World:
-    return harness.run(build_world(harness, ADMIN_ID))
 
 
 @pytest.fixture

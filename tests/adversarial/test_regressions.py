@@ -45,3 +45,40 @@ async def test_a_press_without_a_message_is_answered_in_the_pressers_chat(
     shown = texts(calls)
     assert "something went wrong" not in shown.lower() and "gangguan" not in shown
     assert any(isinstance(c, SendMessage) and c.chat_id == chat.user.id for c in calls), calls
+
+
+def test_my_data_of_a_long_time_user_fits_telegrams_messages(harness) -> None:
+    """Found by the flow fuzzer: /datasaya lists every step ever started, in one message, so
+    after some hundred runs Telegram refused it (message is too long) and the person got
+    nothing."""
+    from storage import repo
+    from storage.models import Person
+
+    async def scenario() -> None:
+        chat = harness.person()
+        await onboard(chat, lang="en")
+        async with harness.app.sessionmaker() as session, session.begin():
+            person = await repo.person_by_telegram_id(session, telegram_id=chat.user.id)
+            assert isinstance(person, Person)
+            for _ in range(150):
+                await repo.start_run(
+                    session, person_id=person.id, flow="kur_simulator", step="amount"
+                )
+        since = harness.mark()
+        calls = await chat.send("/datasaya")
+        harness.check(since, "/datasaya after 150 runs", texts(calls))
+        shown = texts(calls)
+        assert shown.count("Instalment simulator") >= 150 and "/hapusdata" in shown
+
+    harness.run(scenario())
+
+
+def test_paragraphs_are_packed_into_messages_within_the_limit() -> None:
+    from bot.text import messages
+
+    lines = [f"• line {i} 😀" for i in range(600)]
+    parts = ["<b>Head</b>", "\n".join(lines), "tail"]
+    found = messages(parts, limit=1000)
+    assert all(len(m.encode("utf-16-le")) // 2 <= 1000 for m in found)
+    assert "\n".join(found).replace("\n\n", "\n").split("\n") == ["<b>Head</b>", *lines, "tail"]
+    assert messages(["a", "b"]) == ["a\n\nb"]
