@@ -95,3 +95,45 @@ def test_fuzz_flows(harness: Harness, world: World) -> None:
         harness.run(attack(harness, world, *step, actions))
 
     run()
+
+
+def _datas(message: Any) -> set[str]:
+    markup = message.reply_markup
+    rows = markup.inline_keyboard if markup is not None else []
+    return {b.callback_data for row in rows for b in row if b.callback_data}
+
+
+def test_every_button_the_owner_got_double_tapped(harness: Harness, world: World) -> None:
+    """Every kind of button on every message the victim and the admin got, old or new, pressed
+    twice by its owner on the message it is on (a double tap on a stale message)."""
+
+    async def scenario() -> None:
+        session = harness.app.bot.session
+        owners = {world.victim.user.id: world.victim, world.admin.user.id: world.admin}
+        seen: set[tuple[int, str]] = set()
+        for (chat_id, _mid), first in sorted(session.messages.items()):  # type: ignore[attr-defined]
+            chat = owners.get(chat_id)
+            if chat is None or first.reply_markup is None:
+                continue
+            for row in first.reply_markup.inline_keyboard:
+                for button in row:
+                    data = button.callback_data or ""
+                    prefix, _, rest = data.partition(":")
+                    kind = (chat_id, prefix + ":" + ":".join(rest.split(":")[:2]))
+                    if not data or prefix == "e" or kind in seen:  # e: erases the presser
+                        continue
+                    message = session.messages[(chat_id, _mid)]  # as it is now
+                    if data not in _datas(message):  # gone with an edit: nobody can press it
+                        continue
+                    seen.add(kind)
+                    since = harness.mark()
+                    shown = texts(await chat.press_data(data, message))
+                    found.extend(f"{data}: {p}" for p in harness.problems(since, shown))
+                    since = harness.mark()
+                    shown = texts(await chat.press_data(data, message))
+                    problems = harness.problems(since, shown, second_tap=True)
+                    found.extend(f"{data} (again): {p}" for p in problems)
+
+    found: list[str] = []
+    harness.run(scenario())
+    assert not found, "\n".join(found)
