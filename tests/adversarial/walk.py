@@ -92,27 +92,60 @@ async def answer(chat: OfflineChat, flow: str, step_key: str, pick: int = 0) -> 
 
 # Typed answers tried in turn at a step whose buttons and kind gave no good answer.
 FALLBACK = ("Warung sembako", "25 juta", "12", "6", "15/01/2027", "09.00")
+# Valid but hostile free text, longest first: what is stored is shown again later (recaps,
+# cards for staff, /datasaya, lists), where it must still be escaped and fit.
+_SPICE = "A&B <i>Warung</i> \"Bu\" 'Siti' ☕ 🇮🇩 عربي &amp; </b> "
+HOSTILE_VALID = tuple((_SPICE * 40)[:n].strip() for n in (1000, 500, 300, 200, 150, 120, 100, 60))
+HOSTILE_VALID += ("Siti O'Brien-Ñuñez & Co", "A&B <b>")
+
+
+def free_text(flow: str, step_key: str) -> bool:
+    """A step that keeps what is typed as it is (not a number, date, phone, NIK or link)."""
+    step = registry.get(flow).step(step_key)
+    if step_key in ("nik", "link"):
+        return False
+    return step.kind is Kind.TEXT or (step.kind is Kind.CHOICE and (flow, step_key) in GOOD)
+
+
+def _moved(run: FlowRun, after: FlowRun | None, flow: str) -> bool:
+    return after is None or after.flow != flow or after.step != run.step or after.id != run.id
 
 
 async def walk(
-    h: Harness, chat: OfflineChat, flow: str, picks: list[int] | None = None, limit: int = 30
+    h: Harness,
+    chat: OfflineChat,
+    flow: str,
+    picks: list[int] | None = None,
+    limit: int = 30,
+    *,
+    hostile: bool = False,
 ) -> list[str]:
-    """Answer the person's active run of `flow` until it ends; the steps it went through."""
+    """Answer the person's active run of `flow` until it ends; the steps it went through.
+    `hostile`: free text gets the longest hostile answer the step takes."""
     seen: list[str] = []
     for i in range(limit):
         run = await active_run(chat, h.app)
         if run is None or run.flow != flow:
             return seen
         seen.append(run.step)
+        if hostile and free_text(flow, run.step) and not flow_buttons(chat, flow, run.step):
+            for typed in HOSTILE_VALID:
+                await chat.send(typed)
+                if _moved(run, await active_run(chat, h.app), flow):
+                    break
+            if _moved(run, await active_run(chat, h.app), flow):
+                continue
         await answer(chat, flow, run.step, (picks or [0])[i % len(picks or [0])])
         for typed in FALLBACK:
-            after = await active_run(chat, h.app)
-            if after is None or after.flow != flow or after.step != run.step or after.id != run.id:
+            if _moved(run, await active_run(chat, h.app), flow):
                 break
             await chat.send(typed)
         else:
             raise AssertionError(f"{flow}:{run.step} did not take a good answer")
     raise AssertionError(f"{flow} did not end after {limit} answers")
+
+
+walk_flow = walk
 
 
 async def _first(h: Harness, model: Any, *where: Any) -> Any:
@@ -129,8 +162,15 @@ def _packed(calls: list[TelegramMethod[Any]]) -> list[str]:
     return found
 
 
-async def build_world(h: Harness, admin_id: int) -> World:
-    """Every flow walked once through the real bot, and what it left behind."""
+async def build_world(h: Harness, admin_id: int, *, hostile: bool = False) -> World:
+    """Every flow walked once through the real bot, and what it left behind; `hostile`: every
+    free-text answer is the longest hostile text its step takes."""
+
+    async def walk(
+        h: Harness, chat: OfflineChat, flow: str, picks: list[int] | None = None
+    ) -> None:
+        await walk_flow(h, chat, flow, picks, hostile=hostile)
+
     await seed_places(h.app)
     admin = OfflineChat(h.app.bot, h.app.dp, h.app.bot.session, admin_id, first_name="Admin")
     victim = h.person(first_name="Siti")
