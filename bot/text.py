@@ -65,8 +65,10 @@ def moment(value: datetime, tz: str, locale: str | None = None) -> str:
 MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units
 
 
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+def utf16_len(text: str) -> int:
+    """A text's length as Telegram counts it against its limits: UTF-16 code units (an emoji
+    outside the Basic Multilingual Plane is two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def messages(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -75,19 +77,19 @@ def messages(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     HTML source, which is never shorter than what Telegram counts, and a tag never spans lines."""
     lines: list[str] = []
     for part in parts:
-        if _units(part) <= limit:
+        if utf16_len(part) <= limit:
             lines.append(part)
             continue
         chunk = ""
         for line in part.split("\n"):
-            if chunk and _units(chunk) + 1 + _units(line) > limit:
+            if chunk and utf16_len(chunk) + 1 + utf16_len(line) > limit:
                 lines.append(chunk)
                 chunk = ""
             chunk = f"{chunk}\n{line}" if chunk else line[:limit]
         lines.append(chunk)
     found: list[str] = []
     for part in lines:
-        if found and _units(found[-1]) + 2 + _units(part) <= limit:
+        if found and utf16_len(found[-1]) + 2 + utf16_len(part) <= limit:
             found[-1] += "\n\n" + part
         else:
             found.append(part)

@@ -41,7 +41,7 @@ from bot.config import Settings
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import current_locale, moment, number, t
+from bot.text import current_locale, moment, number, t, utf16_len
 from flows import clock, regions, registry
 from flows import reminders as rules
 from flows import segments as specs
@@ -274,10 +274,10 @@ async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
             _("The announcement needs some text: what is it about, and what should people do?")
         )
         return
-    if len(plain) > limit:
+    if utf16_len(plain) > limit:  # as Telegram counts: an emoji is two
         turn.say(
             _("That is {n} characters; at most {limit} fit. Please shorten it.").format(
-                n=number(len(plain)), limit=number(limit)
+                n=number(utf16_len(plain)), limit=number(limit)
             )
         )
         return

@@ -82,3 +82,22 @@ def test_paragraphs_are_packed_into_messages_within_the_limit() -> None:
     assert all(len(m.encode("utf-16-le")) // 2 <= 1000 for m in found)
     assert "\n".join(found).replace("\n\n", "\n").split("\n") == ["<b>Head</b>", *lines, "tail"]
     assert messages(["a", "b"]) == ["a\n\nb"]
+
+
+def test_an_announcement_is_measured_as_telegram_measures_it(harness) -> None:
+    """Found by the broadcast fuzzer: 2,100 emoji are 2,100 characters to Python but 4,200
+    UTF-16 units to Telegram, so the draft was kept and its card, preview and every delivery
+    were refused (message is too long). The coordinator is now told at once."""
+    from bot.offline import OfflineChat
+    from tests.conftest import ADMIN_ID
+
+    async def scenario() -> None:
+        admin = OfflineChat(harness.app.bot, harness.app.dp, harness.app.bot.session, ADMIN_ID)
+        await onboard(admin, name="Budi Admin", lang="en")
+        await admin.send("/siaran")
+        since = harness.mark()
+        shown = texts(await admin.send("😀" * 2100))
+        harness.check(since, "an announcement of 2,100 emoji", shown)
+        assert "4,200 characters" in shown and "Please shorten it" in shown
+
+    harness.run(scenario())

@@ -1,0 +1,78 @@
+"""A coordinator's announcement is the one text the bot sends on to many people: whatever the
+coordinator types (with Telegram's own formatting entities), the draft card, the preview and
+every delivery are accepted by Telegram, or the coordinator is told at once what to change."""
+
+from __future__ import annotations
+
+import pytest
+from aiogram.types import MessageEntity
+
+from bot.offline import OfflineChat
+from bot.text import utf16_len
+from tests.adversarial.conftest import Harness
+from tests.adversarial.hostile import HOSTILE_TEXTS
+from tests.conftest import ADMIN_ID
+from tests.support.talk import onboard, texts
+
+ENTITIES = [
+    MessageEntity(type="bold", offset=0, length=3),
+    MessageEntity(type="italic", offset=1, length=4),
+    MessageEntity(type="text_link", offset=2, length=3, url="https://example.org/?a=1&b=<2>"),
+    MessageEntity(type="spoiler", offset=0, length=2),
+    MessageEntity(type="code", offset=3, length=2),
+]
+DRAFTS = [t for t in HOSTILE_TEXTS if t.strip()] + [
+    "😀" * 3000,  # 3,000 characters, 6,000 UTF-16 units
+    "🇮🇩" * 1500,
+    "&" * 3976,
+    "<" * 3976,
+]
+
+
+def formatting(text: str) -> list[MessageEntity] | None:
+    """ENTITIES where they fit, their offsets turned into UTF-16 units as Telegram sends them
+    (an entity never splits a character)."""
+    found = []
+    for e in ENTITIES:
+        if e.offset + e.length <= len(text):
+            offset = utf16_len(text[: e.offset])
+            length = utf16_len(text[e.offset : e.offset + e.length])
+            found.append(e.model_copy(update={"offset": offset, "length": length}))
+    return found or None
+
+
+async def reader(h: Harness) -> OfflineChat:
+    chat = h.person()
+    await onboard(chat, lang="id")
+    await chat.press_data("an:1")  # yes to announcements
+    return chat
+
+
+async def announce(h: Harness, admin: OfflineChat, text: str, entities: bool) -> None:
+    since = h.mark()
+    shown = texts(await admin.send("/siaran"))
+    if "Start a new one" in " ".join(admin.buttons()):
+        shown += texts(await admin.press("Start a new one"))
+    message = admin._message(text=text, entities=formatting(text) if entities else None)
+    shown += texts(await admin.feed(message=message))
+    h.check(since, f"a draft of {text[:40]!r} ({len(text)} characters)", shown)
+    for button in ("Preview", "Send now", "Yes, send it now"):
+        if any(button in b for b in admin.buttons()):
+            since = h.mark()
+            shown = texts(await admin.press(button))
+            h.check(since, f"{button} of {text[:40]!r} ({len(text)} characters)", shown)
+    since = h.mark()
+    await h.app.sender.drain()
+    h.check(since, f"sending {text[:40]!r} ({len(text)} characters)")
+
+
+@pytest.mark.parametrize("entities", [False, True], ids=["plain", "formatted"])
+def test_every_hostile_announcement(harness: Harness, entities: bool) -> None:
+    async def scenario() -> None:
+        admin = OfflineChat(harness.app.bot, harness.app.dp, harness.app.bot.session, ADMIN_ID)
+        await onboard(admin, name="Budi Admin", lang="en")
+        await reader(harness)
+        for text in DRAFTS:
+            await announce(harness, admin, text, entities)
+
+    harness.run(scenario())
