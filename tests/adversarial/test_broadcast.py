@@ -5,7 +5,7 @@ every delivery are accepted by Telegram, or the coordinator is told at once what
 from __future__ import annotations
 
 import pytest
-from aiogram.types import MessageEntity
+from aiogram.types import MessageEntity, PhotoSize
 
 from bot.offline import OfflineChat
 from bot.text import utf16_len
@@ -41,6 +41,9 @@ def formatting(text: str) -> list[MessageEntity] | None:
     return found or None
 
 
+CAPTION_EDGE = "🇮🇩" * 226  # 904 UTF-16 units, the most a caption may have
+
+
 async def reader(h: Harness) -> OfflineChat:
     chat = h.person()
     await onboard(chat, lang="id")
@@ -48,12 +51,21 @@ async def reader(h: Harness) -> OfflineChat:
     return chat
 
 
-async def announce(h: Harness, admin: OfflineChat, text: str, entities: bool) -> None:
+async def announce(
+    h: Harness, admin: OfflineChat, text: str, entities: bool, photo: bool = False
+) -> None:
     since = h.mark()
     shown = texts(await admin.send("/siaran"))
     if "Start a new one" in " ".join(admin.buttons()):
         shown += texts(await admin.press("Start a new one"))
-    message = admin._message(text=text, entities=formatting(text) if entities else None)
+    if photo:
+        message = admin._message(
+            photo=[PhotoSize(file_id="AgACAgIAAxk", file_unique_id="AQAD", width=90, height=90)],
+            caption=text,
+            caption_entities=formatting(text) if entities else None,
+        )
+    else:
+        message = admin._message(text=text, entities=formatting(text) if entities else None)
     shown += texts(await admin.feed(message=message))
     h.check(since, f"a draft of {text[:40]!r} ({len(text)} characters)", shown)
     for button in ("Preview", "Send now", "Yes, send it now"):
@@ -74,5 +86,16 @@ def test_every_hostile_announcement(harness: Harness, entities: bool) -> None:
         await reader(harness)
         for text in DRAFTS:
             await announce(harness, admin, text, entities)
+
+    harness.run(scenario())
+
+
+def test_every_hostile_caption(harness: Harness) -> None:
+    async def scenario() -> None:
+        admin = OfflineChat(harness.app.bot, harness.app.dp, harness.app.bot.session, ADMIN_ID)
+        await onboard(admin, name="Budi Admin", lang="en")
+        await reader(harness)
+        for text in ["😀" * 600, "&" * 904, "<b>", "x" * 905, CAPTION_EDGE]:
+            await announce(harness, admin, text, entities=True, photo=True)
 
     harness.run(scenario())
