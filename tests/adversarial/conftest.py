@@ -13,6 +13,7 @@ import io
 import itertools
 import logging
 import os
+import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from bot.config import Settings
 from bot.offline import OfflineChat, OfflineSession
 from storage.models import Cooperative, Training
 from tests.adversarial.hostile import CANARY_VALUES
+from tests.conftest import ADMIN_ID
 from tests.support.strict_api import NOT_MODIFIED, StrictRules
 
 T = TypeVar("T")
@@ -107,10 +109,14 @@ class Harness:
             found.append(f"ERROR logged by {record.name}: {record.getMessage()[:200]}")
         logged = self.text_log.getvalue()[text:] + self.json_log.getvalue()[json_:]
         logged += "".join(str(w.message) for w in self.warned[warned:])
-        for value in [*CANARY_VALUES, *map(str, self.made)]:
+        for value in CANARY_VALUES:
             if value in logged:
                 at = logged.index(value)
                 found.append(f"log carries {value!r}: …{logged[max(0, at - 120) : at + 40]!r}")
+        for user_id in [*self.made, ADMIN_ID]:  # a whole number, not digits inside an update id
+            if m := re.search(rf"(?<![0-9]){user_id}(?![0-9])", logged):
+                at = m.start()
+                found.append(f"log carries {user_id}: …{logged[max(0, at - 120) : at + 40]!r}")
         for apology in APOLOGIES:
             if apology.lower() in shown.lower():
                 found.append(f"the person was told: {apology}")
@@ -161,7 +167,6 @@ def world(harness: Harness) -> World:
     """Every flow walked once through the real bot (tests.adversarial.walk); building it must
     itself raise no problem."""
     from tests.adversarial.walk import build_world
-    from tests.conftest import ADMIN_ID
 
     since = harness.mark()
     built = harness.run(build_world(harness, ADMIN_ID))

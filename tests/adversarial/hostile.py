@@ -420,6 +420,7 @@ def field_values(ids: list[int], known: dict[str, set[str]]) -> st.SearchStrateg
         st.sampled_from([str(i) for i in ids] or ["1"]),
         st.sampled_from(out_of_range),
         st.sampled_from(["", "x", "all", "other", "1", "yes", "true", "None", "🙂", "a" * 30]),
+        st.sampled_from([CANARY[:20], "3578014101900001", "081234567890", "<b>", "&"]),
         st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", max_size=12),
     )
 
