@@ -21,7 +21,7 @@ from tests.adversarial.hostile import (
     feed_kind,
     hostile_text,
 )
-from tests.adversarial.walk import flow_buttons, seed_run
+from tests.adversarial.walk import active_run, flow_buttons, seed_run, walk
 from tests.support.talk import texts
 
 STEPS = [(f.key, s.key) for f in registry.FLOWS.values() for s in f.steps]
@@ -64,13 +64,23 @@ async def act(chat: OfflineChat, flow: str, step: str, what: tuple[Any, ...]) ->
     return shown + texts(await chat.press_data(data, message))  # the same message, twice
 
 
-async def attack(h: Harness, world: World, flow: str, step: str, actions: list[Any]) -> None:
+async def attack(
+    h: Harness, world: World, flow: str, step: str, actions: list[Any], *, finish: bool = False
+) -> None:
+    """Hostile actions at a step; with `finish`, the run (if still going) is then answered
+    well to its end: hostile input leaves nothing stuck."""
     chat = await owner(h, world, flow)
     await seed_run(h, chat, world, flow, step)
     for what in actions:
         since = h.mark()
         shown = await act(chat, flow, step, what)
         h.check(since, f"{what!r:.200} at {flow}:{step}", shown)
+    if finish:
+        since = h.mark()
+        run = await active_run(chat, h.app)
+        if run is not None and run.flow == flow:
+            await walk(h, chat, flow)
+        h.check(since, f"finishing {flow} after {actions!r:.200} at {step}")
 
 
 def test_every_step_takes_hostile_texts_update_kinds_commands_and_double_taps(
@@ -92,7 +102,7 @@ def test_fuzz_flows(harness: Harness, world: World) -> None:
     @budget(12)
     @given(step=st.sampled_from(STEPS), actions=st.lists(action, min_size=1, max_size=4))
     def run(step: tuple[str, str], actions: list[Any]) -> None:
-        harness.run(attack(harness, world, *step, actions))
+        harness.run(attack(harness, world, *step, actions, finish=True))
 
     run()
 

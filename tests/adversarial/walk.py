@@ -70,10 +70,33 @@ def flow_buttons(chat: OfflineChat, flow: str, step: str, act: str = "pick") -> 
     return found
 
 
+def _needs_buttons(step: Any) -> bool:
+    return step.kind in (Kind.CHOICE, Kind.CONFIRM, Kind.MULTI_CHOICE, Kind.CHECKLIST)
+
+
+def _resume_button(chat: OfflineChat) -> str | None:
+    message = chat.last_keyboard_message()
+    if message is None or message.reply_markup is None:
+        return None
+    for row in message.reply_markup.inline_keyboard:
+        for button in row:
+            if (button.callback_data or "").startswith("r:continue:"):
+                return button.callback_data
+    return None
+
+
 async def answer(chat: OfflineChat, flow: str, step_key: str, pick: int = 0) -> list[Any]:
     """One good answer to the step the person is at."""
     step = registry.get(flow).step(step_key)
     picks = flow_buttons(chat, flow, step_key)
+    if not picks and _needs_buttons(step) and (flow, step_key) not in GOOD:
+        # The step's buttons are not the newest (a /menu came between): /start offers to go
+        # on where they were, as a person would do.
+        if not _resume_button(chat):
+            await chat.send("/start")
+        if resume := _resume_button(chat):
+            await chat.press_data(resume)
+            picks = flow_buttons(chat, flow, step_key)
     if step.kind is Kind.CONFIRM and picks:
         yes = [p for p in picks if p.endswith(":yes")]
         return await chat.press_data((yes or picks)[0])
