@@ -155,3 +155,27 @@ def test_a_scoped_coordinator_cannot_touch_a_nationwide_session(
             assert not changes(before, await snapshot(harness)), act
 
     harness.run(scenario())
+
+
+async def junk_from_the_rightful(h: Harness, chat: OfflineChat, data: str) -> None:
+    """Someone with every right presses junk: it may change what is theirs to change, but
+    nothing breaks."""
+    since = h.mark()
+    shown = texts(await chat.press_data(data))
+    h.check(since, f"a junk press {data!r} by someone with the right", shown)
+
+
+def test_fuzz_junk_presses_by_the_admin_and_the_owner(harness: Harness, world: World) -> None:
+    seen = known_values(world.packed, CLASSES)
+
+    @budget(40)
+    @given(
+        data=st.sampled_from(CLASSES).flatmap(lambda c: forged_data(c, world.ids, seen)),
+        who=st.sampled_from(["admin", "victim"]),
+    )
+    def run(data: str, who: str) -> None:
+        if data.partition(":")[0] == "e":  # /hapusdata's confirmation erases the presser
+            return
+        harness.run(junk_from_the_rightful(harness, getattr(world, who), data))
+
+    run()
