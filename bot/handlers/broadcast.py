@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -228,7 +229,7 @@ async def typed(
         await _content(turn, message, draft)
     elif stage == BUTTON_TEXT:
         label = (message.text or "").strip()
-        if not label or len(label) > BUTTON_TEXT_MAX or "\n" in label:
+        if not label or len(label) > BUTTON_TEXT_MAX or _has_control(label):
             turn.say(
                 _("Please type a short label for the button, at most {n} characters.").format(
                     n=BUTTON_TEXT_MAX
@@ -241,7 +242,7 @@ async def typed(
         turn.say(_("Now the link it opens, starting with https://"))
     elif stage == BUTTON_URL:
         url = (message.text or "").strip()
-        if len(url) > URL_MAX or not _URL.fullmatch(url):
+        if len(url) > URL_MAX or not _URL.fullmatch(url) or _has_control(url):
             turn.say(_("That is not a link. Please type one starting with https://"))
             return
         await store.edit_draft(session, draft.id, button_url=url, stage=None)
@@ -258,6 +259,11 @@ async def typed(
         await _show_card(turn, draft.id)
 
 
+def _has_control(value: str) -> bool:
+    """A control character (a line break, NUL, ...): never in a button's label or link."""
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
 async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
     photo = message.photo[-1].file_id if message.photo else None
     document = message.document.file_id if message.document else None
@@ -269,6 +275,8 @@ async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
     else:
         turn.say(_("Please send the announcement as text, or as a photo or document with text."))
         return
+    # NUL is invisible, and PostgreSQL cannot store it in text (the draft failed with an error)
+    plain, text = plain.replace("\x00", ""), text.replace("\x00", "")
     if not plain.strip():
         turn.say(
             _("The announcement needs some text: what is it about, and what should people do?")

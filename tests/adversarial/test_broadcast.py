@@ -100,3 +100,36 @@ def test_every_hostile_caption(harness: Harness) -> None:
             await announce(harness, admin, text, entities=True, photo=True)
 
     harness.run(scenario())
+
+
+LABELS = ["Daftar", "", " ", "\x00", "Daf\x00tar", "\u200b", "<b>", "&", "x" * 41, "😀" * 20]
+LINKS = [
+    "https://example.org/daftar", "https://a\x00b", "javascript:alert(1)", "https://",
+    "https://" + "x" * 300, "http://[::1", "https://例え.jp/?a=<b>&c", "tg://resolve?domain=x",
+]  # fmt: skip
+
+
+def test_every_hostile_link_button(harness: Harness) -> None:
+    async def scenario() -> None:
+        admin = OfflineChat(harness.app.bot, harness.app.dp, harness.app.bot.session, ADMIN_ID)
+        await onboard(admin, name="Budi Admin", lang="en")
+        await reader(harness)
+        for i, label in enumerate(LABELS):
+            await admin.send("/siaran")
+            if "Start a new one" in " ".join(admin.buttons()):
+                await admin.press("Start a new one")
+            await admin.send("Info pelatihan")
+            since = harness.mark()
+            shown = texts(await admin.press("Add a link button"))
+            shown += texts(await admin.send(label or "/batal"))
+            shown += texts(await admin.send(LINKS[i % len(LINKS)]))
+            harness.check(since, f"a link button {label!r} to {LINKS[i % len(LINKS)]!r}", shown)
+            for button in ("Preview", "Send now", "Yes, send it now"):
+                if any(button in b for b in admin.buttons()):
+                    since = harness.mark()
+                    harness.check(since, button, texts(await admin.press(button)))
+            since = harness.mark()
+            await harness.app.sender.drain()
+            harness.check(since, f"sending with a link button {label!r}")
+
+    harness.run(scenario())

@@ -101,3 +101,33 @@ def test_an_announcement_is_measured_as_telegram_measures_it(harness) -> None:
         assert "4,200 characters" in shown and "Please shorten it" in shown
 
     harness.run(scenario())
+
+
+def test_nul_never_reaches_an_announcement(harness) -> None:
+    """Found by the announcement fuzzer on PostgreSQL, which cannot store NUL in text: a draft
+    typed with a NUL failed with DBAPIError and an apology. NUL is dropped from the text (it is
+    invisible), and a button label or link with a control character is asked for again."""
+    from sqlalchemy import select
+
+    from bot.offline import OfflineChat
+    from storage.models import Broadcast
+    from tests.conftest import ADMIN_ID
+
+    async def scenario() -> None:
+        admin = OfflineChat(harness.app.bot, harness.app.dp, harness.app.bot.session, ADMIN_ID)
+        await onboard(admin, name="Budi Admin", lang="en")
+        await admin.send("/siaran")
+        since = harness.mark()
+        shown = texts(await admin.send("Info\x00 pelatihan"))
+        await admin.press("Add a link button")
+        shown += texts(await admin.send("Daf\x00tar"))
+        assert "short label" in shown
+        await admin.send("Daftar")
+        shown += texts(await admin.send("https://example.org/\x00"))
+        assert "not a link" in shown
+        harness.check(since, "NUL in a draft, its label and its link", shown)
+        async with harness.app.sessionmaker() as session:
+            draft = (await session.scalars(select(Broadcast))).one()
+        assert draft.text == "Info pelatihan" and draft.button_text == "Daftar"
+
+    harness.run(scenario())
