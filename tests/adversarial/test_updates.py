@@ -75,3 +75,19 @@ def test_fuzz_update_kinds(harness: Harness) -> None:
         harness.run(send(harness, stage, kind, text))
 
     run()
+
+
+def test_hostile_start_payloads_then_consent(harness: Harness) -> None:
+    """A deep link's payload rides in the consent button and lands on the person's row."""
+
+    async def scenario() -> None:
+        payloads = [*HOSTILE_TEXTS[:20], "f-" + "x" * 60, "r-\x00", "f-<b>", "r-" + "9" * 40]
+        for text in payloads:
+            chat = harness.person()
+            since = harness.mark()
+            shown = texts(await chat.send(f"/start {text}"))
+            if any("Setuju" in b for b in chat.buttons()):
+                shown += texts(await chat.press("Setuju"))
+            harness.check(since, f"/start {text!r:.60} and consent", shown)
+
+    harness.run(scenario())
