@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.offline import OfflineChat
 from flows import registry
+from flows.engine import Kind
 from storage.models import Person
 from tests.adversarial.conftest import Harness, World, budget
 from tests.adversarial.hostile import (
@@ -147,3 +148,22 @@ def test_every_button_the_owner_got_double_tapped(harness: Harness, world: World
     found: list[str] = []
     harness.run(scenario())
     assert not found, "\n".join(found)
+
+
+def test_every_message_kind_at_the_steps_telegram_buttons_answer(
+    harness: Harness, world: World
+) -> None:
+    """The phone and location steps take a shared contact or place: any other contact, a
+    place, a sticker or a document there is refused politely."""
+    steps = [
+        (f.key, s.key)
+        for f in registry.FLOWS.values()
+        for s in f.steps
+        if s.kind in (Kind.PHONE, Kind.LOCATION)
+    ]
+    assert steps
+    kinds = [k for k in KINDS if k.startswith("message:")]
+    for flow, step in steps:
+        for i, kind in enumerate(kinds):
+            text = HOSTILE_TEXTS[i % len(HOSTILE_TEXTS)]
+            harness.run(attack(harness, world, flow, step, [("kind", kind, text)]))
