@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -220,6 +220,3 @@ async def row_ids(app: App) -> list[int]:
             if "id" in table.c:
                 found.update(int(i) for i in (await session.scalars(select(table.c.id))).all())
     return sorted(found)
-
-
-Step = Callable[[], Awaitable[Any]]
