@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 
-.PHONY: setup compile demo run chat migrate test lint i18n bench clean
+.PHONY: setup compile demo run chat migrate test fuzz lint i18n bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ migrate: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The adversarial suite with many more examples (random, not the standing suite's fixed ones);
+# JURAGAN_FUZZ_EXAMPLES=N for another count.
+fuzz: setup
+	JURAGAN_FUZZ_EXAMPLES=$${JURAGAN_FUZZ_EXAMPLES:-2000} $(PY) -m pytest tests/adversarial -x
 
 lint: setup
 	$(VENV)/bin/ruff check bot flows storage tests bench

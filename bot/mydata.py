@@ -4,7 +4,6 @@ section, sensitive numbers masked, packed into messages Telegram accepts."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,8 +34,6 @@ from storage.models import (
     SubmissionStatus,
 )
 from storage.privacy import Kept
-
-LIMIT = 4000  # Telegram takes 4,096 UTF-16 units a message; the tags count here, not there
 
 RUN_STATUS = {
     RunStatus.ACTIVE: N_("in progress"),
@@ -363,52 +360,3 @@ def sections(kept: Kept) -> list[str]:
         ),
     ]
     return [p for p in parts if p]
-
-
-def _size(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def pack(parts: list[str], limit: int = LIMIT) -> list[str]:
-    """Sections joined into as few messages as fit Telegram's limit; a section too long for one
-    message is cut between its lines (each line is whole HTML), a line too long is cut."""
-    messages: list[str] = []
-    current = ""
-    for part in parts:
-        pieces = [part] if _size(part) <= limit else _cut(part, limit)
-        for piece in pieces:
-            joined = current + "\n\n" + piece if current else piece
-            if _size(joined) <= limit:
-                current = joined
-            else:
-                messages.append(current)
-                current = piece
-    if current:
-        messages.append(current)
-    return messages
-
-
-def _cut(part: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for line in part.split("\n"):
-        if _size(line) > limit:  # no answer is that long (1,000 characters at most)
-            pieces += [current] if current else []
-            chunks = _plain_chunks(line, limit // 4)
-            pieces += chunks[:-1]
-            current, line = "", chunks[-1]
-        joined = current + "\n" + line if current else line
-        if _size(joined) <= limit:
-            current = joined
-        else:
-            pieces.append(current)
-            current = line
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _plain_chunks(line: str, size: int) -> list[str]:
-    """A line too long for a message, without its tags, in escaped chunks."""
-    plain = html.unescape(re.sub(r"<[^>]*>", "", line))
-    return [html.escape(plain[i : i + size]) for i in range(0, len(plain), size)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiogram.types import (
     CallbackQuery,
@@ -32,14 +33,27 @@ from aiogram.types import (
     User,
 )
 
+
+class Strictness(typing.Protocol):
+    """Rules that refuse what Telegram refuses (tests/support/strict_api.py has them)."""
+
+    def check(self, bot: Bot, method: TelegramMethod[Any]) -> str | None:
+        """Telegram's description of why it refuses this call, or None to accept it."""
+
+    def sent(self, method: TelegramMethod[Any], result: Any, bot: Bot) -> None:
+        """Told what an accepted call returned (what a message holds, for later edits)."""
+
+
 BOT_USER = User(id=1, is_bot=True, first_name="Pulang Juragan", username="pulang_juragan_bot")
 
 
 class OfflineSession(BaseSession):
-    """Answers every Bot API method in memory and records it."""
+    """Answers every Bot API method in memory and records it. With `strict`, a call Telegram
+    would refuse raises TelegramBadRequest with Telegram's description, as over the network."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict: Strictness | None = None) -> None:
         super().__init__()
+        self.strict = strict
         self.calls: list[TelegramMethod[Any]] = []
         self.messages: dict[tuple[int, int], Message] = {}
         self.left: set[int] = set()  # chats the bot left
@@ -63,7 +77,13 @@ class OfflineSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
     ) -> Any:
         self.calls.append(method)
+        if self.strict is not None:
+            refusal = self.strict.check(bot, method)
+            if refusal is not None:
+                raise TelegramBadRequest(method=method, message=refusal)
         result = self._result(bot, method)
+        if self.strict is not None:
+            self.strict.sent(method, result, bot)
         for listener in self.listeners:
             listener(method, result)
         return result

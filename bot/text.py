@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,3 +62,58 @@ def moment(value: datetime, tz: str, locale: str | None = None) -> str:
     clock = format_time(value, "short", tzinfo=zone, locale=loc)
     label = ZONE_LABELS.get(tz) or format_datetime(value, "zzz", tzinfo=zone, locale=loc)
     return f"{when}, {clock} {label}"
+
+
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units
+
+
+def utf16_len(text: str) -> int:
+    """A text's length as Telegram counts it against its limits: UTF-16 code units (an emoji
+    outside the Basic Multilingual Plane is two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def messages(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Paragraphs joined into as few messages as fit Telegram's limit (a longer message is
+    refused whole); a paragraph too long alone is cut between its lines (each line is whole
+    HTML), a line too long is cut as plain text. Counted on the HTML source, which is never
+    shorter than what Telegram counts."""
+    found: list[str] = []
+    current = ""
+    for part in parts:
+        for piece in [part] if utf16_len(part) <= limit else _cut(part, limit):
+            joined = current + "\n\n" + piece if current else piece
+            if utf16_len(joined) <= limit:
+                current = joined
+            else:
+                found.append(current)
+                current = piece
+    if current:
+        found.append(current)
+    return found
+
+
+def _cut(part: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    current = ""
+    for line in part.split("\n"):
+        if utf16_len(line) > limit:
+            pieces += [current] if current else []
+            chunks = _plain_chunks(line, limit // 4)
+            pieces += chunks[:-1]
+            current, line = "", chunks[-1]
+        joined = current + "\n" + line if current else line
+        if utf16_len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _plain_chunks(line: str, size: int) -> list[str]:
+    """A line too long for a message, without its tags, in escaped chunks."""
+    plain = html.unescape(re.sub(r"<[^>]*>", "", line))
+    return [html.escape(plain[i : i + size]) for i in range(0, len(plain), size)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +44,7 @@ from bot.config import Settings
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import current_locale, moment, number, t
+from bot.text import current_locale, moment, number, t, utf16_len
 from flows import clock, regions, registry
 from flows import reminders as rules
 from flows import segments as specs
@@ -235,7 +236,7 @@ async def typed(
         await _content(turn, message, draft)
     elif stage == BUTTON_TEXT:
         label = (message.text or "").strip()
-        if not visible(label) or len(label) > BUTTON_TEXT_MAX or "\n" in label:
+        if not visible(label) or len(label) > BUTTON_TEXT_MAX or _has_control(label):
             turn.say(
                 _("Please type a short label for the button, at most {n} characters.").format(
                     n=BUTTON_TEXT_MAX
@@ -248,7 +249,7 @@ async def typed(
         turn.say(_("Now the link it opens, starting with https://"))
     elif stage == BUTTON_URL:
         url = (message.text or "").strip()
-        if len(url) > URL_MAX or not _URL.fullmatch(url):
+        if len(url) > URL_MAX or not _URL.fullmatch(url) or _has_control(url):
             turn.say(_("That is not a link. Please type one starting with https://"))
             return
         await store.edit_draft(session, draft.id, button_url=url, stage=None)
@@ -265,6 +266,11 @@ async def typed(
         await _show_card(turn, draft.id)
 
 
+def _has_control(value: str) -> bool:
+    """A control character (a line break, NUL, ...): never in a button's label or link."""
+    return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
 async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
     photo = message.photo[-1].file_id if message.photo else None
     document = message.document.file_id if message.document else None
@@ -276,15 +282,17 @@ async def _content(turn: Turn, message: Message, draft: Broadcast) -> None:
     else:
         turn.say(_("Please send the announcement as text, or as a photo or document with text."))
         return
+    # NUL is invisible, and PostgreSQL cannot store it in text (the draft failed with an error)
+    plain, text = plain.replace("\x00", ""), text.replace("\x00", "")
     if not visible(plain):  # spaces or zero-width characters only: nothing to read
         turn.say(
             _("The announcement needs some text: what is it about, and what should people do?")
         )
         return
-    if len(plain) > limit:
+    if utf16_len(plain) > limit:  # as Telegram counts: an emoji is two
         turn.say(
             _("That is {n} characters; at most {limit} fit. Please shorten it.").format(
-                n=number(len(plain)), limit=number(limit)
+                n=number(utf16_len(plain)), limit=number(limit)
             )
         )
         return

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.filters import Filter
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +33,13 @@ def turn_for(
 def pressed_message(callback: CallbackQuery) -> Message | None:
     """The message a button was on, if Telegram still gives it to us."""
     return callback.message if isinstance(callback.message, Message) else None
+
+
+def reply(callback: CallbackQuery, text: str, **kwargs: Any) -> SendMessage:
+    """A new message under the pressed one; in the presser's own chat when Telegram gives no
+    message (a button on an inline message carries only `inline_message_id`)."""
+    chat_id = callback.message.chat.id if callback.message is not None else callback.from_user.id
+    return SendMessage(chat_id=chat_id, text=text, **kwargs)
 
 
 class IsCommand(Filter):

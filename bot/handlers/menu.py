@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, journeys, roles
 from bot import keyboards as kb
 from bot.handlers import progress
-from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
 from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
@@ -98,7 +98,7 @@ async def language_chosen(
     if callback_data.code not in ("id", "en"):
         return
     if person is None:
-        outbox.add(callback.message.answer(_("Please send /start to begin.")))  # type: ignore[union-attr]
+        outbox.add(reply(callback, _("Please send /start to begin.")))
         return
     await repo.update_person(session, person, locale=callback_data.code)
     I18n.get_current().current_locale = callback_data.code
@@ -109,12 +109,7 @@ async def language_chosen(
                 _("Language: English") if callback_data.code == "en" else "Bahasa: Bahasa Indonesia"
             )
         )
-    outbox.add(
-        callback.message.answer(
-            _("What would you like to do?"),  # type: ignore[union-attr]
-            reply_markup=kb.main_menu(),
-        )
-    )
+    outbox.add(reply(callback, _("What would you like to do?"), reply_markup=kb.main_menu()))
 
 
 async def cancel_command(
@@ -144,7 +139,7 @@ async def menu_item(
     outbox.add(callback.answer())
     message = callback.message
     if person is None or not isinstance(message, Message):
-        outbox.add(callback.message.answer(_("Please send /start to begin.")))  # type: ignore[union-attr]
+        outbox.add(reply(callback, _("Please send /start to begin.")))
         return
     item = callback_data.item
     if item == "help":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 
 from aiogram import Router
@@ -14,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, mydata
 from bot import keyboards as kb
 from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.common import reply as reply_to
 from bot.handlers.coop import CoopCB
 from bot.handlers.kur import STAGES
 from bot.handlers.training import _tell_promoted
 from bot.mydata import SUBMISSION_KINDS, profile_lines
 from bot.outbox import Outbox
-from bot.text import moment, t, t_for
+from bot.text import messages, moment, t, t_for
 from flows import found_coop as fc
 from flows import regions
 from flows.i18n import N_
@@ -73,7 +75,7 @@ async def my_data(
         outbox.add(message.answer(t(NOTHING_KEPT)))
         return
     kept = await store.kept(session, person=person)
-    for text in mydata.pack(mydata.sections(kept)):
+    for text in messages(mydata.sections(kept)):
         outbox.add(message.answer(text, disable_web_page_preview=True))
 
 
@@ -175,7 +177,7 @@ async def erase_ask(
         )
     )
     parts.append(_("Delete your data?"))
-    *before, last = mydata.pack(parts)
+    *before, last = messages(parts)
     for text in before:
         outbox.add(message.answer(text))
     outbox.add(message.answer(last, reply_markup=kb.erase()))
@@ -202,7 +204,7 @@ async def erase(
     pressed = pressed_message(callback)
     if pressed is not None:
         outbox.add(pressed.edit_reply_markup(reply_markup=None))
-    reply = callback.message.answer  # type: ignore[union-attr]
+    reply = functools.partial(reply_to, callback)
     if not callback_data.ok:
         outbox.add(reply(_("Nothing was deleted. Your data stays as it was.")))
         return

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, journeys
 from bot import keyboards as kb
 from bot.handlers import announcements
-from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
 from bot.outbox import Outbox
 from bot.text import t
 from flows import engine, registry
@@ -141,11 +141,12 @@ async def consent(
     if not callback_data.ok:
         if person is None:
             outbox.add(
-                callback.message.answer(
-                    _(  # type: ignore[union-attr]
+                reply(
+                    callback,
+                    _(
                         "That is fine, we respect your choice. We have not kept anything about you. "
                         "If you change your mind, just send /start."
-                    )
+                    ),
                 )
             )
         return
@@ -178,7 +179,7 @@ async def resume(
     """Continue a run where it was, or start the profile over."""
     outbox.add(callback.answer())
     if person is None:
-        outbox.add(callback.message.answer(_("Please send /start to begin.")))  # type: ignore[union-attr]
+        outbox.add(reply(callback, _("Please send /start to begin.")))
         return
     run = await repo.run_of(session, run_id=callback_data.run, person_id=person.id)
     pressed = pressed_message(callback)

@@ -397,19 +397,20 @@ async def test_refused_and_withdrawn_consents_do_not_read_as_agreed(app, person)
 
 
 def test_long_data_is_packed_into_messages_telegram_takes() -> None:
-    from bot.mydata import pack
+    from bot.text import MESSAGE_LIMIT
+    from bot.text import messages as pack
 
     parts = [f"<b>Section {n}</b>\n" + "\n".join(f"• line {n}.{i} 🎓" for i in range(90))
              for n in range(6)]  # fmt: skip
     messages = pack(parts)
     assert len(messages) > 1
     for message in messages:
-        assert len(message.encode("utf-16-le")) // 2 <= 4000
+        assert len(message.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT
         assert message.count("<b>") == message.count("</b>")
     joined = "\n".join(messages)
     assert all(f"• line {n}.{i} 🎓" in joined for n in range(6) for i in range(90))
     [one_line] = pack(["x" * 9000])[:1]
-    assert len(one_line) <= 4000
+    assert len(one_line) <= MESSAGE_LIMIT
 
 
 async def test_a_founder_and_their_heir_deleting_at_once_leave_the_plan_to_the_third(
