@@ -36,7 +36,7 @@ migrate: setup
 	$(VENV)/bin/juragan migrate
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n 3
 
 # The adversarial suite with many more examples (random, not the standing suite's fixed ones);
 # JURAGAN_FUZZ_EXAMPLES=N for another count.

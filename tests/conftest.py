@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bot.app import LOCALES_DIR, OFFLINE_TOKEN, App, build_app
 from bot.config import Settings
@@ -26,7 +26,20 @@ from flows import clock
 from storage.db import create_engine
 from storage.migrate import upgrade
 
-PG_URL = os.environ.get("JURAGAN_TEST_DATABASE_URL")
+# Under pytest-xdist (`make test` runs a few workers) each worker has a PostgreSQL database and a
+# Redis database of its own, so one worker's wipe never meets another's test.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
+PG_BASE_URL = os.environ.get("JURAGAN_TEST_DATABASE_URL")
+PG_URL = PG_BASE_URL
+if PG_BASE_URL and WORKER:
+    PG_URL = make_url(PG_BASE_URL).set(
+        database=f"{make_url(PG_BASE_URL).database}_{WORKER}"
+    ).render_as_string(hide_password=False)
+if WORKER:
+    _redis = os.environ.get("JURAGAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    _base, _, _db = _redis.rpartition("/")
+    os.environ["JURAGAN_TEST_REDIS_URL"] = f"{_base}/{int(_db or 15) - WORKER_INDEX}"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ADMIN_ID = 900001
 TABLES = [
@@ -93,6 +106,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_ready() -> str:
     assert PG_URL
 
+    async def create() -> None:  # a worker's own database, made through the one given
+        admin = create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+        name = make_url(PG_URL).database
+        async with admin.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not found:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+
     async def reset() -> None:
         engine = create_engine(PG_URL)
         async with engine.begin() as conn:
@@ -100,6 +124,8 @@ def pg_ready() -> str:
             await conn.execute(text("CREATE SCHEMA public"))
         await engine.dispose()
 
+    if PG_URL != PG_BASE_URL:
+        asyncio.run(create())
     asyncio.run(reset())
     upgrade(PG_URL)
     return PG_URL
