@@ -183,6 +183,7 @@ def build_app(
         leader=leader,
         rate=settings.delivery_rate,
         cap_per_week=settings.announcement_weekly_cap,
+        admin_ids=settings.admin_ids,
     )
     return App(
         settings, engine, sessionmaker, i18n, bot, dp, ticker, sender, leader, metrics, Heartbeat()

@@ -37,6 +37,7 @@ from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards as kb
+from bot import roles
 from bot.delivery import MAX_ATTEMPTS, Delivery, Outcome, backoff
 from bot.leader import Leader
 from bot.text import BABEL_LOCALES, number, t
@@ -46,7 +47,7 @@ from flows.i18n import N_
 from storage import broadcasts as store
 from storage import coops, trainings
 from storage.db import Transactions
-from storage.models import Broadcast, BroadcastStatus, DeliveryStatus
+from storage.models import Broadcast, BroadcastStatus, DeliveryStatus, Person
 
 log = logging.getLogger(__name__)
 
@@ -255,8 +256,10 @@ class Sender:
         cap_per_week: int | None,
         concurrency: int = 8,
         progress_every: float = 3.0,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.sessionmaker, self.transactions, self.i18n = sessionmaker, transactions, i18n
+        self.admin_ids = admin_ids
         self.delivery, self.leader = delivery, leader
         self.rate, self.cap = rate, cap_per_week or None
         self.concurrency, self.progress_every = concurrency, progress_every
@@ -310,8 +313,14 @@ class Sender:
                 log.info("took back %d deliveries a stopped sender left in flight", recovered)
         now = clock.now()
         for broadcast_id in await self._read(lambda s: store.due(s, now=now)):
+            allowed, within = await self._read(lambda s, b=broadcast_id: self._authority(s, b))
+            if not allowed:
+                await self._write(lambda s, b=broadcast_id: self._withdraw(s, b))
+                continue
             count = await self._write(
-                lambda s, b=broadcast_id: store.start(s, b, now=now, cap_per_week=self.cap)
+                lambda s, b=broadcast_id, w=within: store.start(
+                    s, b, now=now, cap_per_week=self.cap, within_regions=w
+                )
             )
             if count is not None:
                 done.started += 1
@@ -330,6 +339,34 @@ class Sender:
             await self._report(broadcast_id)
             done.reported += 1
         return done
+
+    async def _authority(
+        self, session: AsyncSession, broadcast_id: int
+    ) -> tuple[bool, list[str] | None]:
+        """Whether the author of a scheduled announcement may still send it when its time comes,
+        and inside which regions now (None: everywhere): a role revoked or narrowed after it
+        was scheduled counts, as it does for every press."""
+        broadcast = await store.get(session, broadcast_id)
+        author = None
+        if broadcast is not None and broadcast.author_id is not None:
+            author = await session.get(Person, broadcast.author_id)
+        if author is None:
+            return False, None
+        role = roles.ADMIN if author.telegram_id in self.admin_ids else author.role
+        return roles.can(role, "broadcast"), roles.scope(author, role)
+
+    async def _withdraw(self, session: AsyncSession, broadcast_id: int) -> None:
+        if await store.set_status(session, broadcast_id, BroadcastStatus.CANCELLED):
+            await store.audit(
+                session,
+                actor_id=None,
+                action="broadcast.cancelled",
+                subject=f"broadcast:{broadcast_id}",
+                details={"why": "author may no longer send"},
+            )
+            log.info(
+                "scheduled announcement %d cancelled: its author may no longer send", broadcast_id
+            )
 
     async def _send_batch(self, broadcast_id: int, done: Pass) -> None:
         now = clock.now()

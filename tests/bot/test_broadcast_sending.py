@@ -765,6 +765,37 @@ async def test_a_broadcast_scoped_to_a_regency_reaches_only_people_there(live, f
     assert (await get(live, bid)).recipients == 3
 
 
+async def test_a_scheduled_announcement_whose_author_lost_the_role_is_cancelled_not_sent(
+    live, fake, now
+) -> None:
+    await people(live, 2800, 3, regency="35.78")
+    author_id = await author(live, scope=["35.78"])
+    bid = await draft(live, author_id, regions=["35.78"])
+    async with live.sessionmaker() as session, session.begin():
+        assert await store.schedule(session, bid, at=NOW)
+        await repo.set_role(session, person_id=author_id, role="returnee", regions=None)
+    done = await live.sender.drain()
+    assert (done.started, done.sent) == (0, 0)
+    assert to_people(fake) == [] and await rows(live, bid) == []
+    assert (await get(live, bid)).status == BroadcastStatus.CANCELLED
+    assert [e.action for e in await audit(live, bid)] == ["broadcast.cancelled"]
+
+
+async def test_a_scheduled_announcement_reaches_only_the_authors_regions_of_sending_day(
+    live, fake, now
+) -> None:
+    await people(live, 2810, 2, regency="35.78")
+    there = await people(live, 2820, 2, regency="35.73")
+    author_id = await author(live, scope=["35"])  # the whole province when it was scheduled
+    bid = await draft(live, author_id, regions=["35"])
+    async with live.sessionmaker() as session, session.begin():
+        assert await store.schedule(session, bid, at=NOW)
+        await repo.set_role(session, person_id=author_id, role="coordinator", regions=["35.73"])
+    done = await live.sender.drain()
+    assert (done.started, done.sent) == (1, 2)
+    assert sorted(r.person_id for r in await rows(live, bid)) == sorted(there)
+
+
 # --- one sender among several instances (PostgreSQL) -------------------------------------------
 
 
