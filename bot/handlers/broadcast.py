@@ -768,11 +768,7 @@ async def _act_prov(
             message,
         )
         return
-    provinces = [
-        p
-        for p in regions.provinces()
-        if scope is None or any(s == p.code or s.startswith(p.code + ".") for s in scope)
-    ]
+    provinces = [p for p in regions.provinces() if regions.reaches(p.code, scope)]
     start = data.p * 12
     shown = provinces[start : start + 12]
     markup = kb.buttons_grid(

@@ -111,11 +111,6 @@ class Choice:
 DEFAULT = Choice(kind="", status="", period=DAYS30, region="", xlsx=True, full=False)
 
 
-def _province_reaches_scope(code: str, scope: list[str] | None) -> bool:
-    """A province with some part inside the scope (the whole of it, or a regency of it)."""
-    return scope is None or any(s == code or s.startswith(code + ".") for s in scope)
-
-
 def checked(data: ExportCB, scope: list[str] | None) -> Choice | None:
     """The press's state when every field is one the card could have made; None otherwise."""
     if data.k and data.k not in KINDS:
@@ -127,7 +122,7 @@ def checked(data: ExportCB, scope: list[str] | None) -> Choice | None:
     if data.r and (regions.get(data.r) is None or not roles.in_scope(data.r, scope)):
         return None
     if data.v and (
-        regions.get(data.v) is None or "." in data.v or not _province_reaches_scope(data.v, scope)
+        regions.get(data.v) is None or "." in data.v or not regions.reaches(data.v, scope)
     ):
         return None
     return Choice(data.k, data.s, data.d, data.r, data.x, data.f)
@@ -336,7 +331,7 @@ def _regions(
         items.append(("⬅️ " + _("Back"), choice.cb("region")))
         title = _("Which part of {name}?").format(name=html.escape(regions.display_name(province)))
         return title, kb.buttons_column(items)
-    provinces = [p for p in regions.provinces() if _province_reaches_scope(p.code, scope)]
+    provinces = [p for p in regions.provinces() if regions.reaches(p.code, scope)]
     start = page * PROVINCES_PAGE
     shown = provinces[start : start + PROVINCES_PAGE]
     markup = kb.buttons_column([(("• " if not choice.region else "🗺 ") + whole, choice.cb(r=""))])

@@ -18,7 +18,7 @@ from bot.handlers.common import IsCommand, pressed_message, turn_for
 from bot.handlers.common import reply as reply_to
 from bot.handlers.coop import CoopCB
 from bot.handlers.kur import STAGES
-from bot.handlers.training import _tell_promoted
+from bot.handlers.training import tell_promoted
 from bot.mydata import SUBMISSION_KINDS, profile_lines
 from bot.outbox import Outbox
 from bot.text import messages, moment, t, t_for
@@ -236,7 +236,7 @@ async def erase(
             _tell(outbox, founder, LEFT, name=html.escape(plan.name), n=count, min=fc.MIN_FOUNDERS)
     if done.promoted:
         turn = turn_for(callback, session=session, person=person, outbox=outbox)
-        await _tell_promoted(turn, done.promoted)
+        await tell_promoted(turn, done.promoted)
 
 
 def router() -> Router:

@@ -319,7 +319,7 @@ async def _file_submission(
     )
 
 
-async def _tell_promoted(turn: Turn, promoted: list[TrainingRegistration]) -> None:
+async def tell_promoted(turn: Turn, promoted: list[TrainingRegistration]) -> None:
     """Each promoted person hears it in their own language, in their own zone."""
     if not promoted:
         return
@@ -431,7 +431,7 @@ async def _unregister(turn: Turn, callback: CallbackQuery, registration_id: int)
     training = await trainings.get(turn.session, reg.training_id)
     title = html.escape(training.title if training else "")
     turn.say("✖️ " + _("Your place in {title} is cancelled.").format(title=title))
-    await _tell_promoted(turn, promoted)
+    await tell_promoted(turn, promoted)
     text, markup = await mine_page(turn)
     turn.say(text, markup)
 
@@ -564,7 +564,7 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
             notes.append(
                 _("{n} people from the waitlist got a seat and were told.").format(n=len(promoted))
             )
-        await _tell_promoted(turn, promoted)
+        await tell_promoted(turn, promoted)
         await _remind_everyone(turn.session, training)  # a new time moves every reminder
         head = "✅ " + _("Changes saved.")
     else:
