@@ -44,7 +44,7 @@ fuzz: setup
 	JURAGAN_FUZZ_EXAMPLES=$${JURAGAN_FUZZ_EXAMPLES:-2000} $(PY) -m pytest tests/adversarial -x
 
 lint: setup
-	$(VENV)/bin/ruff check bot flows storage tests bench
+	$(VENV)/bin/ruff check bot flows operations storage tests bench
 
 # Extract every msgid, merge it into the catalogs, compile them.
 i18n: $(STAMP)
