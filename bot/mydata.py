@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from bot import driver
+from bot.handlers import training
 from bot.handlers.kur import STAGES
 from bot.handlers.roles import ROLE_NAMES
 from bot.text import day, label, moment, rupiah, t
@@ -20,6 +21,7 @@ from flows.content import kur as facts
 from flows.i18n import N_
 from flows.onboarding import COUNTRIES, GOALS, YEARS
 from flows.validators import mask_nik, mask_phone
+from operations import trainings as training_ops
 from storage import repo
 from storage.models import (
     Consent,
@@ -27,7 +29,6 @@ from storage.models import (
     FoundingStatus,
     LoanStage,
     Person,
-    RegistrationStatus,
     Role,
     RunStatus,
     SubmissionKind,
@@ -242,15 +243,15 @@ def _trainings(kept: Kept, zone: str) -> str | None:
     if not kept.registrations:
         return None
     lines = [_heading(_("Your training places"))]
+    latest = {  # each registration's latest request to the organiser (oldest first: last wins)
+        s.ref_id: s for s in kept.submissions if s.kind == SubmissionKind.TRAINING.value
+    }
     for seat in kept.registrations:
-        if seat.training.cancelled:
-            status = _("the session was cancelled")
-        elif seat.registration.status == RegistrationStatus.REGISTERED:
-            status = _("registered")
-        elif seat.registration.status == RegistrationStatus.WAITLISTED:
-            status = t("on the waitlist, place {n}", n=seat.position)
-        else:
-            status = _("you cancelled")
+        submission = latest.get(seat.registration.id)
+        standing = training_ops.standing(seat.registration, seat.training, submission)
+        status = training.phrase(standing, seat.position)
+        if standing == training_ops.Standing.REJECTED and submission and submission.reason:
+            status += " (" + html.escape(submission.reason) + ")"
         lines.append(
             "• "
             + t(

@@ -32,6 +32,7 @@ from bot.delivery import MAX_ATTEMPTS, Delivery, Outcome, backoff
 from bot.text import moment, t
 from flows import clock, regions, registry
 from flows import reminders as rules
+from operations import reminders as reminder_rule
 from storage import reminders as store
 from storage import repo
 from storage.db import Transactions
@@ -75,13 +76,17 @@ async def remind(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Create or move a reminder, out of the person's night; a moment already past, or None
-    (no sensible time, e.g. "two hours before" a 06:30 start), cancels it instead."""
-    if due_at is None or due_at <= clock.now():
-        await store.cancel(session, keys=[key])
-        return
-    due = rules.in_daylight(due_at, tz)
-    await store.schedule(
-        session, person_id=person_id, kind=kind.key, key=key, due_at=due, payload=payload
+    (no sensible time, e.g. "two hours before" a 06:30 start), cancels it instead (the rule
+    is operations.reminders.remind, with the bot's clock)."""
+    await reminder_rule.remind(
+        session,
+        person_id=person_id,
+        kind=kind,
+        key=key,
+        due_at=due_at,
+        tz=tz,
+        now=clock.now(),
+        payload=payload,
     )
 
 

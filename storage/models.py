@@ -344,7 +344,8 @@ class Training(Base):
 class RegistrationStatus(StrEnum):
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # by the person, or with the whole session
+    REJECTED = "rejected"  # a reviewer did not approve it: the seat went to the waitlist
 
 
 class TrainingRegistration(Base):

@@ -3,7 +3,10 @@
 Taking a seat locks the training's row first (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has
 one writer anyway), so two people pressing for the last seat at once cannot both get it: the
 second waits, then counts the first one's seat. Freed seats go to the waitlist in order
-(oldest first), each promotion returned so the bot can tell the person.
+(oldest first), each promotion returned so the caller (operations/trainings.py) can give the
+promoted person their reminders and tell them.
+
+Functions that change rows take `now` from the caller's clock (default: the wall clock).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from storage import paging
 from storage.models import (
     Person,
     RegistrationStatus,
+    Submission,
+    SubmissionKind,
     Training,
     TrainingRegistration,
     utcnow,
@@ -46,7 +51,8 @@ EDITABLE = frozenset(
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a sign-up did: `status` is registered, waitlisted, already (nothing new) or closed."""
+    """What a sign-up did: `status` is registered, waitlisted, already (nothing new), closed,
+    or rejected (a reviewer turned this person's registration down: it does not come back)."""
 
     status: str
     registration: TrainingRegistration | None = None
@@ -94,6 +100,12 @@ async def upcoming(
 
 async def get(session: AsyncSession, training_id: int) -> Training | None:
     return await session.scalar(select(Training).where(Training.id == training_id))
+
+
+async def registration(session: AsyncSession, registration_id: int) -> TrainingRegistration | None:
+    return await session.scalar(
+        select(TrainingRegistration).where(TrainingRegistration.id == registration_id)
+    )
 
 
 async def _lock(session: AsyncSession, training_id: int) -> Training | None:
@@ -158,18 +170,23 @@ async def registration_of(
     )
 
 
-async def register(session: AsyncSession, *, training_id: int, person_id: int) -> Outcome:
+async def register(
+    session: AsyncSession, *, training_id: int, person_id: int, now: datetime | None = None
+) -> Outcome:
     """Take a seat if one is left, else a waitlist place. Registering twice changes nothing;
-    a cancelled registration comes back (at the end of the queue if it is full)."""
+    a cancelled registration comes back (at the end of the queue if it is full), a rejected
+    one does not."""
+    now = now or utcnow()
     training = await _lock(session, training_id)
-    if training is None or training.cancelled or training.starts_at <= utcnow():
+    if training is None or training.cancelled or training.starts_at <= now:
         return Outcome("closed")
     existing = await registration_of(session, training_id=training_id, person_id=person_id)
     if existing is not None and existing.status in ACTIVE:
         return Outcome("already", existing, await position(session, existing))
+    if existing is not None and existing.status == RegistrationStatus.REJECTED:
+        return Outcome("rejected", existing)
     full = await _registered(session, training_id) >= training.seats
     status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
-    now = utcnow()
     if existing is None:
         existing = TrainingRegistration(
             training_id=training_id,
@@ -186,10 +203,14 @@ async def register(session: AsyncSession, *, training_id: int, person_id: int) -
     return Outcome(status.value, existing, await position(session, existing))
 
 
-async def promote(session: AsyncSession, training: Training) -> list[TrainingRegistration]:
-    """Give free seats to the waitlist, oldest first; the promoted registrations."""
+async def promote(
+    session: AsyncSession, training: Training, *, now: datetime | None = None
+) -> list[TrainingRegistration]:
+    """Give free seats to the waitlist, oldest first; the promoted registrations. Nobody is
+    promoted once the session has begun: it is too late to come."""
+    now = now or utcnow()
     free = training.seats - await _registered(session, training.id)
-    if free <= 0 or training.cancelled:
+    if free <= 0 or training.cancelled or training.starts_at <= now:
         return []
     waiting = list(
         await session.scalars(
@@ -202,7 +223,6 @@ async def promote(session: AsyncSession, training: Training) -> list[TrainingReg
             .limit(free)
         )
     )
-    now = utcnow()
     for registration in waiting:
         registration.status = RegistrationStatus.REGISTERED.value
         registration.promoted_at = registration.updated_at = now
@@ -211,7 +231,7 @@ async def promote(session: AsyncSession, training: Training) -> list[TrainingReg
 
 
 async def cancel(
-    session: AsyncSession, *, registration_id: int, person_id: int
+    session: AsyncSession, *, registration_id: int, person_id: int, now: datetime | None = None
 ) -> tuple[TrainingRegistration | None, list[TrainingRegistration]]:
     """Cancel one's own registration or waitlist place; a freed seat goes to the waitlist.
 
@@ -226,35 +246,78 @@ async def cancel(
     )
     if found is None:
         return None, []
+    return await release(session, found, RegistrationStatus.CANCELLED, now=now)
+
+
+async def release(
+    session: AsyncSession,
+    found: TrainingRegistration,
+    status: RegistrationStatus,
+    *,
+    now: datetime | None = None,
+) -> tuple[TrainingRegistration | None, list[TrainingRegistration]]:
+    """End a registration or waitlist place (`status`: cancelled by the person, or rejected by
+    a reviewer); a freed seat goes to the waitlist. (The registration, or None if it was no
+    longer active; the registrations promoted into the freed seat.)"""
+    now = now or utcnow()
     training = await _lock(session, found.training_id)
     await session.refresh(found)  # after the lock: what another transaction left
     if training is None or found.status not in ACTIVE:
         return None, []
     held_seat = found.status == RegistrationStatus.REGISTERED
-    found.status, found.updated_at = RegistrationStatus.CANCELLED.value, utcnow()
+    found.status, found.updated_at = status.value, now
     await session.flush()
-    # A seat freed once the session has begun goes to nobody: it is too late to come.
-    started = training.starts_at <= utcnow()
-    promoted = await promote(session, training) if held_seat and not started else []
+    promoted = await promote(session, training, now=now) if held_seat else []
     return found, promoted
 
 
+async def promote_waitlist(
+    session: AsyncSession, training_id: int, *, now: datetime | None = None
+) -> list[TrainingRegistration]:
+    """Fill every free seat of a session from its waitlist, under the session's lock."""
+    training = await _lock(session, training_id)
+    return [] if training is None else await promote(session, training, now=now)
+
+
 async def of_person(
-    session: AsyncSession, *, person_id: int, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    person_id: int,
+    now: datetime | None = None,
+    statuses: tuple[str, ...] = ACTIVE,
 ) -> list[tuple[TrainingRegistration, Training]]:
-    """A person's registrations and waitlist places in sessions still to come, soonest first."""
+    """A person's registrations and waitlist places (or other `statuses`) in sessions still
+    to come, soonest first."""
     rows = await session.execute(
         select(TrainingRegistration, Training)
         .join(Training, Training.id == TrainingRegistration.training_id)
         .where(
             TrainingRegistration.person_id == person_id,
-            TrainingRegistration.status.in_(ACTIVE),
+            TrainingRegistration.status.in_(statuses),
             Training.cancelled.is_(False),
             Training.ends_at > (now or utcnow()),
         )
         .order_by(Training.starts_at, Training.id)
     )
     return [(reg, training) for reg, training in rows.all()]
+
+
+async def submissions_of(
+    session: AsyncSession, registration_ids: list[int]
+) -> dict[int, Submission]:
+    """The latest submission (for the organiser's confirmation) of each registration that
+    has one."""
+    if not registration_ids:
+        return {}
+    rows = await session.scalars(
+        select(Submission)
+        .where(
+            Submission.kind == SubmissionKind.TRAINING.value,
+            Submission.ref_id.in_(registration_ids),
+        )
+        .order_by(Submission.created_at, Submission.id)
+    )
+    return {s.ref_id: s for s in rows if s.ref_id is not None}
 
 
 async def same_session(
@@ -265,8 +328,10 @@ async def same_session(
     )
 
 
-async def create(session: AsyncSession, *, created_by: int | None, **values: Any) -> Training:
-    now = utcnow()
+async def create(
+    session: AsyncSession, *, created_by: int | None, now: datetime | None = None, **values: Any
+) -> Training:
+    now = now or utcnow()
     fields = {k: v for k, v in values.items() if k in EDITABLE}
     training = Training(**fields, created_by=created_by, created_at=now, updated_at=now)
     session.add(training)
@@ -275,19 +340,20 @@ async def create(session: AsyncSession, *, created_by: int | None, **values: Any
 
 
 async def update(
-    session: AsyncSession, training_id: int, **values: Any
+    session: AsyncSession, training_id: int, *, now: datetime | None = None, **values: Any
 ) -> tuple[Training | None, list[TrainingRegistration]]:
     """Change a session; more seats go to the waitlist at once. Fewer seats than registered
     people keeps their registrations (nobody loses a seat they were given)."""
+    now = now or utcnow()
     training = await _lock(session, training_id)
     if training is None:
         return None, []
     for name, value in values.items():
         if name in EDITABLE:
             setattr(training, name, value)
-    training.updated_at = utcnow()
+    training.updated_at = now
     await session.flush()
-    return training, await promote(session, training)
+    return training, await promote(session, training, now=now)
 
 
 async def registered_count(session: AsyncSession, training_id: int) -> int:
@@ -295,13 +361,13 @@ async def registered_count(session: AsyncSession, training_id: int) -> int:
 
 
 async def cancel_training(
-    session: AsyncSession, training_id: int
+    session: AsyncSession, training_id: int, *, now: datetime | None = None
 ) -> tuple[Training | None, list[TrainingRegistration]]:
     """Cancel a session; the registrations and waitlist places that were active (to tell)."""
     training = await _lock(session, training_id)
     if training is None or training.cancelled:
         return None, []
-    training.cancelled, training.updated_at = True, utcnow()
+    training.cancelled, training.updated_at = True, now or utcnow()
     active = list(
         await session.scalars(
             select(TrainingRegistration).where(
@@ -325,15 +391,16 @@ async def people(session: AsyncSession, person_ids: list[int]) -> dict[int, Pers
 
 
 async def registered_people(
-    session: AsyncSession, training_id: int
+    session: AsyncSession, training_id: int, *, statuses: tuple[str, ...] = ("registered",)
 ) -> list[tuple[TrainingRegistration, Person]]:
-    """Everyone holding a seat in a session, with their person (for reminders)."""
+    """Everyone holding a seat in a session (or a place of other `statuses`), with their
+    person (for reminders, and to tell them of a change)."""
     rows = await session.execute(
         select(TrainingRegistration, Person)
         .join(Person, Person.id == TrainingRegistration.person_id)
         .where(
             TrainingRegistration.training_id == training_id,
-            TrainingRegistration.status == RegistrationStatus.REGISTERED,
+            TrainingRegistration.status.in_(statuses),
         )
         .order_by(TrainingRegistration.id)
     )

@@ -50,6 +50,7 @@ from flows import reminders as rules
 from flows import segments as specs
 from flows.errors import Invalid
 from flows.validators import date_id, time_of_day, visible
+from operations.broadcasts import send_broadcast
 from storage import broadcasts as store
 from storage import segments as reach
 from storage.models import Broadcast, BroadcastStatus, Person, Role
@@ -567,21 +568,17 @@ async def _act_go(
 ) -> None:
     """Start sending: the deliveries are written now; this message becomes the progress."""
     assert settings is not None
-    people = await store.start(
+    done = await send_broadcast(
         turn.session,
-        draft.id,
+        broadcast_id=draft.id,
+        author_id=turn.person.id,
         now=clock.now(),
+        scope=_scope(turn.person, turn.role),
+        any_author=turn.role == Role.ADMIN,
         cap_per_week=settings.announcement_weekly_cap or None,
     )
-    if people is None:
+    if not done.ok:
         return
-    await store.audit(
-        turn.session,
-        actor_id=turn.person.id,
-        action="broadcast.send",
-        subject=f"broadcast:{draft.id}",
-        details={"segment": draft.segment, "regions": draft.regions, "recipients": people},
-    )
     started = await store.get(turn.session, draft.id)
     assert started is not None
     counts = await store.progress(turn.session, draft.id)
@@ -667,21 +664,17 @@ async def _act_at(
     if when is None or rules.is_quiet(when, _tz(turn.person)):
         await _act_when(turn, draft, data, message, settings)
         return
-    if not await store.schedule(turn.session, draft.id, at=when, move=False):
-        return
-    people = await _count(turn.session, draft)
-    await store.audit(
+    done = await send_broadcast(
         turn.session,
-        actor_id=turn.person.id,
-        action="broadcast.schedule",
-        subject=f"broadcast:{draft.id}",
-        details={
-            "segment": draft.segment,
-            "regions": draft.regions,
-            "at": when.isoformat(),
-            "reach_now": people,
-        },
+        broadcast_id=draft.id,
+        author_id=turn.person.id,
+        now=clock.now(),
+        scope=_scope(turn.person, turn.role),
+        any_author=turn.role == Role.ADMIN,
+        at=when,
     )
+    if not done.ok:
+        return
     if message is not None:
         await store.set_progress_message(
             turn.session, draft.id, chat_id=turn.chat_id, message_id=message.message_id

@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, roles
+from bot import driver, notices, roles
 from bot import keyboards as kb
 from bot.config import Settings
 from bot.driver import Turn
@@ -32,6 +32,7 @@ from flows import clock, regions, registry
 from flows.engine import Kind
 from flows.i18n import N_
 from flows.validators import mask_nik, mask_phone
+from operations import decisions
 from storage import audit, coops, repo
 from storage import reviews as store
 from storage.models import FlowRun, Person, Role, Submission, SubmissionKind, SubmissionStatus
@@ -510,6 +511,10 @@ async def _decide(
         else {"kind": submission.kind},
     )
     await _tell_returnee(turn, submission, status, reason, fields, flow_key)
+    effect = decisions.EFFECTS.get(submission.kind)
+    if effect is not None:  # what follows on the journey (operations/): a seat freed, ...
+        done = await effect(turn.session, submission, status, reason, clock.now())
+        await notices.deliver(turn.session, turn.outbox, done.notices)
     return True
 
 

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys, reminders, roles
+from bot import driver, journeys, notices, roles
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import IsCommand, needs_profile, pressed_message, turn_for
+from bot.handlers.review import FixCB
 from bot.outbox import Outbox
-from bot.text import BABEL_LOCALES, current_locale, label, moment, t_for
-from flows import regions
-from flows import reminders as rules
+from bot.text import BABEL_LOCALES, current_locale, label, moment, t, t_for
+from flows import clock, regions
 from flows.i18n import N_
 from flows.training import (
     ALL,
@@ -34,14 +32,15 @@ from flows.training import (
     starts_utc,
     value,
 )
-from storage import reminders as reminder_rows
-from storage import submissions, trainings
+from operations import trainings as ops
+from operations.trainings import Standing
+from storage import trainings
 from storage.models import (
     FlowRun,
     Person,
     RegistrationStatus,
     Role,
-    SubmissionKind,
+    Submission,
     Training,
     TrainingRegistration,
 )
@@ -79,49 +78,6 @@ def _tr(locale: str | None):  # noqa: ANN202 - a small translator for someone's 
         return t_for(locale or current_locale(), msgid, **params)
 
     return tr
-
-
-# --- reminders: the day before and two hours before, for each seat -------------------------
-
-
-def _reminder_prefix(registration_id: int) -> str:
-    return f"training:{registration_id}:"
-
-
-async def _remind_seat(
-    session: AsyncSession, reg: TrainingRegistration, training: Training, person: Person
-) -> None:
-    """Reminders for a registered seat (created, or moved to the session's current time);
-    none for a waitlist place or a cancelled session."""
-    prefix = _reminder_prefix(reg.id)
-    if reg.status != RegistrationStatus.REGISTERED or training.cancelled:
-        await reminder_rows.cancel(session, prefix=prefix)
-        return
-    tz = reminders.zone_of(person.province_code)
-    payload = {
-        "title": training.title,
-        "at": training.starts_at.astimezone(UTC).isoformat(),
-        "where": training.place or training.link or "",
-    }
-    for kind, suffix, due in (
-        (rules.TRAINING_DAY_BEFORE, "day", rules.before(training.starts_at, tz, days=1)),
-        (rules.TRAINING_SOON, "soon", rules.before(training.starts_at, tz, hours=2)),
-    ):
-        await reminders.remind(
-            session,
-            person_id=person.id,
-            kind=kind,
-            key=prefix + suffix,
-            due_at=due,
-            tz=tz,
-            payload=payload,
-        )
-
-
-async def _remind_everyone(session: AsyncSession, training: Training) -> None:
-    """After an edit: every registered person's reminders follow the session's new time."""
-    for reg, person in await trainings.registered_people(session, training.id):
-        await _remind_seat(session, reg, training, person)
 
 
 def block(training: Training, taken: int, tz: str, locale: str | None = None) -> str:
@@ -274,6 +230,9 @@ async def _card(
         n = await trainings.position(turn.session, mine)
         parts.append("⏳ " + _("You are on the waitlist, place {n}.").format(n=n))
         rows.append([_button("✖️ " + _("Leave the waitlist"), TrainingCB(act="unreg", id=mine.id))])
+    elif mine is not None and mine.status == RegistrationStatus.REJECTED:
+        submission = (await trainings.submissions_of(turn.session, [mine.id])).get(mine.id)
+        parts.append("\n".join(x for x in (head(Standing.REJECTED), reason_line(submission)) if x))
     else:
         text = "✅ " + _("Register") if taken < training.seats else "⏳ " + _("Join the waitlist")
         rows.append([_button(text, TrainingCB(act="reg", id=training.id))])
@@ -302,54 +261,102 @@ def _regions_keyboard(topic: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def _file_submission(
-    turn: Turn, person: Person, reg: TrainingRegistration, training: Training
-):  # noqa: ANN202
-    await submissions.create(
-        turn.session,
-        person=person,
-        kind=SubmissionKind.TRAINING,
-        ref_id=reg.id,
-        answers={
-            "training_id": training.id,
-            "title": training.title,
-            "starts_at": training.starts_at.isoformat(),
-            "status": reg.status,
-        },
+# --- notices: what others are told, in their own language -------------------------------------
+
+
+async def _taken(session: AsyncSession, training: Training) -> int:
+    return (await trainings.taken(session, [training.id])).get(training.id, 0)
+
+
+def _mine_button() -> InlineKeyboardMarkup:
+    return kb.single("📋 " + _("My trainings"), TrainingCB(act="mine"))
+
+
+@notices.renders("training.promoted")
+async def _promoted(session: AsyncSession, person: Person, args: dict[str, Any]) -> Any:
+    """A seat from the waitlist is now theirs."""
+    reg = await trainings.registration(session, int(args["registration"]))
+    training = await trainings.get(session, reg.training_id) if reg is not None else None
+    if reg is None or training is None or reg.status != RegistrationStatus.REGISTERED:
+        return None
+    text = (
+        "🎉 "
+        + _("Good news! A seat in this training is now yours:")
+        + "\n\n"
+        + block(training, await _taken(session, training), _tz(person))
     )
+    if training.needs_approval:
+        text += "\n\n" + _("The organiser confirms each registration.")
+    return text, _mine_button()
+
+
+@notices.renders("training.cancelled")
+async def _cancelled(session: AsyncSession, person: Person, args: dict[str, Any]) -> Any:
+    """Their session is cancelled, and with it their seat or waitlist place."""
+    training = await trainings.get(session, int(args["training"]))
+    if training is None:
+        return None
+    text = "🚫 " + _(
+        "Sorry, this training has been cancelled by the organiser: {title}, {when}. "
+        "Your place is released; you do not need to do anything."
+    ).format(title=html.escape(training.title), when=moment(training.starts_at, _tz(person)))
+    return text, None
+
+
+CHANGED = {
+    ("time",): N_("The organiser changed the time of this training:"),
+    ("place",): N_("The organiser changed the place of this training:"),
+    ("place", "time"): N_("The organiser changed the time and place of this training:"),
+}
+
+
+@notices.renders("training.changed")
+async def _changed(session: AsyncSession, person: Person, args: dict[str, Any]) -> Any:
+    """Their session has a new time or place; their seat or waitlist place stays."""
+    training = await trainings.get(session, int(args["training"]))
+    what = tuple(sorted(args.get("what") or ()))
+    if training is None or training.cancelled or what not in CHANGED:
+        return None
+    text = (
+        "🗓 "
+        + t(CHANGED[what])
+        + "\n\n"
+        + block(training, await _taken(session, training), _tz(person))
+        + "\n\n"
+        + _(
+            "Your place stays as it was. If this no longer suits you, you can cancel it "
+            "under “My trainings”."
+        )
+    )
+    return text, _mine_button()
 
 
 async def tell_promoted(turn: Turn, promoted: list[TrainingRegistration]) -> None:
-    """Each promoted person hears it in their own language, in their own zone."""
-    if not promoted:
-        return
-    people = await trainings.people(turn.session, [r.person_id for r in promoted])
-    for reg in promoted:
-        person = people.get(reg.person_id)
-        training = await trainings.get(turn.session, reg.training_id)
-        if person is None or training is None:
-            continue
-        await _remind_seat(turn.session, reg, training, person)
-        taken = (await trainings.taken(turn.session, [training.id])).get(training.id, 0)
-        tr = _tr(person.locale)
-        text = (
-            "🎉 "
-            + tr(N_("Good news! A seat in this training is now yours:"))
-            + "\n\n"
-            + block(training, taken, _tz(person), person.locale)
-        )
-        if training.needs_approval:
-            await _file_submission(turn, person, reg, training)
-            text += "\n\n" + tr(N_("The organiser confirms each registration."))
-        markup = kb.single("📋 " + tr(N_("My trainings")), TrainingCB(act="mine"))
-        turn.outbox.add(SendMessage(chat_id=person.telegram_id, text=text, reply_markup=markup))
+    """Seats given from the waitlist elsewhere (a deletion freed them): each gets its
+    reminders and its person is told, in their own language (operations.trainings.seated)."""
+    done = await ops.seated(turn.session, promoted, now=clock.now())
+    await notices.deliver(turn.session, turn.outbox, done.notices)
+
+
+# --- a person's own registration ---------------------------------------------------------------
 
 
 async def _register(turn: Turn, callback: CallbackQuery, training_id: int) -> None:
-    outcome = await trainings.register(
-        turn.session, training_id=training_id, person_id=turn.person.id
+    done = await ops.register(
+        turn.session, training_id=training_id, person_id=turn.person.id, now=clock.now()
     )
-    if outcome.status == "closed" or outcome.registration is None:
+    if done.refused == "rejected":
+        turn.outbox.add(
+            callback.answer(
+                _(
+                    "Your registration for this session was not approved, so you cannot "
+                    "register again. Please ask your coordinator."
+                ),
+                show_alert=True,
+            )
+        )
+        return
+    if not done.ok:
         turn.outbox.add(
             callback.answer(_("This session is no longer open for registration."), show_alert=True)
         )
@@ -358,21 +365,19 @@ async def _register(turn: Turn, callback: CallbackQuery, training_id: int) -> No
     assert training is not None
     title = html.escape(training.title)
     when = moment(training.starts_at, _tz(turn.person))
-    if outcome.status == "already":
+    if done.already:
         turn.outbox.add(
             callback.answer(
                 _("You are already registered.")
-                if outcome.registration.status == RegistrationStatus.REGISTERED
-                else _("You are already on the waitlist, place {n}.").format(n=outcome.position)
+                if done.status == RegistrationStatus.REGISTERED
+                else _("You are already on the waitlist, place {n}.").format(n=done.position)
             )
         )
         return
     turn.outbox.add(callback.answer())
-    if outcome.status == RegistrationStatus.REGISTERED:
-        await _remind_seat(turn.session, outcome.registration, training, turn.person)
+    if done.status == RegistrationStatus.REGISTERED:
         text = "✅ " + _("You are registered for {title} on {when}.").format(title=title, when=when)
         if training.needs_approval:
-            await _file_submission(turn, turn.person, outcome.registration, training)
             text += "\n\n" + _(
                 "The organiser confirms each registration. Until then your place is not final; "
                 "you can check it under “My trainings”."
@@ -383,7 +388,7 @@ async def _register(turn: Turn, callback: CallbackQuery, training_id: int) -> No
         text = "⏳ " + _(
             "{title} is full. You are on the waitlist, place {n}. If a seat frees up, it goes "
             "to you automatically and I will send you a message."
-        ).format(title=title, n=outcome.position)
+        ).format(title=title, n=done.position)
     markup = kb.buttons_column(
         [
             ("📋 " + _("My trainings"), TrainingCB(act="mine")),
@@ -391,47 +396,111 @@ async def _register(turn: Turn, callback: CallbackQuery, training_id: int) -> No
         ]
     )
     turn.say(text, markup)
+    await notices.deliver(turn.session, turn.outbox, done.notices)
+
+
+# Where a registration stands, as "My trainings" heads it (see operations.trainings.standing).
+HEADS = {
+    Standing.REGISTERED: ("✅", N_("Registered")),
+    Standing.AWAITING: ("⏳", N_("Registered, waiting for the organiser's confirmation")),
+    Standing.RETURNED: ("↩️", N_("Registered, returned to you for a correction")),
+    Standing.CONFIRMED: ("✅", N_("Registered and confirmed by the organiser")),
+    Standing.REJECTED: ("✖️", N_("Not approved")),
+}
+# ... and as /progres and /datasaya say it, within a sentence.
+PHRASES = {
+    Standing.REGISTERED: N_("registered"),
+    Standing.AWAITING: N_("registered, waiting for the organiser's confirmation"),
+    Standing.RETURNED: N_("registered, returned to you for a correction"),
+    Standing.CONFIRMED: N_("registered and confirmed by the organiser"),
+    Standing.WAITLISTED: N_("on the waitlist, place {n}"),
+    Standing.REJECTED: N_("not approved"),
+    Standing.CANCELLED: N_("you cancelled"),
+    Standing.SESSION_CANCELLED: N_("the session was cancelled"),
+}
+
+
+def head(standing: Standing, position: int = 0) -> str:
+    """The standing as a line of its own ("My trainings")."""
+    if standing == Standing.WAITLISTED:
+        return "⏳ " + _("On the waitlist, place {n}").format(n=position)
+    icon, msgid = HEADS[standing]
+    return f"{icon} {t(msgid)}"
+
+
+def phrase(standing: Standing, position: int = 0) -> str:
+    """The standing within a sentence (/progres, /datasaya)."""
+    return t(PHRASES[standing], n=position)
+
+
+def reason_line(submission: Submission | None) -> str | None:
+    """What the reviewer wrote, for a rejection or a return."""
+    if submission is None or not submission.reason:
+        return None
+    return _("The reviewer wrote: {reason}").format(reason=html.escape(submission.reason))
+
+
+async def _journey(
+    turn: Turn,
+) -> list[tuple[TrainingRegistration, Training, Submission | None, Standing, int]]:
+    """The person's places in sessions still to come (not approved ones too), with where
+    each stands: (registration, session, its latest submission, standing, waitlist place)."""
+    rows = await trainings.of_person(
+        turn.session,
+        person_id=turn.person.id,
+        now=clock.now(),
+        statuses=(*ops.ACTIVE, RegistrationStatus.REJECTED.value),
+    )
+    latest = await trainings.submissions_of(turn.session, [reg.id for reg, _t in rows])
+    found = []
+    for reg, training in rows:
+        submission = latest.get(reg.id)
+        standing = ops.standing(reg, training, submission)
+        n = await trainings.position(turn.session, reg)
+        found.append((reg, training, submission, standing, n))
+    return found
 
 
 async def mine_page(turn: Turn) -> tuple[str, InlineKeyboardMarkup]:
-    """The person's registrations and waitlist places, each with a cancel button."""
-    rows = await trainings.of_person(turn.session, person_id=turn.person.id)
+    """The person's registrations and waitlist places, each with a cancel button; a place not
+    approved says so, with the reviewer's reason."""
+    rows = await _journey(turn)
     parts = ["📋 <b>" + _("My trainings") + "</b>"]
     buttons: list[tuple[str, CallbackData]] = []
     if not rows:
         parts.append(_("You have not registered for any session yet."))
     tz = _tz(turn.person)
-    for reg, training in rows:
+    for reg, training, submission, standing, n in rows:
         when = moment(training.starts_at, tz)
-        if reg.status == RegistrationStatus.REGISTERED:
-            status = "✅ " + _("Registered")
-        else:
-            n = await trainings.position(turn.session, reg)
-            status = "⏳ " + _("On the waitlist, place {n}").format(n=n)
-        parts.append(f"<b>{html.escape(training.title)}</b>\n🗓 {when}\n{status}")
-        buttons.append(
-            ("✖️ " + _("Cancel: {title}").format(title=_short(training.title, 30)),
-             TrainingCB(act="unreg", id=reg.id))
-        )  # fmt: skip
+        lines = [f"<b>{html.escape(training.title)}</b>", f"🗓 {when}", head(standing, n)]
+        if standing in (Standing.REJECTED, Standing.RETURNED):
+            lines.append(reason_line(submission) or "")
+        parts.append("\n".join(line for line in lines if line))
+        if standing == Standing.RETURNED and submission is not None:
+            buttons.append(("✏️ " + _("Correct it now"), FixCB(id=submission.id)))
+        if standing != Standing.REJECTED:
+            buttons.append(
+                ("✖️ " + _("Cancel: {title}").format(title=_short(training.title, 30)),
+                 TrainingCB(act="unreg", id=reg.id))
+            )  # fmt: skip
     buttons.append(("🎓 " + _("Find sessions"), TrainingCB(act="list")))
     buttons.append(("🏠 " + _("Main menu"), kb.MenuCB(item="menu")))
     return "\n\n".join(parts), kb.buttons_column(buttons)
 
 
 async def _unregister(turn: Turn, callback: CallbackQuery, registration_id: int) -> None:
-    reg, promoted = await trainings.cancel(
-        turn.session, registration_id=registration_id, person_id=turn.person.id
+    registration = await trainings.registration(turn.session, registration_id)
+    done = await ops.cancel(
+        turn.session, registration_id=registration_id, person_id=turn.person.id, now=clock.now()
     )
-    if reg is None:
+    if not done.ok or registration is None:
         turn.outbox.add(callback.answer(_("That place is already cancelled.")))
         return
-    await reminder_rows.cancel(turn.session, prefix=_reminder_prefix(reg.id))
-    await submissions.withdraw(turn.session, kind=SubmissionKind.TRAINING, ref_ids=[reg.id])
     turn.outbox.add(callback.answer())
-    training = await trainings.get(turn.session, reg.training_id)
+    training = await trainings.get(turn.session, registration.training_id)
     title = html.escape(training.title if training else "")
     turn.say("✖️ " + _("Your place in {title} is cancelled.").format(title=title))
-    await tell_promoted(turn, promoted)
+    await notices.deliver(turn.session, turn.outbox, done.notices)
     text, markup = await mine_page(turn)
     turn.say(text, markup)
 
@@ -496,7 +565,8 @@ async def _start_edit(turn: Turn, training: Training | None) -> None:
 
 @driver.on_finish("training_edit")
 async def edit_done(turn: Turn, run: FlowRun) -> None:
-    """Create or update the session; more seats go to the waitlist at once."""
+    """Create or update the session (operations.trainings): more seats go to the waitlist
+    at once, and a new time or place is told to everyone in it."""
     answers = dict(run.answers or {})
     if answers.get("confirm") != "yes":
         turn.say(_("Not saved. Nothing was changed."), kb.main_menu())
@@ -507,19 +577,7 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
         return
     online = answers.get("mode") == "online"
     province, regency = region_of(answers)
-    training_id = answers.get("training_id")
-    # The regions too, again: the chosen place and, when editing, the session's own (either
-    # may be outside the coordinator's regions by now, or forged into the run's answers).
-    before = await trainings.get(turn.session, int(training_id)) if training_id else None
-    if not roles.may(turn.person, turn.role, "training.manage", regency or province) or (
-        before is not None and not _may_manage(turn.person, turn.role, before)
-    ):
-        roles.refuse(turn.outbox, "training.manage", turn.role, outside=True)
-        turn.say(
-            _("Sorry, that is outside your regions. Nothing was saved."),
-            kb.single("🎓 " + _("Training"), TrainingCB(act="list")),
-        )
-        return
+    training_id = int(answers.get("training_id") or 0)
     values = {
         "title": value(answers, "title"),
         "organiser": value(answers, "organiser"),
@@ -533,26 +591,43 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
         "seats": int(answers["seats"]),
         "needs_approval": answers.get("approval") == "yes",
     }
-    same = await trainings.same_session(
-        turn.session, title=values["title"], starts_at=values["starts_at"]
-    )
-    if same is not None and same.id != training_id:
+    # The regions are checked again by the operation: the chosen place and, when editing, the
+    # session's own (either may be outside the coordinator's regions by now, or forged).
+    scope = roles.scope(turn.person, turn.role)
+    if training_id:
+        done = await ops.edit_session(
+            turn.session, training_id=training_id, values=values, scope=scope, now=clock.now()
+        )
+    else:
+        done = await ops.create_session(
+            turn.session, values=values, created_by=turn.person.id, scope=scope, now=clock.now()
+        )
+    if done.refused == "outside":
+        roles.refuse(turn.outbox, "training.manage", turn.role, outside=True)
+        turn.say(
+            _("Sorry, that is outside your regions. Nothing was saved."),
+            kb.single("🎓 " + _("Training"), TrainingCB(act="list")),
+        )
+        return
+    if done.refused == "same_session":
         turn.say(
             _(
                 "There is already a session called {title} starting at that time. "
                 "Nothing was saved. Please use a different title or time."
             ).format(title=html.escape(values["title"])),
-            kb.single("🎓 " + _("Training"), TrainingCB(act="show", id=same.id)),
+            kb.single(
+                "🎓 " + _("Training"), TrainingCB(act="show", id=done.changed["training"][0])
+            ),
         )
         return
+    if not done.ok:
+        turn.say(_("That session no longer exists. Nothing was changed."), kb.main_menu())
+        return
+    training = await trainings.get(turn.session, done.changed["training"][0])
+    assert training is not None
     notes: list[str] = []
-    registered = 0
+    registered = await trainings.registered_count(turn.session, training.id)
     if training_id:
-        training, promoted = await trainings.update(turn.session, int(training_id), **values)
-        if training is None:
-            turn.say(_("That session no longer exists. Nothing was changed."), kb.main_menu())
-            return
-        registered = await trainings.registered_count(turn.session, training.id)
         if registered > training.seats:
             notes.append(
                 _(
@@ -560,19 +635,20 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
                     "They keep their places; nobody new gets a seat until some cancel."
                 ).format(n=registered, seats=training.seats)
             )
+        promoted = done.changed.get("promoted", [])
         if promoted:
             notes.append(
                 _("{n} people from the waitlist got a seat and were told.").format(n=len(promoted))
             )
-        await tell_promoted(turn, promoted)
-        await _remind_everyone(turn.session, training)  # a new time moves every reminder
-        head = "✅ " + _("Changes saved.")
+        moved = {n.to for n in done.notices if n.message == "training.changed"}
+        if moved:
+            notes.append(
+                _("{n} people registered or waiting were told of the change.").format(n=len(moved))
+            )
+        top = "✅ " + _("Changes saved.")
     else:
-        training = await trainings.create(
-            turn.session, created_by=turn.person.id, sample=False, **values
-        )
-        head = "✅ " + _("Saved! People in the region can now find the session and register.")
-    text = "\n\n".join([head, block(training, registered, _tz(turn.person)), *notes])
+        top = "✅ " + _("Saved! People in the region can now find the session and register.")
+    text = "\n\n".join([top, block(training, registered, _tz(turn.person)), *notes])
     markup = kb.buttons_column(
         [
             ("🎓 " + _("See the session"), TrainingCB(act="show", id=training.id)),
@@ -580,34 +656,28 @@ async def edit_done(turn: Turn, run: FlowRun) -> None:
         ]
     )
     turn.say(text, markup)
+    await notices.deliver(turn.session, turn.outbox, done.notices)
 
 
 async def _cancel_session(turn: Turn, training_id: int) -> None:
-    training, active = await trainings.cancel_training(turn.session, training_id)
-    if training is None:
+    done = await ops.cancel_session(
+        turn.session,
+        training_id=training_id,
+        scope=roles.scope(turn.person, turn.role),
+        now=clock.now(),
+    )
+    if done.refused == "outside":
+        roles.refuse(turn.outbox, "training.manage", turn.role, outside=True)
+        return
+    if not done.ok:
         turn.say(_("That session is already cancelled."))
         return
-    for registration in active:
-        await reminder_rows.cancel(turn.session, prefix=_reminder_prefix(registration.id))
-    await submissions.withdraw(
-        turn.session, kind=SubmissionKind.TRAINING, ref_ids=[r.id for r in active]
-    )
-    people = await trainings.people(turn.session, [r.person_id for r in active])
-    for person in people.values():
-        tr = _tr(person.locale)
-        text = "🚫 " + tr(
-            N_(
-                "Sorry, this training has been cancelled by the organiser: {title}, {when}. "
-                "Your place is released; you do not need to do anything."
-            ),
-            title=html.escape(training.title),
-            when=moment(training.starts_at, _tz(person), person.locale),
-        )
-        turn.outbox.add(SendMessage(chat_id=person.telegram_id, text=text))
+    told = {n.to for n in done.notices}
     turn.say(
-        "🚫 " + _("The session is cancelled. {n} people were told.").format(n=len(people)),
+        "🚫 " + _("The session is cancelled. {n} people were told.").format(n=len(told)),
         kb.single("🎓 " + _("Training"), TrainingCB(act="list")),
     )
+    await notices.deliver(turn.session, turn.outbox, done.notices)
 
 
 async def pressed(
@@ -712,30 +782,39 @@ async def new_command(
 
 @journeys.progress("training")
 async def lines(turn: Turn) -> list[journeys.Line]:
-    """Each upcoming registration or waitlist place, with its date and what comes next."""
-    rows = await trainings.of_person(turn.session, person_id=turn.person.id)
+    """Each upcoming registration or waitlist place, with its date, where it stands (not
+    approved: with the reviewer's reason) and what comes next."""
     found: list[journeys.Line] = []
     tz = _tz(turn.person)
-    for i, (reg, training) in enumerate(rows):
+    offered = False  # "My trainings", once
+    for _reg, training, submission, standing, n in await _journey(turn):
         when = moment(training.starts_at, tz)
-        if reg.status == RegistrationStatus.REGISTERED:
-            status = _("registered, {when}").format(when=when)
-            step = (
-                _("the organiser confirms your place")
-                if training.needs_approval
-                else _("come to the session on time")
-            )
-        else:
-            n = await trainings.position(turn.session, reg)
-            status = _("on the waitlist, place {n}, {when}").format(n=n, when=when)
+        status = _("{status}, {when}").format(status=phrase(standing, n), when=when)
+        reason = reason_line(submission)
+        if standing in (Standing.REJECTED, Standing.RETURNED) and reason:
+            status += ". " + reason
+        button: tuple[str, CallbackData] | None = None
+        if standing == Standing.WAITLISTED:
             step = _("wait: if a seat frees up, it is yours and I will tell you")
+        elif standing == Standing.AWAITING:
+            step = _("the organiser confirms your place")
+        elif standing == Standing.RETURNED and submission is not None:
+            step = _("correct what the reviewer asked; your seat is held until then")
+            button = ("✏️ " + _("Correct it now"), FixCB(id=submission.id))
+        elif standing == Standing.REJECTED:
+            step = _("ask your coordinator about it, or choose another session")
+            button = ("🎓 " + _("Other sessions"), TrainingCB(act="list"))
+        else:
+            step = _("come to the session on time")
+        if button is None and not offered:
+            button, offered = ("📋 " + _("My trainings"), TrainingCB(act="mine")), True
         found.append(
             journeys.Line(
                 journey="training",
                 title=training.title,
                 status=status,
                 next_step=step,
-                button=("📋 " + _("My trainings"), TrainingCB(act="mine")) if i == 0 else None,
+                button=button,
             )
         )
     return found

@@ -1,0 +1,92 @@
+"""Sending an announcement: start a draft now, or schedule it, for the people it reaches.
+
+The deliveries are rows (storage/broadcasts.py): starting writes one per recipient in one
+statement, and the bot's sender (bot/broadcasts.py, through bot/delivery.py) sends them under
+Telegram's limits, crash-safe, and reports to the author. A scheduled one is started by the
+sender when its time comes, after checking its author may still send it.
+
+Who may send is the front door's question (the role: bot/roles.py for the bot); the regions
+the author's work stays inside come in as plain values (`scope`, None: everywhere), and the
+reach is bounded by them again here, whatever the draft says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from operations.notices import Done
+from storage import broadcasts as store
+from storage import segments as reach
+from storage.models import BroadcastStatus
+
+
+@dataclass
+class Sent(Done):
+    """A broadcast started (`recipients`: how many it is being sent to, the weekly cap's
+    skips not counted) or scheduled (`at`)."""
+
+    recipients: int = 0
+    at: datetime | None = None
+
+
+async def send_broadcast(
+    session: AsyncSession,
+    *,
+    broadcast_id: int,
+    author_id: int,
+    now: datetime,
+    scope: list[str] | None,
+    any_author: bool = False,
+    at: datetime | None = None,
+    cap_per_week: int | None = None,
+) -> Sent:
+    """Start a draft now (`at` None), or schedule it for `at` (UTC, in the future).
+
+    `author_id` is who acts: it must be the draft's author unless `any_author` (an admin).
+    The reach is the draft's segment inside the draft's regions and inside `scope`. Refused
+    "gone" (no such broadcast), "not_yours", "not_draft" (sent, scheduled or discarded
+    already: a second press changes nothing) or "past" (a time already gone)."""
+    broadcast = await store.get(session, broadcast_id)
+    if broadcast is None:
+        return Sent(ok=False, refused="gone")
+    if broadcast.author_id != author_id and not any_author:
+        return Sent(ok=False, refused="not_yours")
+    if broadcast.status != BroadcastStatus.DRAFT:
+        return Sent(ok=False, refused="not_draft")
+    done = Sent(changed={"broadcast": [broadcast_id]})
+    if at is not None:
+        if at <= now:
+            return Sent(ok=False, refused="past")
+        if not await store.schedule(session, broadcast_id, at=at, move=False):
+            return Sent(ok=False, refused="not_draft")
+        done.at = at
+        await store.audit(
+            session,
+            actor_id=author_id,
+            action="broadcast.schedule",
+            subject=f"broadcast:{broadcast_id}",
+            details={
+                "segment": broadcast.segment,
+                "regions": broadcast.regions,
+                "at": at.isoformat(),
+                "reach_now": await reach.count(session, broadcast.segment, broadcast.regions),
+            },
+        )
+        return done
+    people = await store.start(
+        session, broadcast_id, now=now, cap_per_week=cap_per_week, within_regions=scope
+    )
+    if people is None:
+        return Sent(ok=False, refused="not_draft")
+    done.recipients = people
+    await store.audit(
+        session,
+        actor_id=author_id,
+        action="broadcast.send",
+        subject=f"broadcast:{broadcast_id}",
+        details={"segment": broadcast.segment, "regions": broadcast.regions, "recipients": people},
+    )
+    return done
