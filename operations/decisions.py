@@ -72,9 +72,11 @@ def on_corrected(kind: str) -> Callable[[Correction], Correction]:
 
 
 def _register(registry: dict[str, Any], kind: str, fn: Any) -> None:
-    """One per kind: a second, different one would silently replace the first."""
+    """One per kind: a second, different one would silently replace the first (the same one
+    again, as a module imported twice, is the same)."""
     known = registry.get(kind)
-    if known is not None and known.__qualname__ != fn.__qualname__:
+    name = lambda f: (f.__module__, f.__qualname__)  # noqa: E731
+    if known is not None and name(known) != name(fn):
         raise RuntimeError(f"two handlers for {kind!r}: {known.__module__}, {fn.__module__}")
     registry[kind] = fn
 
