@@ -138,11 +138,10 @@ def render(
     """The text and keyboard of the run's current step."""
     flow = registry.get(run.flow)
     step = flow.step(run.step)
-    n, m = engine.progress(flow, state_of(run))
     parts = [answered] if answered else []
     if error:
         parts.append("⚠️ " + error)
-    parts.append("<i>" + t("{title} · step {n} of {m}", title=t(flow.title), n=n, m=m) + "</i>")
+    parts.append("<i>" + heading(run) + "</i>")
     if step.recap:
         parts.append(recap(run))
     parts.append("<b>" + t(step.prompt) + "</b>")
@@ -173,6 +172,27 @@ def render(
         chosen=(run.answers or {}).get(step.key) or () if multi else (),
     )
     return text, markup
+
+
+def progress(run: FlowRun) -> tuple[int, int]:
+    """(n, m): the run is at step n of m. A correction counts only the fields sent back, in
+    their order (going Back to one counts from it again); a flow counts its person's branch."""
+    answers = run.answers or {}
+    if FIX in answers:
+        fix = list(answers[FIX])
+        n = fix.index(run.step) + 1 if run.step in fix else len(fix)
+        return n, len(fix)
+    return engine.progress(registry.get(run.flow), state_of(run))
+
+
+def heading(run: FlowRun) -> str:
+    """The line above a question: the flow and the step; a correction of one field needs no
+    count ("step 1 of 1"), and is marked ✏️."""
+    title = t(registry.get(run.flow).title)
+    n, m = progress(run)
+    if FIX not in (run.answers or {}):
+        return t("{title} · step {n} of {m}", title=title, n=n, m=m)
+    return "✏️ " + (title if m == 1 else t("{title} · step {n} of {m}", title=title, n=n, m=m))
 
 
 def show(turn: Turn, run: FlowRun, **kwargs: Any) -> None:

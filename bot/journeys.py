@@ -22,6 +22,8 @@ class Line:
 
     `status` says where things stand ("Join request sent on 3 Dec, waiting for review"),
     `next_step` what the person does next, `button` a way to do it (text, callback data).
+    `submission`: the id of the submission the line is about, if any; a returned or rejected
+    one gets the reviewer's reason below it (and "Correct it now"), and is not listed again.
     """
 
     journey: str
@@ -29,6 +31,7 @@ class Line:
     status: str
     next_step: str | None = None
     button: tuple[str, CallbackData] | None = None
+    submission: int | None = None
 
 
 Entry = Callable[[Turn], Awaitable[None]]

@@ -1,17 +1,26 @@
-"""What a reviewer types: the reason for a rejection or a return for correction.
+"""What a reviewer types, and what a returnee corrects that no flow of theirs asked.
 
-The decision itself (which submission, reject or return, which fields) is known before the
-flow starts and rides in its answers; the flow asks only the reason, so it is kept across a
-restart like any answer, and /batal leaves the submission waiting.
+`review_reason`: the reason for a rejection or a return for correction. The decision itself
+(which submission, reject or return, which fields) is known before the flow starts and rides
+in its answers; the flow asks only the reason, so it is kept across a restart like any answer,
+and /batal leaves the submission waiting.
+
+`fix_details`: the returnee's own details a join request or a training registration carries
+(name, phone, and a join request's NIK), asked again in correction mode (bot/driver.py
+`correct`) when a reviewer returns them. Its steps save nothing themselves: the correction
+operation writes the profile (operations/corrections.py), for every front door alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flows import validators
-from flows.engine import Flow, Kind, Step
+from flows.engine import END, Flow, Kind, Step
 from flows.i18n import N_
+from flows.join_coop import JOIN
+from flows.onboarding import NAME, PHONE
 
 REASON_MAX = 500
 
@@ -36,4 +45,14 @@ REVIEW_REASON = Flow(
     ),
 )
 
-FLOWS = (REVIEW_REASON,)
+FIX_DETAILS = Flow(
+    key="fix_details",
+    title=N_("Your details"),
+    steps=(
+        replace(NAME, saves_to=None, next=END),
+        replace(PHONE, saves_to=None, next=END),
+        replace(JOIN.step("nik"), next=END),
+    ),
+)
+
+FLOWS = (REVIEW_REASON, FIX_DETAILS)

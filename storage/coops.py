@@ -250,6 +250,24 @@ async def set_meeting(session: AsyncSession, plan: Founding, when: datetime) -> 
     await session.flush()
 
 
+FOUNDING_FIELDS = frozenset({"name", "kind", "purpose"})  # what its founder wrote, and may correct
+
+
+async def amend_founding(session: AsyncSession, founding_id: int, **fields: Any) -> bool:
+    """Write a plan's own answers (a corrected name, type or purpose); False if it is gone."""
+    unknown = set(fields) - FOUNDING_FIELDS
+    if unknown:
+        raise KeyError(", ".join(sorted(unknown)))
+    plan = await session.get(Founding, founding_id)
+    if plan is None:
+        return False
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.updated_at = utcnow()
+    await session.flush()
+    return True
+
+
 async def mark_submitted(session: AsyncSession, plan: Founding) -> bool:
     """PLANNING -> SUBMITTED, once: False if another update did it first."""
     now = utcnow()

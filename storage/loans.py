@@ -135,6 +135,18 @@ async def move(
     return True
 
 
+async def withdraw(session: AsyncSession, loan: Loan, *, day: date) -> bool:
+    """End a loan that has not reached the bank yet (still preparing) and note the day; False
+    (and no change) once a bank visit is planned or the loan has ended: the bank decides then."""
+    if loan.stage != LoanStage.PREPARING:
+        return False
+    stage = LoanStage.WITHDRAWN.value
+    await update(
+        session, loan, stage=stage, stage_dates={**(loan.stage_dates or {}), stage: day.isoformat()}
+    )
+    return True
+
+
 async def set_document(
     session: AsyncSession, loan: Loan, key: str, *, ready: bool, day: date
 ) -> bool:

@@ -225,7 +225,9 @@ class Submission(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default=SubmissionStatus.SUBMITTED)
     reason: Mapped[str | None] = mapped_column(String(500))
-    returned_fields: Mapped[list[Any] | None] = mapped_column()
+    # The fields a reviewer returned for correction; SQL NULL when never returned (not JSON
+    # 'null', which IS NOT NULL would count as returned: migration 0014).
+    returned_fields: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]

@@ -785,6 +785,7 @@ async def lines(turn: Turn) -> list[journeys.Line]:
                 journey="coop",
                 title=t("Request to join {name}", name=name),
                 status=t(status, date=day(request.created_at.astimezone(zone).date())),
+                submission=request.id,
             )
         )
     for plan in await coops.foundings_of(turn.session, person_id=turn.person.id):

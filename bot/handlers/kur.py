@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import operations.kur
 from bot import driver, journeys, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
@@ -27,7 +28,15 @@ from flows.content import kur as facts
 from flows.i18n import N_
 from storage import loans, repo, submissions
 from storage import reminders as reminder_rows
-from storage.models import FlowRun, Loan, LoanStage, Person, RunStatus, SubmissionKind
+from storage.models import (
+    FlowRun,
+    Loan,
+    LoanStage,
+    Person,
+    RunStatus,
+    SubmissionKind,
+    SubmissionStatus,
+)
 
 
 class LoanCB(CallbackData, prefix="k"):
@@ -62,6 +71,14 @@ NEXT = {
     LoanStage.AKAD: N_("Record when the money is paid out."),
     LoanStage.CAIR: N_("Pay each instalment on time."),
     LoanStage.REJECTED: N_("See the next steps, and start a new check when you are ready."),
+    LoanStage.WITHDRAWN: N_("Start a new check when you are ready."),
+}
+# The team's review of the loan's readiness check (operations/kur.py: what a decision does).
+CHECK = {
+    SubmissionStatus.SUBMITTED: N_("readiness check waiting for the team's review"),
+    SubmissionStatus.APPROVED: N_("readiness check approved by the team"),
+    SubmissionStatus.RETURNED: N_("readiness check sent back to you for a correction"),
+    SubmissionStatus.REJECTED: N_("readiness check not approved by the team"),
 }
 REASONS = {o.value: o.label for o in flow.REASONS}
 NOT_YOURS = N_("That button is not for you, or it is out of date. Nothing was changed.")
@@ -213,11 +230,11 @@ def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def _docs_key(loan: Loan) -> str:
-    return f"docs:{loan.id}"
+    return operations.kur.docs_key(loan.id)
 
 
 def _bank_key(loan: Loan) -> str:
-    return f"bank:{loan.id}:day"
+    return operations.kur.bank_key(loan.id)
 
 
 async def _remind_documents(session: AsyncSession, loan: Loan, person: Person) -> None:
@@ -598,13 +615,22 @@ async def progress_lines(turn: Turn) -> list[journeys.Line]:
     status = t(STAGES[stage]) + (
         " (" + t("since {date}", date=day(date.fromisoformat(since))) + ")" if since else ""
     )
+    check = await submissions.latest(
+        turn.session, person_id=turn.person.id, kind=SubmissionKind.KUR_READINESS, ref_id=loan.id
+    )
+    if check is not None and check.status in CHECK:
+        status += "; " + t(CHECK[SubmissionStatus(check.status)])
+    button = ("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id))
+    if stage == LoanStage.WITHDRAWN:
+        button = ("🔄 " + _("Start a new check"), LoanCB(act="new"))
     return [
         journeys.Line(
             journey="kur",
             title=_scheme_name(loan) if loan.scheme else _("KUR loan"),
             status=status,
             next_step=t(NEXT[stage]) if stage in NEXT else None,
-            button=("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id)),
+            button=button,
+            submission=check.id if check is not None else None,
         )
     ]
 

@@ -15,7 +15,7 @@ from bot.handlers import progress
 from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
 from bot.outbox import Outbox
 from bot.text import t
-from flows import engine, registry
+from flows import registry
 from storage import repo
 from storage.models import FlowRun, Person, Role
 
@@ -61,7 +61,7 @@ async def help_command(
     if person is not None:
         run = active_run
         if run is not None:
-            n, m = engine.progress(registry.get(run.flow), driver.state_of(run))
+            n, m = driver.progress(run)
             markup = kb.single(
                 "▶️ "
                 + t(

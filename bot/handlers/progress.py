@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import driver, journeys
 from bot import keyboards as kb
 from bot.driver import Turn
+from bot.handlers import review
 from bot.handlers.common import IsCommand, turn_for
 from bot.outbox import Outbox
 from bot.text import t
-from flows import engine, registry
+from flows import clock, registry
 from flows.i18n import N_
-from storage import repo
+from storage import repo, submissions
 from storage.models import FlowRun, Person, RunStatus
 
 HEADINGS = {
@@ -42,7 +43,7 @@ def unfinished(runs: list[FlowRun]) -> list[FlowRun]:
 
 def _run_line(run: FlowRun) -> journeys.Line:
     flow = registry.get(run.flow)
-    n, m = engine.progress(flow, driver.state_of(run))
+    n, m = driver.progress(run)
     status = (
         t("step {n} of {m}, in progress", n=n, m=m)
         if run.status == RunStatus.ACTIVE
@@ -65,18 +66,28 @@ async def page(turn: Turn) -> tuple[str, InlineKeyboardMarkup]:
         provider = journeys.PROGRESS.get(journey)
         if provider is not None:
             lines += await provider(turn)
+    mine = await submissions.of_person(turn.session, person_id=turn.person.id)
+    listed = {line.submission for line in lines if line.submission is not None}
+    lines += review.decision_lines(mine, listed, clock.now())
+    decided = {s.id: s for s in mine}
     parts = ["<b>" + _("Your progress") + "</b>"]
     buttons: list[tuple[str, kb.CallbackData]] = []
     for journey in journeys.JOURNEYS:
-        mine = [line for line in lines if line.journey == journey]
+        ours = [line for line in lines if line.journey == journey]
         block = [f"{ICONS[journey]} <b>{t(HEADINGS[journey])}</b>"]
-        if not mine:
+        if not ours:
             block.append(_("Not started yet."))
             buttons.append((f"{ICONS[journey]} " + t(HEADINGS[journey]), kb.MenuCB(item=journey)))
-        for line in mine:
+        for line in ours:
             block.append(f"• {html.escape(line.title)}: {line.status}")
+            note, fix = [], None
+            if line.submission in decided:
+                note, fix = await review.decision_note(turn.session, decided[line.submission])
+            block += ["  " + n for n in note]
             if line.next_step:
                 block.append("  " + t("Next: {step}", step=line.next_step))
+            if fix:
+                buttons.append(fix)
             if line.button:
                 buttons.append(line.button)
         parts.append("\n".join(block))

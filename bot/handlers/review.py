@@ -1,9 +1,10 @@
 """/tinjau: the review queue. Staff see what waits by kind, oldest first, filtered by region;
 open one to read every answer (the NIK and phone masked until revealed, and the reveal is
 audited); approve, reject with a reason, or return it for correction naming the fields. The
-returnee is told in their own language; a return takes them straight to those fields, and
-the corrected submission comes back to the queue. Of two reviewers deciding at once, the first
-wins and the second is told (storage.reviews.decide).
+decision and the correction are operations (operations/decisions.py: audited, the kind's
+effects on its journey, one "review.decided" notice, rendered here in the returnee's language);
+a return takes the returnee straight to those fields, and the corrected submission comes back
+to the queue. Of two reviewers deciding at once, the first wins and the second is told.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from typing import Any
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, notices, roles
+from bot import driver, journeys, notices, roles
 from bot import keyboards as kb
 from bot.config import Settings
 from bot.driver import Turn
@@ -324,27 +324,59 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
-async def correctable(turn: Turn, submission: Submission) -> tuple[str, list[tuple[str, str]]]:
-    """(flow key, [(field key, label)]) a return can name: the answered steps of the flow
-    that made the submission, or the person's name and phone."""
-    run = (
-        await turn.session.get(FlowRun, submission.run_id)
-        if submission.run_id is not None
-        else None
-    )
+# What a return can name, by kind: a flow whose steps ask those fields again (in correction
+# mode, bot/driver.py `correct`) and the fields. A founding file's are the plan's own (its name,
+# type, purpose: never the profile's "What is your name?"); a join request's and a training
+# registration's are the returnee's details (operations/corrections.py writes them back). A KUR
+# check is its flow's answers (`_correction_of`).
+CORRECTABLE = {
+    SubmissionKind.JOIN_REQUEST.value: ("fix_details", ("name", "phone", "nik")),
+    SubmissionKind.FOUNDING.value: ("found_coop", ("name", "kind", "purpose")),
+    SubmissionKind.TRAINING.value: ("fix_details", PROFILE_FIELDS),
+}
+# Short labels of the fields, for the reviewer's choice and the returnee's notice.
+FIELD_LABELS = {
+    "fix_details": {"name": N_("Name"), "phone": N_("Phone number"), "nik": N_("NIK")},
+    "found_coop": {
+        "name": SNAPSHOT_LABELS["name"],
+        "kind": SNAPSHOT_LABELS["kind"],
+        "purpose": SNAPSHOT_LABELS["purpose"],
+    },
+}
+
+
+async def _correction_of(session: AsyncSession, submission: Submission) -> tuple[str, list[str]]:
+    """(flow key, field keys) a return of this submission can name, in the flow's order."""
+    if submission.kind in CORRECTABLE:
+        flow_key, keys = CORRECTABLE[submission.kind]
+        return flow_key, list(keys)
+    run = await session.get(FlowRun, submission.run_id) if submission.run_id is not None else None
     if run is not None and run.flow in registry.FLOWS:
-        flow = registry.get(run.flow)
-        fields = [
-            (s.key, t(s.prompt).splitlines()[0][:40])
-            for s in flow.steps
-            if s.kind is not Kind.CONFIRM and s.key in (run.answers or {}) and s.key != "commit"
+        answered = [
+            s.key
+            for s in registry.get(run.flow).steps
+            if s.kind is not Kind.CONFIRM and s.key in (run.answers or {})
         ]
-        if fields:
-            return run.flow, fields
-    profile = registry.get("profile_edit")
-    return "profile_edit", [
-        (k, t(profile.step(k).prompt).splitlines()[0][:40]) for k in PROFILE_FIELDS
-    ]
+        if answered:
+            return run.flow, answered
+    return "fix_details", list(PROFILE_FIELDS)
+
+
+def field_label(flow_key: str, key: str) -> str:
+    """A field as the reviewer chooses it and the returnee reads it, in the current language."""
+    labels = FIELD_LABELS.get(flow_key, {})
+    if key in labels:
+        return t(labels[key])
+    flow = registry.FLOWS.get(flow_key)
+    if flow is None or key not in {s.key for s in flow.steps}:
+        return key
+    return t(flow.step(key).prompt).splitlines()[0][:40]
+
+
+async def correctable(turn: Turn, submission: Submission) -> tuple[str, list[tuple[str, str]]]:
+    """(flow key, [(field key, label)]) a return can name."""
+    flow_key, keys = await _correction_of(turn.session, submission)
+    return flow_key, [(k, field_label(flow_key, k)) for k in keys]
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -418,7 +450,7 @@ async def pressed(
         if submission.status != SubmissionStatus.SUBMITTED:
             await _too_late(turn, callback, submission)
             return
-        flow_key, fields = await correctable(turn, submission)
+        _flow_key, fields = await correctable(turn, submission)
         chosen = [key for bit, (key, _label) in enumerate(fields) if data.m & (1 << bit)]
         if data.act == "retgo":
             if not chosen:
@@ -428,12 +460,7 @@ async def pressed(
             await driver.begin(
                 turn,
                 "review_reason",
-                {
-                    "submission": submission.id,
-                    "decision": "returned",
-                    "fields": chosen,
-                    "flow": flow_key,
-                },
+                {"submission": submission.id, "decision": "returned", "fields": chosen},
             )
             return
         outbox.add(callback.answer())
@@ -478,18 +505,18 @@ async def _decide(
     status: SubmissionStatus,
     reason: str | None,
     fields: list[str] | None,
-    flow_key: str | None = None,
 ) -> bool:
-    decided = await store.decide(
+    """Decide through the operation; the returnee's notice goes out after the commit."""
+    done = await decisions.decide(
         turn.session,
-        submission.id,
-        status=status,
+        submission_id=submission.id,
         reviewer_id=turn.person.id,
-        now=clock.now(),
+        status=status,
         reason=reason,
         fields=fields,
+        now=clock.now(),
     )
-    if not decided:
+    if not done.ok:
         fresh = await store.get(turn.session, submission.id)
         await _too_late(turn, callback, fresh or submission)
         return False
@@ -497,90 +524,133 @@ async def _decide(
         turn.outbox.add(
             callback.answer(_("Done: {status}.").format(status=status_label(status.value)))
         )
-    await audit.audit(
-        turn.session,
-        actor_id=turn.person.id,
-        action={
-            "approved": "review.approve",
-            "rejected": "review.reject",
-            "returned": "review.return",
-        }[status.value],
-        subject=f"submission:{submission.id}",
-        details={"kind": submission.kind, "fields": fields}
-        if fields
-        else {"kind": submission.kind},
-    )
-    await _tell_returnee(turn, submission, status, reason, fields, flow_key)
-    effect = decisions.EFFECTS.get(submission.kind)
-    if effect is not None:  # what follows on the journey (operations/): a seat freed, ...
-        done = await effect(turn.session, submission, status, reason, clock.now())
-        await notices.deliver(turn.session, turn.outbox, done.notices)
+    await notices.deliver(turn.session, turn.outbox, done.notices)
     return True
 
 
-def _what(submission: Submission) -> str:
-    """The submission as its person knows it, in the current (their) language."""
+def _what(submission: Submission, *, escape: bool = True) -> str:
+    """The submission as its person knows it, in the current (their) language (HTML-escaped,
+    unless `escape` is False for a caller that escapes it)."""
     a = submission.answers or {}
+    q = html.escape if escape else str
     if submission.kind == SubmissionKind.JOIN_REQUEST.value and a.get("cooperative_name"):
-        return _("Your request to join {name}").format(name=html.escape(str(a["cooperative_name"])))
+        return _("Your request to join {name}").format(name=q(str(a["cooperative_name"])))
     if submission.kind == SubmissionKind.FOUNDING.value and a.get("name"):
-        return _("The founding file of {name}").format(name=html.escape(str(a["name"])))
+        return _("The founding file of {name}").format(name=q(str(a["name"])))
     if submission.kind == SubmissionKind.TRAINING.value and a.get("title"):
-        return _("Your registration for {title}").format(title=html.escape(str(a["title"])))
+        return _("Your registration for {title}").format(title=q(str(a["title"])))
     return _("Your KUR readiness check")
 
 
-async def _tell_returnee(
-    turn: Turn,
-    submission: Submission,
-    status: SubmissionStatus,
-    reason: str | None,
-    fields: list[str] | None,
-    flow_key: str | None,
-) -> None:
-    person = await coops.person(turn.session, submission.person_id)
-    if person is None or person.blocked_at is not None:
-        return
-    from aiogram.utils.i18n import I18n
+# What follows a rejection on the kind's journey, said in the one message its person gets.
+AFTER_REJECTION = {
+    SubmissionKind.TRAINING.value: N_("Your place in it is released."),
+    SubmissionKind.KUR_READINESS.value: N_(
+        "When you are ready, you can start a new check from the KUR menu."
+    ),
+}
 
-    i18n = I18n.get_current()
-    locale = person.locale if person.locale in i18n.available_locales else i18n.default_locale
-    with i18n.use_locale(locale):
-        what = _what(submission)
-        markup = None
-        if status == SubmissionStatus.APPROVED:
-            text = (
-                "✅ "
-                + _("{what} was approved.").format(what=what)
-                + "\n"
-                + _("The next steps are on /progres.")
-            )
-        elif status == SubmissionStatus.REJECTED:
-            text = (
-                "✖️ "
-                + _("{what} was not approved.").format(what=what)
-                + "\n"
-                + _("The reviewer wrote: {reason}").format(reason=html.escape(reason or ""))
-                + "\n"
-                + _("You can ask your coordinator about it, or try again later.")
-            )
-        else:
-            flow = registry.get(flow_key or "profile_edit")
-            names = ", ".join(
-                t(flow.step(f).prompt).splitlines()[0]
-                for f in (fields or [])
-                if f in {s.key for s in flow.steps}
-            )
-            text = (
-                "↩️ "
-                + _("{what} needs a small correction: {fields}").format(
-                    what=what, fields=html.escape(names)
+
+@notices.renders("review.decided")
+async def decided_notice(
+    session: AsyncSession, person: Person, args: dict[str, Any]
+) -> tuple[str, Any] | None:
+    """The returnee hears the decision: approved, not approved (why, and what follows), or
+    returned (why, which fields, and a button straight to them)."""
+    submission = await store.get(session, int(args["submission"]))
+    if submission is None:
+        return None
+    what = _what(submission)
+    reason = html.escape(str(args.get("reason") or ""))
+    status = args.get("status")
+    if status == SubmissionStatus.APPROVED.value:
+        text = (
+            "✅ "
+            + _("{what} was approved.").format(what=what)
+            + "\n"
+            + _("The next steps are on /progres.")
+        )
+        return text, None
+    if status == SubmissionStatus.REJECTED.value:
+        after = AFTER_REJECTION.get(submission.kind)
+        lines = [
+            "✖️ " + _("{what} was not approved.").format(what=what),
+            _("The reviewer wrote: {reason}").format(reason=reason),
+            t(after) if after else _("You can ask your coordinator about it, or try again later."),
+        ]
+        return "\n".join(lines), None
+    flow_key, _keys = await _correction_of(session, submission)
+    names = ", ".join(field_label(flow_key, f) for f in args.get("fields") or [])
+    text = (
+        "↩️ "
+        + _("{what} needs a small correction: {fields}").format(
+            what=what, fields=html.escape(names)
+        )
+        + "\n"
+        + _("The reviewer wrote: {reason}").format(reason=reason)
+    )
+    return text, kb.single("✏️ " + _("Correct it now"), FixCB(id=submission.id))
+
+
+# --- the returnee's progress page ---------------------------------------------------------
+
+JOURNEY_OF = {
+    SubmissionKind.JOIN_REQUEST.value: "coop",
+    SubmissionKind.FOUNDING.value: "coop",
+    SubmissionKind.KUR_READINESS.value: "kur",
+    SubmissionKind.TRAINING.value: "training",
+}
+REJECTION_SHOWN = timedelta(days=30)  # a rejection stays on /progres this long after it
+
+
+async def decision_note(
+    session: AsyncSession, submission: Submission
+) -> tuple[list[str], tuple[str, CallbackData] | None]:
+    """Below a returned or rejected submission on /progres: the reviewer's reason, the fields
+    to correct, and the button that starts the correction (nothing for the others)."""
+    reason = html.escape(submission.reason or "")
+    if submission.status == SubmissionStatus.REJECTED:
+        return ["✖️ " + _("The reviewer wrote: {reason}").format(reason=reason)], None
+    if submission.status != SubmissionStatus.RETURNED:
+        return [], None
+    flow_key, _keys = await _correction_of(session, submission)
+    names = ", ".join(field_label(flow_key, f) for f in submission.returned_fields or [])
+    return (
+        [
+            "↩️ " + _("The reviewer wrote: {reason}").format(reason=reason),
+            _("To correct: {fields}").format(fields=html.escape(names)),
+        ],
+        ("✏️ " + _("Correct it now"), FixCB(id=submission.id)),
+    )
+
+
+def decision_lines(
+    submissions: list[Submission], listed: set[int], now: datetime
+) -> list[journeys.Line]:
+    """/progres lines for the person's returned submissions, and those rejected lately, that no
+    journey lists itself: the newest of each subject (a newer one supersedes it)."""
+    seen: set[tuple[str, int | None]] = set()
+    found = []
+    for sub in sorted(submissions, key=lambda s: (s.created_at, s.id), reverse=True):
+        subject = (sub.kind, sub.ref_id)
+        if subject in seen:
+            continue
+        seen.add(subject)
+        recent = sub.decided_at is not None and sub.decided_at >= now - REJECTION_SHOWN
+        if sub.id in listed or sub.kind not in JOURNEY_OF:
+            continue
+        if sub.status == SubmissionStatus.RETURNED or (
+            sub.status == SubmissionStatus.REJECTED and recent
+        ):
+            found.append(
+                journeys.Line(
+                    journey=JOURNEY_OF[sub.kind],
+                    title=_what(sub, escape=False),
+                    status=status_label(sub.status),
+                    submission=sub.id,
                 )
-                + "\n"
-                + _("The reviewer wrote: {reason}").format(reason=html.escape(reason or ""))
             )
-            markup = kb.single("✏️ " + _("Correct it now"), FixCB(id=submission.id))
-    turn.outbox.add(SendMessage(chat_id=person.telegram_id, text=text, reply_markup=markup))
+    return found
 
 
 # --- the reviewer's reason, and the returnee's correction -------------------------------------
@@ -607,15 +677,7 @@ async def reason_done(turn: Turn, run: FlowRun) -> None:
         else SubmissionStatus.RETURNED
     )
     fields = list(answers.get("fields") or []) if status == SubmissionStatus.RETURNED else None
-    if await _decide(
-        turn,
-        None,
-        submission,
-        status,
-        str(answers.get("reason") or ""),
-        fields,
-        answers.get("flow"),
-    ):
+    if await _decide(turn, None, submission, status, str(answers.get("reason") or ""), fields):
         turn.say(
             _("Done: {status}. The returnee was told.").format(status=status_label(status.value)),
             kb.single(
@@ -654,40 +716,53 @@ async def fix_pressed(
         if submission.run_id is not None
         else None
     )
-    if (
-        run is not None
-        and run.flow in registry.FLOWS
-        and any(f in {s.key for s in registry.get(run.flow).steps} for f in fields)
-    ):
-        flow_key, base = run.flow, dict(run.answers or {})
-    else:
-        flow_key, base = "profile_edit", {}
-    base = {k: v for k, v in base.items() if not k.startswith("_")}
-    await driver.correct(turn, flow_key, {**base, "_submission": submission.id}, fields)
+    flow_key, _keys = await _correction_of(session, submission)
+    if not any(f in _steps(flow_key) for f in fields):  # returned before the kinds had their own
+        legacy = run.flow if run is not None and run.flow in registry.FLOWS else "profile_edit"
+        flow_key = legacy if any(f in _steps(legacy) for f in fields) else "profile_edit"
+    await driver.correct(turn, flow_key, _known(submission, run, person, flow_key), fields)
+
+
+def _steps(flow_key: str) -> set[str]:
+    return {s.key for s in registry.get(flow_key).steps}
+
+
+def _known(
+    submission: Submission, run: FlowRun | None, person: Person, flow_key: str
+) -> dict[str, Any]:
+    """What the correction run starts from: the flow's answers as the submission has them now
+    (the run's, then the snapshot's, which holds the corrections since), and the profile's
+    details; so each question shows the answer it corrects, and choices read earlier answers."""
+    steps = _steps(flow_key)
+    known: dict[str, Any] = (
+        dict(run.answers or {}) if run is not None and run.flow == flow_key else {}
+    )
+    known.update({k: v for k, v in (submission.answers or {}).items() if k in steps})
+    for key in ("name", "phone", "nik"):
+        if key in steps and known.get(key) is None and getattr(person, key) is not None:
+            known[key] = getattr(person, key)
+    known = {k: v for k, v in known.items() if not k.startswith("_")}
+    return {**known, "_submission": submission.id}
 
 
 @driver.on_correction
 async def corrected(turn: Turn, run: FlowRun) -> None:
-    """The last field sent back is answered: the submission waits again, with its snapshot
-    updated where the corrected answers belong in it."""
+    """The last field sent back is answered: the correction operation files it again (the
+    snapshot, and the profile or plan the fields belong to)."""
     answers = run.answers or {}
-    submission = await store.get(turn.session, int(answers.get("_submission") or 0))
-    if submission is None or submission.person_id != turn.person.id:
-        return
     fixed = [k for k in answers.get(driver.FIXED, []) if k in answers]
-    snapshot = dict(submission.answers or {})
-    for key in fixed:
-        if key in snapshot:
-            snapshot[key] = answers[key]
-    if await store.resubmit(
-        turn.session, submission.id, person_id=turn.person.id, answers=snapshot, now=clock.now()
-    ):
-        turn.say(
-            "✅ " + _("Thank you! Your correction went back to the reviewer."),
-            kb.main_menu(),
-        )
-    else:
+    done = await decisions.correct(
+        turn.session,
+        submission_id=int(answers.get("_submission") or 0),
+        person_id=turn.person.id,
+        answers={k: answers[k] for k in fixed},
+        now=clock.now(),
+    )
+    if not done.ok:
         turn.say(_("There is nothing to correct here any more."), kb.main_menu())
+        return
+    await notices.deliver(turn.session, turn.outbox, done.notices)
+    turn.say("✅ " + _("Thank you! Your correction went back to the reviewer."), kb.main_menu())
 
 
 def router() -> Router:

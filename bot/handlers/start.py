@@ -18,7 +18,7 @@ from bot.handlers import announcements
 from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
 from bot.outbox import Outbox
 from bot.text import t
-from flows import engine, registry
+from flows import registry
 from storage import repo
 from storage.models import FlowRun, Person, Role, RunStatus, utcnow
 
@@ -97,7 +97,7 @@ async def start(
     if run is None and person.onboarded_at is None:
         run = await _last_run(session, person, "onboarding")
     if run is not None:
-        n, m = engine.progress(registry.get(run.flow), driver.state_of(run))
+        n, m = driver.progress(run)
         turn.say(
             t(
                 "Welcome back! You were at step {n} of {m} of “{title}”.",

@@ -11,14 +11,23 @@ from sqlalchemy import select
 
 from bot.handlers.coop import CoopCB
 from bot.handlers.kur import LoanCB
-from bot.handlers.review import ReviewCB
+from bot.handlers.review import FixCB, ReviewCB
 from bot.handlers.training import TrainingCB
 from bot.keyboards import FlowCB, MenuCB
 from bot.offline import OfflineChat
 from flows import registry
 from flows.engine import Kind
-from storage import repo
-from storage.models import Cooperative, FlowRun, Founding, Loan, RunStatus, Submission, Training
+from storage import repo, submissions
+from storage.models import (
+    Cooperative,
+    FlowRun,
+    Founding,
+    Loan,
+    RunStatus,
+    Submission,
+    SubmissionKind,
+    Training,
+)
 from tests.adversarial.conftest import Harness, World, row_ids, seed_places
 from tests.support.talk import onboard
 
@@ -38,6 +47,8 @@ GOOD: dict[tuple[str, str], str] = {
     ("training_edit", "place"): "Aula BLK Surabaya, Jl. Dukuh Menanggal 124",
     ("training_edit", "link"): "https://zoom.us/j/123456789",
     ("review_reason", "reason"): "Mohon lengkapi data usaha Anda.",
+    ("fix_details", "name"): "Siti Aminah",
+    ("fix_details", "nik"): "3578014101900001",
 }
 BY_KIND = {
     Kind.TEXT: "Warung sembako",
@@ -185,6 +196,19 @@ def _packed(calls: list[TelegramMethod[Any]]) -> list[str]:
     return found
 
 
+async def _filed_for(h: Harness, chat: OfflineChat, training: Training) -> Submission:
+    """A registration of this person's waiting for review (as one that needs approval files)."""
+    async with h.app.sessionmaker() as session, session.begin():
+        me = await repo.person_by_telegram_id(session, telegram_id=chat.user.id)
+        return await submissions.create(
+            session,
+            person=me,
+            kind=SubmissionKind.TRAINING,
+            ref_id=-training.id,  # its own subject: never the open one of a real registration
+            answers={"title": training.title, "status": "registered"},
+        )
+
+
 async def build_world(h: Harness, admin_id: int, *, hostile: bool = False) -> World:
     """Every flow walked once through the real bot, and what it left behind; `hostile`: every
     free-text answer is the longest hostile text its step takes."""
@@ -227,6 +251,11 @@ async def build_world(h: Harness, admin_id: int, *, hostile: bool = False) -> Wo
     submission = await _first(h, Submission)
     await admin.press_data(ReviewCB(act="no", id=submission.id).pack())
     await walk(h, admin, "review_reason")
+    returned = await _filed_for(h, victim, training)  # returned for the name: a correction
+    await admin.press_data(ReviewCB(act="retgo", id=returned.id, k=3, m=1).pack())
+    await walk(h, admin, "review_reason")
+    await victim.press_data(FixCB(id=returned.id).pack())
+    await walk(h, victim, "fix_details")
     await admin.press_data(LoanCB(act="new").pack())
     await walk(h, admin, "kur_readiness")
     own = await _first(h, Loan, Loan.id != loan.id)
