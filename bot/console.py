@@ -50,6 +50,11 @@ ROLE_PEOPLE = {
     "coordinator": (1001, "Koordinator Demo"),
     "admin": (1002, "Admin Demo"),
 }
+ROLE_COMMANDS = {
+    "staff": "/tinjau (review), /ekspor (export), /statistik",
+    "coordinator": "/siaran (announce), /pelatihan_baru (a training), /ekspor, /statistik",
+    "admin": "/peran (roles), /audit, /tinjau, /siaran, /ekspor, /statistik",
+}
 ALIASES = {"staf": "staff", "koordinator": "coordinator"}
 MAX_PEOPLE = 999
 NUMBER_KINDS = (Kind.NUMBER, Kind.MONEY)
@@ -339,7 +344,7 @@ class Console:
         role = f", {seat.role}" if seat.role else ""
         self.print(f"\n— you are now {seat.tag}{role} (Telegram id {seat.chat.user.id})")
         if new and handle in ROLE_PEOPLE:
-            self.print("     try /tinjau (review), /ekspor (export), /statistik, /siaran")
+            self.print(f"     try {ROLE_COMMANDS[handle]}")
         elif new and self.interactive:
             await self.handle("/start")
         elif seat.buttons:
