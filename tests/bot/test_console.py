@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -207,3 +208,14 @@ async def test_someone_not_yet_seen_here_keeps_their_buttons_and_url_buttons_pri
     assert list(console.seats) == ["1", "3"]
     await console.handle("#7")
     assert "(!) there is no button [7]" in out.getvalue()
+
+
+def test_the_readme_shows_the_review_loop_script_as_it_is() -> None:
+    readme = (DEMO.parent / "README.md").read_text("utf-8")
+    block = readme.split("make demo < demo/review-loop.txt\n```\n```\n")[1].split("```")[0]
+    typed: list[str] = []
+    for line in block.splitlines():
+        line = re.sub(r"\s*\(.*\)\s*$", "", line).strip()  # what a line is for, in brackets
+        typed += line.split(", ") if line else []
+    script = (DEMO / "review-loop.txt").read_text("utf-8").splitlines()
+    assert typed == [line for line in script if not line.startswith("# ")]
