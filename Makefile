@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 
-.PHONY: setup compile demo run chat migrate test fuzz lint i18n bench clean
+.PHONY: setup compile demo demo-data demo-reset run chat migrate test fuzz lint i18n bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,26 @@ setup: $(STAMP) compile
 compile: $(STAMP)
 	$(PYBABEL) compile --statistics -d locales -D messages
 
-demo: setup
+demo: demo-data
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
+
+# The demo database migrated, with the sample cooperatives and training sessions (again: updated).
+demo-data: setup
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan migrate > /dev/null
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan import cooperatives flows/content/sample_cooperatives.csv
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan import trainings flows/content/sample_trainings.csv
-	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
+
+# The demo afresh: its SQLite file deleted (never a server's database), then demo-data; the
+# virtualenv and ./demo-files stay.
+demo-reset: setup
+	@url="$${DATABASE_URL:-$(DEMO_DB)}"; \
+	case "$$url" in \
+	  sqlite*:///*) file="$${url#*:///}"; rm -f "$$file" "$$file-wal" "$$file-shm" "$$file-journal"; \
+	    echo "make demo-reset: removed $$file";; \
+	  *) echo "make demo-reset: $$url is not a SQLite file; only a SQLite demo database is removed" >&2; \
+	    exit 2;; \
+	esac
+	@$(MAKE) --no-print-directory demo-data
 
 chat: demo
 

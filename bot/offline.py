@@ -7,10 +7,11 @@ feeding real `Update`s to the dispatcher. The console chat and the fast tests us
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import time
 import typing
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,7 @@ class OfflineSession(BaseSession):
         self.calls: list[TelegramMethod[Any]] = []
         self.messages: dict[tuple[int, int], Message] = {}
         self.left: set[int] = set()  # chats the bot left
-        self.listeners: list[Callable[[TelegramMethod[Any], Any], None]] = []
+        self.listeners: list[Callable[[TelegramMethod[Any], Any], None | Awaitable[None]]] = []
         self._ids = itertools.count(1)
 
     async def close(self) -> None:
@@ -85,7 +86,9 @@ class OfflineSession(BaseSession):
         if self.strict is not None:
             self.strict.sent(method, result, bot)
         for listener in self.listeners:
-            listener(method, result)
+            heard = listener(method, result)
+            if inspect.isawaitable(heard):  # e.g. the console saving a file it was sent
+                await heard
         return result
 
     def _result(self, bot: Bot, method: TelegramMethod[Any]) -> Any:

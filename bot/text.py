@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,9 @@ from aiogram.utils.i18n import I18n, gettext
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_currency, format_decimal
 
+from flows import snapshots
 from flows.engine import Option
+from flows.validators import mask_nik
 
 BABEL_LOCALES = {"id": "id_ID", "en": "en_US"}
 # What Indonesians call their zones, in either language (Babel has no English names for them).
@@ -62,6 +65,44 @@ def moment(value: datetime, tz: str, locale: str | None = None) -> str:
     clock = format_time(value, "short", tzinfo=zone, locale=loc)
     label = ZONE_LABELS.get(tz) or format_datetime(value, "zzz", tzinfo=zone, locale=loc)
     return f"{when}, {clock} {label}"
+
+
+def short_moment(value: datetime, tz: str, locale: str | None = None) -> str:
+    """A date and time in a zone named elsewhere (a column's header): "24 Nov 2026 09.00"."""
+    loc = BABEL_LOCALES.get(locale or current_locale(), "id_ID")
+    zone = ZoneInfo(tz)
+    when = format_date(value.astimezone(zone), "medium", locale=loc)
+    return f"{when} {format_time(value, 'short', tzinfo=zone, locale=loc)}"
+
+
+def shown(
+    value: snapshots.Shown,
+    *,
+    tz: str,
+    locale: str | None = None,
+    tr: Callable[[str], str] = t,
+    reveal: bool = False,
+    moments: Callable[[datetime, str, str | None], str] = moment,
+) -> str:
+    """A snapshot's value (flows/snapshots.py) as a person reads it in `locale`: an option's
+    label, a date and time in `tz`, rupiah, the legal steps done; a NIK masked unless revealed.
+    `tr` translates (an export in a worker thread passes its own)."""
+    kind, raw = value.type, value.value
+    if kind == snapshots.CHOICE:
+        return raw.label if raw.literal else tr(raw.label)
+    if kind == snapshots.MOMENT:
+        return moments(raw, tz, locale)
+    if kind == snapshots.DATE:
+        return day(raw, locale)
+    if kind == snapshots.MONEY:
+        return rupiah(raw, locale)
+    if kind == snapshots.COUNT:
+        return number(raw, locale)
+    if kind == snapshots.NIK:
+        return raw if reveal else mask_nik(raw)
+    if kind == snapshots.STEPS:
+        return "; ".join(tr(msgid) for msgid in raw)
+    return str(raw)
 
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units

@@ -198,6 +198,15 @@ def _region_label(choice: Choice, scope: list[str] | None) -> str:
     return _("Everything inside your regions: {regions}").format(regions=names)
 
 
+def _format_label(choice: Choice) -> str:
+    """The file the card will make: one kind, one sheet or CSV; all kinds, one for each."""
+    if choice.kind:
+        return _("Excel (.xlsx)") if choice.xlsx else "CSV"
+    if choice.xlsx:
+        return _("Excel (.xlsx), one sheet for each type")
+    return _("CSV, one file for each type, in a zip")
+
+
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return kb._button(text, data)
 
@@ -216,7 +225,7 @@ async def card(
         _("Status: {value}").format(value=_status_label(choice.status)),
         _("Period: {value}").format(value=_period_label(choice, tz)),
         _("Region: {value}").format(value=_region_label(choice, scope)),
-        _("Format: {value}").format(value=_("Excel (.xlsx)") if choice.xlsx else "CSV"),
+        _("Format: {value}").format(value=_format_label(choice)),
         _("Phone and NIK: {value}").format(
             value=_("in full")
             if choice.full
@@ -406,6 +415,18 @@ def _caption(choice: Choice, scope: list[str] | None, tz: str, result: store.Exp
         _("Phone and NIK: {value}").format(value=_("in full") if choice.full else _("masked")),
         _("Times are in {zone}.").format(zone=files.ZONE_LABELS.get(tz, tz)),
     ]
+    present = files.kinds_in(result.rows)
+    if len(present) > 1:
+        counts = ", ".join(
+            f"{files.title(kind, t)} ({number(sum(1 for r in result.rows if r.kind == kind))})"
+            for kind in present
+        )
+        each = (
+            _("One sheet for each type: {counts}")
+            if choice.xlsx
+            else _("One CSV file for each type, in a zip: {counts}")
+        )
+        lines.append(each.format(counts=html.escape(counts)))
     if result.truncated:
         lines.append(
             "⚠️ "
@@ -471,14 +492,24 @@ async def _export(
     turn.outbox.add(callback.answer(_("Preparing your file…")))
     locale = current_locale()
     rows, kinds, full = result.rows, filters.kinds or None, choice.full
-    builder = files.to_xlsx if choice.xlsx else files.to_csv
-
-    def build() -> bytes:
-        return builder(rows, full=full, locale=locale, tz=tz, kinds=kinds, i18n=i18n)
-
     stamp = clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
     stem = _("submissions")  # the file's name, in the exporter's language
-    filename = f"{stem}-{stamp}.{fmt}"
+
+    def build() -> bytes:
+        if choice.xlsx:  # one sheet per kind
+            return files.to_xlsx(rows, full=full, locale=locale, tz=tz, kinds=kinds, i18n=i18n)
+        if choice.kind:  # one kind: one CSV
+            return files.to_csv(
+                rows, kind=KINDS[choice.kind], full=full, locale=locale, tz=tz, i18n=i18n
+            )
+        return files.to_csv_zip(rows, full=full, locale=locale, tz=tz, i18n=i18n)  # one per kind
+
+    if choice.xlsx:
+        filename = f"{stem}-{stamp}.xlsx"
+    elif choice.kind:
+        filename = f"{files.file_stem(KINDS[choice.kind], t)}-{stamp}.csv"
+    else:
+        filename = f"{stem}-{stamp}.zip"
     turn.outbox.add(
         SendDocument(
             chat_id=turn.chat_id,

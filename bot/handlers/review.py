@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from aiogram import Router
@@ -27,11 +28,11 @@ from bot.config import Settings
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import moment, number, t
-from flows import clock, regions, registry
+from bot.text import moment, number, shown, t
+from flows import clock, regions, registry, snapshots
 from flows.engine import Kind
 from flows.i18n import N_
-from flows.validators import mask_nik, mask_phone
+from flows.validators import mask_phone
 from operations import decisions
 from storage import audit, coops, repo
 from storage import reviews as store
@@ -51,19 +52,6 @@ KIND_ONE = {
     SubmissionKind.FOUNDING.value: N_("Founding file"),
     SubmissionKind.KUR_READINESS.value: N_("KUR readiness check"),
     SubmissionKind.TRAINING.value: N_("Training registration"),
-}
-# How the snapshot's own keys read (kinds whose snapshot is not a flow's answers).
-SNAPSHOT_LABELS = {
-    "cooperative_name": N_("Cooperative"),
-    "nik": N_("NIK"),
-    "name": N_("Name of the cooperative"),
-    "kind": N_("Type"),
-    "purpose": N_("Purpose"),
-    "founders": N_("Founders"),
-    "meeting_at": N_("Founding meeting"),
-    "title": N_("Training"),
-    "starts_at": N_("Starts"),
-    "status": N_("Place"),
 }
 PROFILE_FIELDS = ("name", "phone")  # what a return can name when no flow made the submission
 PAGE = 8
@@ -214,32 +202,20 @@ def _flow_of(submission: Submission, run: FlowRun | None) -> str | None:
 
 
 def answer_lines(submission: Submission, flow_key: str | None, *, reveal: bool) -> list[str]:
-    """Every answer, readable: a flow's question and the option's label, or the snapshot's
-    own label; the NIK masked unless revealed."""
+    """Every answer as a person reads it (flows/snapshots.py: labels and coded values by kind),
+    times in the submission's own zone; the NIK masked unless revealed. `flow_key` is kept for
+    callers: the kind alone says how a snapshot reads, with or without the run that made it."""
     answers = dict(submission.answers or {})
-    lines = []
-    if flow_key is not None:
-        flow = registry.get(flow_key)
-        pseudo = FlowRun(flow=flow_key, answers=answers)
-        for step in flow.steps:
-            if step.key not in answers or step.kind is Kind.CONFIRM:
-                continue
-            shown = driver.shown_value(pseudo, step.key) or ""
-            lines.append(f"• {t(step.prompt).splitlines()[0]} <b>{html.escape(shown)}</b>")
-        return lines
-    for key, value in answers.items():
-        if key.startswith("_") or key.endswith("_id") or value in (None, ""):
-            continue
-        shown = str(value)
-        if key == "nik":
-            shown = shown if reveal else mask_nik(shown)
-        elif key in ("meeting_at", "starts_at"):
-            try:
-                shown = moment(datetime.fromisoformat(shown), "Asia/Jakarta")
-            except ValueError:
-                pass
-        label = t(SNAPSHOT_LABELS[key]) if key in SNAPSHOT_LABELS else key
-        lines.append(f"• {label}: <b>{html.escape(shown)}</b>")
+    tz = regions.zone_of(submission.province_code)
+    lines = [
+        f"• {t(item.label)}: <b>{html.escape(shown(value, tz=tz, reveal=reveal))}</b>"
+        for item, value in snapshots.readable(submission.kind, answers)
+        if item.type != snapshots.ID
+    ]
+    lines += [
+        f"• {html.escape(key)}: <b>{html.escape(value)}</b>"
+        for key, value in snapshots.unlabelled(submission.kind, answers)
+    ]
     return lines
 
 
@@ -338,9 +314,8 @@ CORRECTABLE = {
 FIELD_LABELS = {
     "fix_details": {"name": N_("Name"), "phone": N_("Phone number"), "nik": N_("NIK")},
     "found_coop": {
-        "name": SNAPSHOT_LABELS["name"],
-        "kind": SNAPSHOT_LABELS["kind"],
-        "purpose": SNAPSHOT_LABELS["purpose"],
+        key: snapshots.field_label(SubmissionKind.FOUNDING.value, key) or key
+        for key in ("name", "kind", "purpose")
     },
 }
 

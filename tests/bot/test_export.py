@@ -24,6 +24,7 @@ from storage.models import AuditEntry, Submission, SubmissionKind, SubmissionSta
 from tests.support.talk import onboard, texts
 
 STAFF, COORD, RETURNEE = 8801, 8802, 8803
+JOIN, FOUND, KUR, TRAIN = (k.value for k in SubmissionKind)
 PHONE, NIK = "+6281234567890", "3578011508900001"
 
 
@@ -166,14 +167,35 @@ async def content(calls: list[Any]) -> bytes:
     return await sent.document.content()
 
 
-def read_xlsx(data: bytes) -> tuple[Any, list[str], dict[int, dict[str, Any]]]:
-    sheet = load_workbook(io.BytesIO(data)).active
+def read_xlsx(
+    data: bytes, title: str | None = None
+) -> tuple[Any, list[str], dict[int, dict[str, Any]]]:
+    """One sheet (the named one, or the first): the sheet, its header, its rows by id."""
+    book = load_workbook(io.BytesIO(data))
+    sheet = book[title] if title else book.worksheets[0]
     header = [c.value for c in sheet[1]]
     rows = {
         r[0]: dict(zip(header, r, strict=True))
         for r in sheet.iter_rows(min_row=2, values_only=True)
     }
     return sheet, header, rows
+
+
+def sheet_titles(data: bytes) -> list[str]:
+    return load_workbook(io.BytesIO(data)).sheetnames
+
+
+def all_rows(data: bytes) -> dict[int, dict[str, Any]]:
+    """The rows of every sheet, by id."""
+    found: dict[int, dict[str, Any]] = {}
+    for title in sheet_titles(data):
+        found.update(read_xlsx(data, title)[2])
+    return found
+
+
+def read_zip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return {name: book.read(name) for name in book.namelist()}
 
 
 def as_text(cell: str) -> str:
@@ -202,42 +224,62 @@ async def test_the_excel_file_opens_back_typed_and_masked(app, person) -> None:
     chat = await exporter(app, person, STAFF, "staff")
     said = texts(await chat.send("/ekspor"))
     assert "Export submissions" in said and "Last 30 days" in said and "Everywhere" in said
+    assert "Format: Excel (.xlsx), one sheet for each type" in said
     assert matching(said) == 4  # C (October) is older than 30 days
-    data = await content(await chat.press("📤 Export"))
+    calls = await chat.press("📤 Export")
+    data = await content(calls)
     assert data[:2] == b"PK"
-    sheet, header, rows = read_xlsx(data)
+    assert (
+        "One sheet for each type: Join requests (1), Founding files (2), KUR readiness checks (1)"
+        in (document(calls).caption)
+    )
+    # One sheet per kind, in the usual order of kinds, each with only that kind's columns.
+    assert sheet_titles(data) == ["Join requests", "Founding files", "KUR readiness checks"]
+    sheet, header, rows = read_xlsx(data, "Founding files")
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}5"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}3"
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.column_dimensions["A"].width >= 10
-    assert header[:5] == ["Submission ID", "Type", "Status", "Submitted (WIB)", "Decided (WIB)"]
-    assert "Phone" in header and "NIK" in header and "Training starts (WIB)" in header
-    assert list(rows) == [ids["D"], ids["B"], ids["A"], ids["E"]]  # oldest first
-    a, b, d, e = rows[ids["A"]], rows[ids["B"]], rows[ids["D"]], rows[ids["E"]]
-    assert isinstance(a["Submission ID"], int)
-    assert a["Submitted (WIB)"] == datetime(2026, 11, 24, 9, 0)  # 02.00 UTC is 09.00 WIB
-    date_cell = sheet.cell(row=2, column=header.index("Submitted (WIB)") + 1)
-    assert date_cell.is_date and "yyyy" in date_cell.number_format
-    assert a["Type"] == "Request to join a cooperative" and a["Status"] == "Waiting for review"
-    assert (a["Province"], a["Regency or city"]) == ("Jawa Timur", "Kota Surabaya")
-    assert a["Name"] == "Siti Aminah" and a["Cooperative"] == "Koperasi Maju Bersama"
-    assert a["Phone"] == "+62 812-****-7890" and a["NIK"] == "3578********0001"
-    assert a["Cooperative ID"] == 7 and a["Decided (WIB)"] is None
-    assert b["Status"] == "Approved" and b["Decided (WIB)"] == datetime(2026, 11, 24, 12, 0)
-    assert b["Business"] == "Warung kopi" and b["Business now"] == "Running 6 months or more"
-    assert b["NIB or SKU"] == "NIB" and b["e-KTP"] == "Yes"
-    assert b["Capital needed (Rp)"] is None  # an amount only in a full export
-    assert d["Name"] is None and d["Phone"] is None and d["NIK"] is None  # deleted: anonymous
+    assert header[:4] == ["Submission ID", "Status", "Submitted (WIB)", "Decided (WIB)"]
+    assert "Phone" in header and "NIK" not in header and "Business" not in header
+    assert list(rows) == [ids["D"], ids["E"]]  # oldest first
+    d, e = rows[ids["D"]], rows[ids["E"]]
+    assert d["Name"] is None and d["Phone"] is None  # deleted: anonymous
     assert d["Reason given"] == "Belum lengkap" and d["Status"] == "Not approved"
     assert e["Fields to correct"] == "Purpose" and e["Founders"] == 9
     assert e["Founding meeting (WIB)"] == datetime(2026, 11, 22, 10, 0)
     assert e["Steps done"] == "AD/ART drafted; Founding meeting held"
     assert e["Cooperative type"] == "Services (jasa)"
+    assert e["Name of the cooperative"] == "Koperasi Pulang Jaya"
     # What a person typed stays text: never a formula that runs when the file opens.
     assert e["Purpose"].startswith("=HYPERLINK")
-    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
-    assert b"<f>" not in sheet_xml and NIK.encode() not in sheet_xml
-    assert b"6281234567890" not in sheet_xml
+    sheet, header, rows = read_xlsx(data, "Join requests")
+    assert "NIK" in header and "Cooperative ID" in header and "Founders" not in header
+    a = rows[ids["A"]]
+    assert isinstance(a["Submission ID"], int)
+    assert a["Submitted (WIB)"] == datetime(2026, 11, 24, 9, 0)  # 02.00 UTC is 09.00 WIB
+    date_cell = sheet.cell(row=2, column=header.index("Submitted (WIB)") + 1)
+    assert date_cell.is_date and "yyyy" in date_cell.number_format
+    assert a["Status"] == "Waiting for review"
+    assert (a["Province"], a["Regency or city"]) == ("Jawa Timur", "Kota Surabaya")
+    assert a["Name"] == "Siti Aminah" and a["Cooperative"] == "Koperasi Maju Bersama"
+    assert a["Phone"] == "+62 812-****-7890" and a["NIK"] == "3578********0001"
+    assert a["Cooperative ID"] == 7 and a["Decided (WIB)"] is None
+    _sheet, header, rows = read_xlsx(data, "KUR readiness checks")
+    assert "Seat or waitlist" not in header and "Cooperative" not in header
+    b = rows[ids["B"]]
+    assert b["Status"] == "Approved" and b["Decided (WIB)"] == datetime(2026, 11, 24, 12, 0)
+    assert b["Business"] == "Warung kopi" and b["Business now"] == "Running 6 months or more"
+    assert (
+        b["NIB or SKU"] == "NIB"
+        and b["e-KTP"] == "Yes"
+        and b["SLIK checked"] == "Done, all current"
+    )
+    assert b["Capital needed (Rp)"] is None  # an amount only in a full export
+    for n in (1, 2, 3):
+        sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read(f"xl/worksheets/sheet{n}.xml")
+        assert b"<f>" not in sheet_xml and NIK.encode() not in sheet_xml
+        assert b"6281234567890" not in sheet_xml
 
 
 async def test_full_numbers_only_for_reviewers_who_ask(app, person) -> None:
@@ -246,17 +288,29 @@ async def test_full_numbers_only_for_reviewers_who_ask(app, person) -> None:
     await chat.send("/ekspor")
     said = texts(await chat.press("Show full numbers"))
     assert "Phone and NIK: in full" in said and "personal data" in said
-    await chat.press("CSV")
+    said = texts(await chat.press("CSV"))
+    assert "Format: CSV, one file for each type, in a zip" in said
     calls = await chat.press("📤 Export")
-    assert document(calls).document.filename.endswith(".csv")
+    assert document(calls).document.filename == "submissions-20261125-1000.zip"
     assert "Phone and NIK: in full" in document(calls).caption
-    header, rows = read_csv(await content(calls))
-    assert header[3] == "Submitted (WIB)"
-    a, b = rows[ids["A"]], rows[ids["B"]]
+    assert "One CSV file for each type, in a zip:" in document(calls).caption
+    entries = read_zip(await content(calls))
+    assert list(entries) == ["join-requests.csv", "founding-files.csv", "kur-readiness-checks.csv"]
+    header, rows = read_csv(entries["join-requests.csv"])
+    assert header[2] == "Submitted (WIB)" and "Business" not in header
+    a = rows[ids["A"]]
     assert as_text(a["Phone"]) == PHONE and as_text(a["NIK"]) == NIK
-    assert b["Capital needed (Rp)"] == "25000000"
-    assert a["Submitted (WIB)"] == "2026-11-24 09:00"
+    assert a["Submitted (WIB)"] == "Nov 24, 2026 9:00\u202fAM"  # as Babel writes it, in WIB
+    header, rows = read_csv(entries["kur-readiness-checks.csv"])
+    assert "NIK" not in header and "Seat or waitlist" not in header
+    b = rows[ids["B"]]
+    assert (
+        b["Capital needed (Rp)"] == "IDR 25,000,000"
+        and b["Business now"] == "Running 6 months or more"
+    )
+    _header, rows = read_csv(entries["founding-files.csv"])
     assert rows[ids["E"]]["Purpose"].startswith("'=HYPERLINK")  # no formula in CSV either
+    assert rows[ids["E"]]["Cooperative type"] == "Services (jasa)"
     [entry] = await exports_audited(app)
     assert (
         entry.action == "export.full"
@@ -265,8 +319,10 @@ async def test_full_numbers_only_for_reviewers_who_ask(app, person) -> None:
     )
     # Masked again when the toggle is pressed back.
     await chat.press("Mask the numbers")
-    header, rows = read_csv(await content(await chat.press("📤 Export")))
+    entries = read_zip(await content(await chat.press("📤 Export")))
+    _header, rows = read_csv(entries["join-requests.csv"])
     assert as_text(rows[ids["A"]]["NIK"]) == "3578********0001"
+    _header, rows = read_csv(entries["kur-readiness-checks.csv"])
     assert rows[ids["B"]]["Capital needed (Rp)"] == ""
 
 
@@ -295,7 +351,7 @@ async def test_a_scoped_coordinator_exports_only_inside_the_scope(app, person) -
     assert matching(said) == 3
     await chat.press("Period")
     await chat.press("Everything")
-    _sheet, _header, rows = read_xlsx(await content(await chat.press("📤 Export")))
+    rows = all_rows(await content(await chat.press("📤 Export")))
     assert set(rows) == {ids["A"], ids["D"], ids["E"]}  # not Malang (B), not Bali (C)
     await chat.press("Region")
     assert [b for b in chat.buttons() if "Jawa" in b or "Bali" in b] == ["Jawa Timur"]
@@ -326,7 +382,9 @@ async def test_every_filter(app, person) -> None:
     await chat.press("Type")
     said = texts(await chat.press("KUR readiness check"))
     assert "Type: KUR readiness check" in said and matching(said) == 1
-    _sheet, header, rows = read_xlsx(await content(await chat.press("📤 Export")))
+    data = await content(await chat.press("📤 Export"))
+    assert sheet_titles(data) == ["KUR readiness checks"]
+    _sheet, header, rows = read_xlsx(data)
     assert list(rows) == [ids["B"]]
     assert "Business" in header and "Training" not in header and "Cooperative" not in header
     await chat.press("Type")
@@ -345,7 +403,7 @@ async def test_every_filter(app, person) -> None:
         said = texts(await chat.press(period))
         assert matching(said) == len(expected), period
         calls = await chat.press("📤 Export")
-        _sheet, _header, rows = read_xlsx(await content(calls))
+        rows = all_rows(await content(calls))
         assert set(rows) == expected, period
     assert "October 1, 2026 – October 31, 2026" in texts(
         await chat.press_data(DEFAULT.cb(d="lm").pack())
@@ -464,8 +522,8 @@ async def test_the_row_limit_is_reported(app, person, monkeypatch) -> None:
     await chat.send("/ekspor")
     calls = await chat.press("📤 Export")
     assert "Only the first 3 (the oldest)" in document(calls).caption
-    _sheet, _header, rows = read_xlsx(await content(calls))
-    assert list(rows) == [ids["D"], ids["B"], ids["A"]]
+    rows = all_rows(await content(calls))
+    assert set(rows) == {ids["D"], ids["B"], ids["A"]}
     [entry] = await exports_audited(app)
     assert entry.details["truncated"] is True and entry.details["rows"] == 3
 
@@ -507,20 +565,22 @@ def row(**changes: Any) -> store.Row:
 
 
 def test_builders_speak_the_language_and_zone_asked() -> None:
-    data = files.to_csv([row()], full=False, locale="id", tz="Asia/Makassar")
+    data = files.to_csv([row()], kind=JOIN, full=False, locale="id", tz="Asia/Makassar")
     header, rows = read_csv(data)
-    assert header[3].endswith("(WITA)")
-    assert rows[1][header[1]] == "Permohonan bergabung dengan koperasi"  # an existing msgid
-    assert rows[1][header[3]] == "2026-11-24 10:00"  # 02.00 UTC is 10.00 WITA
-    assert rows[1][header[7]] == "'-Ani"  # a name starting with "-" is not a formula
-    assert rows[1][header[8]] == "'+62 812-****-7890"  # a "+" would start a formula
+    assert header[2].endswith("(WITA)")
+    assert header[8:11] == ["Koperasi", "ID koperasi", "NIK"]  # the join request's own
+    assert rows[1][header[1]] == "Menunggu ditinjau"
+    assert rows[1][header[2]] == "24 Nov 2026 10.00"  # 02.00 UTC is 10.00 WITA, as Babel says it
+    assert rows[1][header[6]] == "'-Ani"  # a name starting with "-" is not a formula
+    assert rows[1][header[7]] == "'+62 812-****-7890"  # a "+" would start a formula
     sheet, header, rows = read_xlsx(
         files.to_xlsx([row()], full=True, locale="en", kinds=[SubmissionKind.JOIN_REQUEST])
     )
     assert rows[1]["Cooperative"] == "@Koperasi Sejahtera"  # a control character dropped
     assert rows[1]["NIK"] == NIK and rows[1]["Phone"] == PHONE
     assert "Business" not in header and "Cooperative ID" in header
-    assert sheet.title == "Submissions"
+    assert sheet.title == "Join requests"
+    assert files.file_stem(TRAIN, files.translator("id")) == "pendaftaran-pelatihan"
 
 
 async def test_the_file_is_built_when_uploaded_over_http() -> None:
@@ -569,7 +629,7 @@ def test_csv_keeps_nik_and_phones_as_text_for_a_spreadsheet() -> None:
     """A bare 16-digit NIK opens as the number 3578011508900000; "+62..." as a formula."""
     people = [row(), row(id=2, phone="+6285712345678", answers={}, nik="3578014101900001")]
     for full in (True, False):
-        _header, rows = read_csv(files.to_csv(people, full=full, locale="en"))
+        _header, rows = read_csv(files.to_csv(people, kind=JOIN, full=full, locale="en"))
         for r in rows.values():
             for column in ("NIK", "Phone"):
                 assert r[column].startswith(files.TEXT_MARK), (column, r[column])
@@ -600,7 +660,7 @@ def test_csv_text_a_spreadsheet_would_turn_into_a_number_or_formula_is_marked() 
     }
     for text, marked in typed.items():
         answers = {"cooperative_name": text}
-        _header, rows = read_csv(files.to_csv([row(answers=answers)], full=False, locale="en"))
+        rows = read_csv(files.to_csv([row(answers=answers)], kind=JOIN, full=False, locale="en"))[1]
         cell = rows[1]["Cooperative"]
         assert cell.startswith(files.TEXT_MARK) is marked, text
         assert as_text(cell) == text
@@ -625,3 +685,71 @@ def test_xlsx_nik_and_phones_are_text_cells_formatted_as_text() -> None:
             else:
                 assert phone_cell.startswith("+62 ") and "****" in phone_cell
                 assert nik_cell == nik[:4] + "********" + nik[-4:]
+
+
+def test_all_kinds_each_under_their_own_columns_read_as_a_person_reads_them() -> None:
+    """The bug: one sheet for all kinds put a KUR answer (`running_less`) under the training's
+    "Kursi atau daftar tunggu". Now each kind has its sheet (its CSV), every value a label."""
+    kur = row(
+        id=2,
+        kind=KUR,
+        answers={
+            "status": "running_less",
+            "business": "Jahit",
+            "age": "married",
+            "permit": "sku",
+            "amount": 15_000_000,
+            "credit": "consumer_ok",
+        },
+    )
+    seat = row(id=3, kind=TRAIN, answers={"title": "Menjahit", "status": "waitlisted"})
+    plan = row(id=4, kind=FOUND, answers={"name": "Kop Jaya", "kind": "produsen"})
+    rows = [row(), kur, seat, plan]
+    codes = {"running_less", "married", "sku", "consumer_ok", "waitlisted", "produsen"}
+    data = files.to_xlsx(rows, full=True, locale="id")
+    assert sheet_titles(data) == [
+        "Permohonan bergabung",
+        "Berkas pendirian",
+        "Cek kesiapan KUR",
+        "Pendaftaran pelatihan",
+    ]
+    _sheet, header, got = read_xlsx(data, "Cek kesiapan KUR")
+    assert "Kursi atau daftar tunggu" not in header and "NIK" not in header
+    assert got[2]["Keadaan usaha"] == "Berjalan kurang dari 6 bulan"
+    assert got[2]["NIB atau SKU"] == "SKU dari kantor desa"
+    assert got[2]["Modal yang dibutuhkan (Rp)"] == 15_000_000
+    sheet, header, got = read_xlsx(data, "Pendaftaran pelatihan")
+    assert got[3]["Kursi atau daftar tunggu"] == "Di daftar tunggu"
+    assert "Keadaan usaha" not in header
+    _sheet, _header, got = read_xlsx(data, "Berkas pendirian")
+    assert got[4]["Jenis koperasi"] == "Produsen"
+    money = load_workbook(io.BytesIO(data))["Cek kesiapan KUR"]
+    amount = money.cell(
+        row=2, column=[c.value for c in money[1]].index("Modal yang dibutuhkan (Rp)") + 1
+    )
+    assert amount.number_format == '"Rp "#,##0'  # a number, shown as rupiah
+    entries = read_zip(files.to_csv_zip(rows, full=True, locale="id"))
+    assert list(entries) == [
+        "permohonan-bergabung.csv",
+        "berkas-pendirian.csv",
+        "cek-kesiapan-kur.csv",
+        "pendaftaran-pelatihan.csv",
+    ]
+    header, got = read_csv(entries["cek-kesiapan-kur.csv"])
+    assert got[2]["Keadaan usaha"] == "Berjalan kurang dari 6 bulan"
+    assert got[2]["Modal yang dibutuhkan (Rp)"] == "Rp 15.000.000"
+    assert got[2]["Dikirim (WIB)"] == "24 Nov 2026 09.00"
+    header, got = read_csv(entries["pendaftaran-pelatihan.csv"])
+    assert got[3]["Kursi atau daftar tunggu"] == "Di daftar tunggu"
+    everything = [
+        cell for entry in entries.values() for cell in entry.decode("utf-8-sig").split(",")
+    ]
+    for title in sheet_titles(data):
+        everything += [str(c) for r in read_xlsx(data, title)[2].values() for c in r.values()]
+    assert not codes & set(everything)
+    # Only the chosen kinds, and one CSV of one kind leaves the others out.
+    assert sheet_titles(files.to_xlsx(rows, full=False, locale="en", kinds=[TRAIN])) == [
+        "Training registrations"
+    ]
+    _header, got = read_csv(files.to_csv(rows, kind=TRAIN, full=False, locale="en"))
+    assert list(got) == [3] and got[3]["Seat or waitlist"] == "On the waitlist"
