@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import timedelta
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Router
