@@ -258,7 +258,9 @@ def _lead_rows(
         rows.append([kb._button("✏️ " + _("Correct it now"), FixCB(id=file.id))])
     lead_actions = []
     if others:
-        lead_actions.append(kb._button("👥 " + _("Hand over"), PlanCB(act="ho", id=plan.id)))
+        lead_actions.append(
+            kb._button("👥 " + _("Hand over the plan"), PlanCB(act="ho", id=plan.id))
+        )
     lead_actions.append(kb._button("🗑 " + _("Cancel the plan"), PlanCB(act="cx", id=plan.id)))
     rows.append(lead_actions)
     return rows
