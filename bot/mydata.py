@@ -62,6 +62,9 @@ CONSENT_PURPOSES = {
 PLAN_STATUS = {
     FoundingStatus.PLANNING: N_("being planned"),
     FoundingStatus.SUBMITTED: N_("sent to the team"),
+    FoundingStatus.APPROVED: N_("approved by the team"),
+    FoundingStatus.REJECTED: N_("not approved by the team"),
+    FoundingStatus.RETURNED: N_("sent back for a correction"),
     FoundingStatus.CANCELLED: N_("closed"),
 }
 REMINDER_KINDS = {

@@ -4,8 +4,9 @@ A returned submission is corrected with the answers its reviewer named. Some of 
 are not only the submission's: a join request's NIK is the profile's NIK (the next request
 uses it, /datasaya shows it), a name or phone number corrected for a join request or a
 training registration is the profile's, and a founding file's name, type and purpose are the
-plan's own (never the founder's name, though both are called "name"). Each kind writes only
-its own keys, and a key that is not one of them is never written anywhere.
+plan's own (never the founder's name, though both are called "name"): operations/coops.py
+writes those. Each kind writes only its own keys, and a key that is not one of them is never
+written anywhere.
 
 The KUR readiness check's correction (the loan's amount and scheme) is in operations/kur.py.
 """
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from operations.decisions import on_corrected
 from operations.notices import Done
-from storage import coops, repo
+from storage import repo
 from storage.models import Person, Submission, SubmissionKind
 
 # The returnee's own details a correction can name, by answer key -> people column.
@@ -54,16 +55,3 @@ async def training_corrected(
 ) -> Done:
     """A registration holds nothing its person wrote: what can be wrong is their name or phone."""
     return await write_profile(session, submission.person_id, answers, TRAINING_PROFILE)
-
-
-@on_corrected(SubmissionKind.FOUNDING.value)
-async def founding_corrected(
-    session: AsyncSession, submission: Submission, answers: dict[str, Any], now: datetime
-) -> Done:
-    """A founding file's name, type and purpose are the plan's: its page shows the new ones."""
-    fields = {k: v for k, v in answers.items() if k in coops.FOUNDING_FIELDS and v}
-    if submission.ref_id is None or not fields:
-        return Done()
-    if not await coops.amend_founding(session, submission.ref_id, **fields):
-        return Done()
-    return Done(changed={"founding": [submission.ref_id]})

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import paging
+from storage import paging, submissions
 from storage.models import (
     Cooperative,
     Founding,
@@ -21,6 +21,7 @@ from storage.models import (
     Person,
     Submission,
     SubmissionKind,
+    SubmissionStatus,
     utcnow,
 )
 from storage.paging import Page
@@ -115,13 +116,44 @@ async def cooperative(session: AsyncSession, coop_id: int) -> Cooperative | None
 async def open_join_request(
     session: AsyncSession, *, person_id: int, coop_id: int
 ) -> Submission | None:
-    """The person's join request for this cooperative that is still waiting, if any."""
+    """The person's join request for this cooperative that is still open (waiting, or sent back
+    for a correction), if any. A decision closes it: after a rejection they may ask again."""
     return await session.scalar(
         select(Submission).where(
             Submission.person_id == person_id,
             Submission.kind == SubmissionKind.JOIN_REQUEST,
             Submission.ref_id == coop_id,
             Submission.status.in_(OPEN),
+        )
+    )
+
+
+async def accepted_join_request(
+    session: AsyncSession, *, person_id: int, coop_id: int
+) -> Submission | None:
+    """The person's approved join request for this cooperative, if any (newest)."""
+    return await session.scalar(
+        select(Submission)
+        .where(
+            Submission.person_id == person_id,
+            Submission.kind == SubmissionKind.JOIN_REQUEST,
+            Submission.ref_id == coop_id,
+            Submission.status == SubmissionStatus.APPROVED,
+        )
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
+
+
+async def join_request_of_run(
+    session: AsyncSession, *, person_id: int, run_id: int
+) -> Submission | None:
+    """The join request this person filed from this flow run, if they did."""
+    return await session.scalar(
+        select(Submission).where(
+            Submission.person_id == person_id,
+            Submission.kind == SubmissionKind.JOIN_REQUEST,
+            Submission.run_id == run_id,
         )
     )
 
@@ -141,12 +173,14 @@ async def create_founding(
     kind: str,
     purpose: str,
     name: str,
+    run_id: int | None = None,
+    now: datetime | None = None,
 ) -> Founding:
-    """A new plan with its founder as the first founding member."""
+    """A new plan with its founder as the first founding member (and its lead)."""
     code = new_code()
     while await session.scalar(select(Founding.id).where(Founding.code == code)) is not None:
         code = new_code()
-    now = utcnow()
+    now = now or utcnow()
     founding = Founding(
         founder_id=founder.id,
         code=code,
@@ -157,17 +191,45 @@ async def create_founding(
         regency_code=founder.regency_code,
         milestones={},
         status=FoundingStatus.PLANNING.value,
+        run_id=run_id,
         created_at=now,
         updated_at=now,
     )
     session.add(founding)
     await session.flush()
-    await add_member(session, founding_id=founding.id, person_id=founder.id)
+    await add_member(session, founding_id=founding.id, person_id=founder.id, now=now)
     return founding
 
 
-async def founding(session: AsyncSession, founding_id: int) -> Founding | None:
-    return await session.get(Founding, founding_id)
+async def founding(
+    session: AsyncSession, founding_id: int, *, lock: bool = False
+) -> Founding | None:
+    """A plan by id; `lock`: its row is held until the transaction ends (PostgreSQL; SQLite
+    has one writer), so two changes of the same plan at once are taken one after the other
+    and the second sees what the first did."""
+    if not lock:
+        return await session.get(Founding, founding_id)
+    return await session.scalar(
+        select(Founding)
+        .where(Founding.id == founding_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def founding_of_run(session: AsyncSession, run_id: int) -> Founding | None:
+    """The plan a flow run started, if it started one."""
+    return await session.scalar(select(Founding).where(Founding.run_id == run_id))
+
+
+async def founding_file(session: AsyncSession, founding_id: int) -> Submission | None:
+    """The plan's newest founding file (what the team decided on, with its reason)."""
+    return await session.scalar(
+        select(Submission)
+        .where(Submission.kind == SubmissionKind.FOUNDING.value, Submission.ref_id == founding_id)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
 
 
 async def founding_by_code(session: AsyncSession, code: str) -> Founding | None:
@@ -176,17 +238,19 @@ async def founding_by_code(session: AsyncSession, code: str) -> Founding | None:
     return await session.scalar(select(Founding).where(Founding.code == code))
 
 
-async def foundings_of(session: AsyncSession, *, person_id: int) -> list[Founding]:
-    """Plans the person founded or joined as a founder, oldest first (cancelled ones left out)."""
+async def foundings_of(
+    session: AsyncSession, *, person_id: int, closed: bool = False
+) -> list[Founding]:
+    """Plans the person founded or joined as a founder, oldest first; cancelled ones only with
+    `closed` (the progress page says they were cancelled)."""
     query = (
         select(Founding)
         .join(FoundingMember, FoundingMember.founding_id == Founding.id)
-        .where(
-            FoundingMember.person_id == person_id,
-            Founding.status != FoundingStatus.CANCELLED,
-        )
+        .where(FoundingMember.person_id == person_id)
         .order_by(Founding.created_at, Founding.id)
     )
+    if not closed:
+        query = query.where(Founding.status != FoundingStatus.CANCELLED)
     return list(await session.scalars(query))
 
 
@@ -199,13 +263,15 @@ async def is_member(session: AsyncSession, *, founding_id: int, person_id: int) 
     return found is not None
 
 
-async def add_member(session: AsyncSession, *, founding_id: int, person_id: int) -> bool:
+async def add_member(
+    session: AsyncSession, *, founding_id: int, person_id: int, now: datetime | None = None
+) -> bool:
     """Add a founder; False if they already were one (a double tap changes nothing)."""
     connection = await session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(FoundingMember)
-        .values(founding_id=founding_id, person_id=person_id, joined_at=utcnow())
+        .values(founding_id=founding_id, person_id=person_id, joined_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["founding_id", "person_id"])
     )
     result = await session.execute(statement)
@@ -238,39 +304,73 @@ async def person(session: AsyncSession, person_id: int | None) -> Person | None:
     return await session.get(Person, person_id) if person_id is not None else None
 
 
-async def set_milestones(session: AsyncSession, plan: Founding, milestones: dict[str, Any]) -> None:
+async def set_milestones(
+    session: AsyncSession,
+    plan: Founding,
+    milestones: dict[str, Any],
+    now: datetime | None = None,
+) -> None:
     plan.milestones = dict(milestones)  # a new dict, so the change is seen
-    plan.updated_at = utcnow()
+    plan.updated_at = now or utcnow()
     await session.flush()
 
 
-async def set_meeting(session: AsyncSession, plan: Founding, when: datetime) -> None:
+async def set_meeting(
+    session: AsyncSession, plan: Founding, when: datetime, now: datetime | None = None
+) -> None:
     plan.meeting_at = when
-    plan.updated_at = utcnow()
+    plan.updated_at = now or utcnow()
     await session.flush()
 
 
-FOUNDING_FIELDS = frozenset({"name", "kind", "purpose"})  # what its founder wrote, and may correct
+async def set_lead(session: AsyncSession, plan: Founding, person_id: int, now: datetime) -> None:
+    """Another founder leads the plan; its founding file, if one is open, goes with it (so
+    the team's decision and any correction reach the new lead)."""
+    plan.founder_id = person_id
+    plan.updated_at = now
+    await session.execute(
+        update(Submission)
+        .where(
+            Submission.kind == SubmissionKind.FOUNDING.value,
+            Submission.ref_id == plan.id,
+            Submission.status.in_([s.value for s in OPEN]),
+        )
+        .values(person_id=person_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
 
 
-async def amend_founding(session: AsyncSession, founding_id: int, **fields: Any) -> bool:
-    """Write a plan's own answers (a corrected name, type or purpose); False if it is gone."""
-    unknown = set(fields) - FOUNDING_FIELDS
-    if unknown:
-        raise KeyError(", ".join(sorted(unknown)))
-    plan = await session.get(Founding, founding_id)
-    if plan is None:
+async def close(session: AsyncSession, plan: Founding, now: datetime) -> bool:
+    """Cancel a plan for good (its founders stay, to see it was cancelled); False if it was
+    already. Its waiting founding file is withdrawn from the team's queue."""
+    if plan.status == FoundingStatus.CANCELLED:
         return False
-    for name, value in fields.items():
-        setattr(plan, name, value)
-    plan.updated_at = utcnow()
+    plan.status = FoundingStatus.CANCELLED.value
+    plan.closed_at = plan.updated_at = now
+    await session.flush()
+    await submissions.withdraw(session, kind=SubmissionKind.FOUNDING, ref_ids=[plan.id])
+    return True
+
+
+async def mark_decided(
+    session: AsyncSession, plan: Founding, status: FoundingStatus, now: datetime
+) -> bool:
+    """The team's decision on the plan's founding file, on the plan; False (nothing changed)
+    when the plan is closed."""
+    if plan.status == FoundingStatus.CANCELLED:
+        return False
+    plan.status = status.value
+    plan.updated_at = now
     await session.flush()
     return True
 
 
-async def mark_submitted(session: AsyncSession, plan: Founding) -> bool:
+async def mark_submitted(
+    session: AsyncSession, plan: Founding, now: datetime | None = None
+) -> bool:
     """PLANNING -> SUBMITTED, once: False if another update did it first."""
-    now = utcnow()
+    now = now or utcnow()
     result = await session.execute(
         update(Founding)
         .where(Founding.id == plan.id, Founding.status == FoundingStatus.PLANNING)

@@ -235,15 +235,30 @@ class Submission(Base):
 
 
 class FoundingStatus(StrEnum):
+    """Where a founding plan stands. Every status but CANCELLED is open: it has a lead
+    (`founder_id`) who marks the steps and sets the meeting.
+
+    PLANNING -> SUBMITTED (9 founders and the meeting held: the founding file goes to the team)
+    -> APPROVED / REJECTED / RETURNED (the team's decision on the file; RETURNED -> SUBMITTED
+    again once the lead corrects it). CANCELLED: closed for good, by its lead (cancel a plan)
+    or when its last founder deleted their data; `closed_at` says when. The legal steps after
+    the meeting (notary, AHU, NIB...) can still be marked in every open status."""
+
     PLANNING = "planning"
     SUBMITTED = "submitted"
+    APPROVED = "approved"  # the team approved the founding file
+    REJECTED = "rejected"  # the team did not approve it; the founders may go on by themselves
+    RETURNED = "returned"  # sent back to the lead for a correction
     CANCELLED = "cancelled"
 
 
 class Founding(Base):
-    """A plan to found a cooperative: its founders, legal milestones and meeting date."""
+    """A plan to found a cooperative: its founders, legal milestones and meeting date.
+    `founder_id` is its lead: who started it, or took it over (handed over, or the founder
+    deleted their data)."""
 
     __tablename__ = "foundings"
+    __table_args__ = (Index("uq_foundings_run_id", "run_id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     founder_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -256,9 +271,14 @@ class Founding(Base):
     meeting_at: Mapped[datetime | None]  # the founding meeting (rapat pendirian), for reminders
     milestones: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key -> ISO date done
     status: Mapped[str] = mapped_column(String(20), default=FoundingStatus.PLANNING)
+    # The flow run that started it: founding again from the same run finds this plan.
+    # (No foreign key: SQLite could add one only by copying the table, and runs are never
+    # deleted, only emptied.)
+    run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # cancelled (FoundingStatus.CANCELLED) at
 
 
 class FoundingMember(Base):

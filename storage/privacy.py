@@ -14,6 +14,7 @@ No aiogram here: the bot words what these functions return, so another front doo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -216,13 +217,13 @@ class Erased:
     promoted: list[TrainingRegistration] = field(default_factory=list)
 
 
-async def hand_over(session: AsyncSession, fate: PlanFate) -> None:
+async def hand_over(session: AsyncSession, fate: PlanFate, now: datetime | None = None) -> None:
     """A founder leaves: the plan passes to the heir, or closes when nobody else is in it.
 
     The purpose the leaving founder typed goes with them (in the plan and in its founding file);
     the cooperative's name stays with the founders who go on. A closed plan keeps neither, and
     its waiting founding file is withdrawn."""
-    plan, now = fate.plan, utcnow()
+    plan, now = fate.plan, now or utcnow()
     if fate.heir is not None:
         await session.execute(
             update(Founding)
@@ -247,6 +248,7 @@ async def hand_over(session: AsyncSession, fate: PlanFate) -> None:
                 name="",
                 meeting_at=None,
                 status=FoundingStatus.CANCELLED.value,
+                closed_at=now,
                 updated_at=now,
             )
         )
@@ -259,9 +261,9 @@ async def hand_over(session: AsyncSession, fate: PlanFate) -> None:
     await session.flush()
 
 
-async def erase(session: AsyncSession, *, person: Person) -> Erased:
+async def erase(session: AsyncSession, *, person: Person, now: datetime | None = None) -> Erased:
     """Delete everything personal about a person, at once, in the caller's transaction."""
-    pid, now = person.id, utcnow()
+    pid, now = person.id, now or utcnow()
     done = Erased()
     # Seats first, while the registrations are theirs: a freed seat goes to the waitlist.
     for seat in await _seats(session, pid):
@@ -274,7 +276,7 @@ async def erase(session: AsyncSession, *, person: Person) -> Erased:
         )
     for fate in await _plans(session, pid, lock=True):
         if fate.founder:
-            await hand_over(session, fate)
+            await hand_over(session, fate, now)
             (done.closed if fate.closes else done.handed_over).append(fate)
         else:
             await session.execute(

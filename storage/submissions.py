@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -103,5 +104,18 @@ async def withdraw(session: AsyncSession, *, kind: SubmissionKind, ref_ids: list
             Submission.status.in_([s.value for s in OPEN]),
         )
         .values(status=SubmissionStatus.WITHDRAWN.value, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)
+
+
+async def withdraw_ids(session: AsyncSession, *, ids: list[int], now: datetime) -> int:
+    """Take these submissions out of the queue, if they are still open."""
+    if not ids:
+        return 0
+    connection = await repo._connection(session)
+    result = await connection.execute(
+        update(Submission)
+        .where(Submission.id.in_(ids), Submission.status.in_([s.value for s in OPEN]))
+        .values(status=SubmissionStatus.WITHDRAWN.value, updated_at=now)
     )
     return int(result.rowcount or 0)

@@ -1,45 +1,41 @@
-"""Cooperatives: find and join one, or found one with fellow returnees.
+"""Cooperatives: find one and ask to join it (the founding plans are in founding.py).
 
-Every button here carries ids that can be forged: each press checks that the cooperative or
-plan exists and that the presser may act on it (only the founder marks steps or sets the
-meeting), and otherwise answers with a short note and changes nothing.
+Every button here carries ids that can be forged: each press checks that the cooperative
+exists, and otherwise answers with a short note and changes nothing. Asking to join is
+`operations.coops.join`; a reviewer's decision reaches the request through
+`operations.coops.join_request_decided`, and /progres says where each request stands.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from datetime import UTC, date, datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import EditMessageText, SendMessage
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys, reminders
+from bot import driver, journeys, notices
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
+from bot.handlers.review import FixCB
 from bot.outbox import Outbox
-from bot.text import day, label, moment, rupiah, t, t_for
+from bot.text import day, label, rupiah, t
 from flows import clock, regions
-from flows import found_coop as fc
 from flows import join_coop as jc
-from flows import reminders as rules
 from flows.i18n import N_
-from flows.validators import mask_nik, time_of_day
-from storage import coops, repo, submissions
-from storage import reminders as reminder_rows
+from flows.validators import mask_nik
+from operations import coops as ops
+from storage import coops, submissions
 from storage.models import (
     Cooperative,
     FlowRun,
-    Founding,
-    FoundingStatus,
     Person,
+    Submission,
     SubmissionKind,
     SubmissionStatus,
 )
@@ -52,8 +48,9 @@ BADGE_MERAH_PUTIH, BADGE_MIGRANT = "🇮🇩", "✈️"
 
 
 class CoopCB(CallbackData, prefix="co"):
-    """act: menu | find | found | res (a results page) | card | join | plan | ms (toggle a
-    milestone) | meet | fj (join a plan as founder; k is its invitation code) | fno."""
+    """act: menu | find | found | res (a results page) | card | join (here); plan | ms (toggle
+    a milestone) | meet | fj (join a plan as founder; k is its invitation code) | fno (in
+    founding.py)."""
 
     act: str
     id: kb.RowId = 0
@@ -65,7 +62,7 @@ class CoopCB(CallbackData, prefix="co"):
 
 
 NOT_FOUND = N_("I could not find that. It may have been removed. Please start again from the menu.")
-NOT_YOURS = N_("Only the person who started this founding plan can change it.")
+PLAN_ACTS = ("plan", "ms", "meet", "fj", "fno")  # the founding plans' (bot/handlers/founding.py)
 
 
 def _zone(person: Person) -> str:
@@ -271,21 +268,40 @@ async def show_card(turn: Turn, coop: Cooperative) -> None:
 # --- Asking to join ---------------------------------------------------------------------------
 
 
-def _already_sent(coop: Cooperative, sent_on: datetime, zone: str) -> str:
-    return t(
-        "You already asked to join {name} on {date}. The pengurus (board) of the cooperative "
-        "will check it; you do not need to send it again.",
-        name=html.escape(coop.name),
-        date=day(sent_on.astimezone(ZoneInfo(zone)).date()),
+async def _not_again(turn: Turn, coop: Cooperative) -> str | None:
+    """Why the person need not ask to join again (a request open or accepted), or None."""
+    zone = ZoneInfo(_zone(turn.person))
+    request = await coops.open_join_request(turn.session, person_id=turn.person.id, coop_id=coop.id)
+    if request is not None and request.status == SubmissionStatus.RETURNED:
+        return t(
+            "Your request to join {name} was sent back to you for a correction. Press "
+            "“Correct it now” under the message about it, or open /progres.",
+            name=html.escape(coop.name),
+        )
+    if request is not None:
+        return t(
+            "You already asked to join {name} on {date}. The pengurus (board) of the "
+            "cooperative will check it; you do not need to send it again.",
+            name=html.escape(coop.name),
+            date=day(request.created_at.astimezone(zone).date()),
+        )
+    accepted = await coops.accepted_join_request(
+        turn.session, person_id=turn.person.id, coop_id=coop.id
     )
+    if accepted is not None:
+        return t(
+            "Your request to join {name} was accepted on {date}: you do not need to ask again. "
+            "What to do next is on /progres.",
+            name=html.escape(coop.name),
+            date=day((accepted.decided_at or accepted.created_at).astimezone(zone).date()),
+        )
+    return None
 
 
 async def ask_to_join(turn: Turn, coop: Cooperative) -> None:
-    existing = await coops.open_join_request(
-        turn.session, person_id=turn.person.id, coop_id=coop.id
-    )
-    if existing is not None:
-        turn.say(_already_sent(coop, existing.created_at, _zone(turn.person)), kb.main_menu())
+    refused = await _not_again(turn, coop)
+    if refused is not None:
+        turn.say(refused, kb.main_menu())
         return
     intro = t("Asking to join <b>{name}</b>.", name=html.escape(coop.name))
     if turn.person.nik:
@@ -302,6 +318,7 @@ async def ask_to_join(turn: Turn, coop: Cooperative) -> None:
 
 @driver.on_finish("join_request")
 async def join_done(turn: Turn, run: FlowRun) -> None:
+    """The request is filed (operations.coops.join), or why not."""
     answers = dict(run.answers or {})
     if answers.get("commit") != jc.YES or answers.get("confirm") != jc.YES:
         turn.say(
@@ -313,33 +330,19 @@ async def join_done(turn: Turn, run: FlowRun) -> None:
         )
         return
     coop = await coops.cooperative(turn.session, int(answers.get("cooperative_id") or 0))
-    if coop is None:
-        turn.say(t(NOT_FOUND), kb.main_menu())
-        return
-    existing = await coops.open_join_request(
-        turn.session, person_id=turn.person.id, coop_id=coop.id
-    )
-    if existing is not None:
-        turn.say(_already_sent(coop, existing.created_at, _zone(turn.person)), kb.main_menu())
-        return
-    nik = answers.get("nik") or turn.person.nik
-    if not nik:  # the NIK was removed from the profile meanwhile: ask again from the card
-        turn.say(t(NOT_FOUND), kb.main_menu())
-        return
-    if answers.get("nik") and answers["nik"] != turn.person.nik:
-        await repo.update_person(turn.session, turn.person, nik=answers["nik"])
-    await submissions.create(
+    done = await ops.join(
         turn.session,
-        person=turn.person,
-        kind=SubmissionKind.JOIN_REQUEST,
-        ref_id=coop.id,
-        answers={
-            "cooperative_id": coop.id,
-            "cooperative_name": coop.name,
-            "nik": nik,  # staff must check it; the staff pages mask it
-        },
+        person_id=turn.person.id,
+        coop_id=coop.id if coop else 0,
+        nik=answers.get("nik"),
         run_id=run.id,
+        now=clock.now(),
     )
+    if coop is None or not done.ok:
+        refused = await _not_again(turn, coop) if coop is not None else None
+        turn.say(refused or t(NOT_FOUND), kb.main_menu())
+        return
+    await notices.deliver(turn.session, turn.outbox, done.notices)
     turn.say(
         t(
             "✅ Your request to join <b>{name}</b> has been sent (NIK {nik}).\n\n"
@@ -348,320 +351,82 @@ async def join_done(turn: Turn, run: FlowRun) -> None:
             "simpanan wajib. The decision is theirs; we cannot promise you will be accepted.\n\n"
             "You can follow it under “My progress”.",
             name=html.escape(coop.name),
-            nik=mask_nik(nik),
+            nik=mask_nik(str(answers.get("nik") or turn.person.nik or "")),
         ),
         kb.main_menu(),
     )
 
 
-# --- Founding a cooperative -------------------------------------------------------------------
+# --- Progress ---------------------------------------------------------------------------------
+
+REQUEST_STATUS = {
+    SubmissionStatus.SUBMITTED: N_("sent on {date}, waiting for the cooperative's answer"),
+    SubmissionStatus.APPROVED: N_("sent on {date}, accepted"),
+    SubmissionStatus.REJECTED: N_("sent on {date}, not accepted"),
+    SubmissionStatus.RETURNED: N_("sent on {date}, sent back to you for a correction"),
+    SubmissionStatus.WITHDRAWN: N_("sent on {date}, withdrawn"),
+}
 
 
-@driver.on_finish("found_coop")
-async def found_done(turn: Turn, run: FlowRun) -> None:
-    answers = dict(run.answers or {})
-    if answers.get("confirm") != fc.YES:
-        turn.say(
-            _("That is fine: no plan was started. You can start one any time from the menu."),
-            kb.main_menu(),
-        )
-        return
-    plan = await coops.create_founding(
-        turn.session,
-        founder=turn.person,
-        kind=str(answers["kind"]),
-        purpose=str(answers["purpose"]),
-        name=str(answers["name"]),
+async def request_lines(turn: Turn) -> list[journeys.Line]:
+    """The person's join requests: where each stands, the reviewer's reason when
+    there is one, and what to do next."""
+    zone = ZoneInfo(_zone(turn.person))
+    found: list[journeys.Line] = []
+    requests = await submissions.of_person(
+        turn.session, person_id=turn.person.id, kind=SubmissionKind.JOIN_REQUEST
     )
-    turn.say(
-        _(
-            "🌱 Your founding plan is started. Send the invitation link below to fellow "
-            "returnees: everyone who opens it can join as a founder."
+    for request in reversed(requests):  # oldest first
+        name = str((request.answers or {}).get("cooperative_name") or "")
+        status = t(
+            REQUEST_STATUS.get(request.status, REQUEST_STATUS[SubmissionStatus.SUBMITTED]),
+            date=day(request.created_at.astimezone(zone).date()),
         )
-    )
-    await show_plan(turn, plan)
-
-
-async def plan_page(turn: Turn, plan: Founding) -> tuple[str, InlineKeyboardMarkup]:
-    """The plan: founders, invitation link, meeting, the legal steps; buttons for the founder."""
-    people = await coops.members(turn.session, founding_id=plan.id)
-    names = ", ".join(html.escape(n) for n in coops.first_names(people))
-    done = dict(plan.milestones or {})
-    username = await _bot_username(turn)
-    link = f"https://t.me/{username}?start=f-{plan.code}"
-    zone = _zone(turn.person)
-    parts = [
-        "📋 <b>" + html.escape(plan.name) + "</b>",
-        t("Type: {kind}", kind=html.escape(_kind_label(plan.kind)))
-        + "\n"
-        + t("Purpose: {purpose}", purpose=html.escape(plan.purpose)),
-        t(
-            "<b>Founders: {n} of at least {min}</b>: {names}",
-            n=len(people),
-            min=fc.MIN_FOUNDERS,
-            names=names,
-        )
-        + "\n"
-        + _(
-            "Since UU Cipta Kerja a primary cooperative needs at least 9 founders (pages that "
-            "still say 20 are out of date)."
-        ),
-        t("Invitation link: {link}", link=link),
-        t(
-            "Founding meeting: {when}",
-            when=moment(plan.meeting_at, zone) if plan.meeting_at else _("not set yet"),
-        ),
-    ]
-    steps = ["<b>" + _("Steps") + "</b>"]
-    for number, milestone in enumerate(fc.MILESTONES, 1):
-        if milestone.key in done:
-            steps.append(
-                t(
-                    "✅ {n}. {step} (done on {date})",
-                    n=number,
-                    step=t(milestone.label),
-                    date=_iso_day(done[milestone.key]),
-                )
-            )
-        else:
-            steps.append(f"⬜ {number}. {t(milestone.label)}")
-        steps.append("<i>" + t(milestone.about) + "</i>")
-    parts.append("\n".join(steps))
-    if plan.status == FoundingStatus.SUBMITTED:
-        parts.append(
-            "📤 "
-            + _(
-                "The plan was sent to the Pulang Juragan team. They will contact the founder; "
-                "this is not an approval."
+        next_step, button = await _request_next(turn, request)
+        if request.status == SubmissionStatus.RETURNED:
+            button = None  # the reason, the fields and "Correct it now" are the decision's note
+        found.append(
+            journeys.Line(
+                journey="coop",
+                title=t("Request to join {name}", name=name),
+                status=status,
+                next_step=next_step,
+                button=button,
+                submission=request.id,  # /progres adds the reviewer's reason below it
             )
         )
-    rows: list[list[InlineKeyboardButton]] = []
-    if turn.person.id == plan.founder_id:
-        toggles = [
-            kb._button(
-                ("✅ " if m.key in done else "⬜ ") + t(m.label),
-                CoopCB(act="ms", id=plan.id, k=m.key, p=0 if m.key in done else 1),
-            )
-            for m in fc.MILESTONES
-        ]
-        rows += [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-        rows.append([kb._button("📅 " + _("Set the meeting date"), CoopCB(act="meet", id=plan.id))])
-        parts.append(_("Press a step when it is done; press it again to undo."))
-    share = (
-        "https://t.me/share/url?url="
-        + quote(link, safe="")
-        + "&text="
-        + quote(t("Let us found a cooperative together: {name}", name=plan.name), safe="")
-    )
-    rows.append([InlineKeyboardButton(text="📤 " + _("Share the invitation"), url=share)])
-    rows.append([kb._button("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
-    return "\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
+    return found
 
 
-def _iso_day(value: object) -> str:
-    try:
-        return day(date.fromisoformat(str(value)))
-    except ValueError:
-        return html.escape(str(value))
-
-
-async def show_plan(turn: Turn, plan: Founding, *, edit: object = None) -> None:
-    text, markup = await plan_page(turn, plan)
-    if edit is not None:
-        turn.outbox.add(
-            EditMessageText(
-                chat_id=turn.chat_id,
-                message_id=edit.message_id,  # type: ignore[attr-defined]
-                text=text,
-                reply_markup=markup,
-                disable_web_page_preview=True,
-            )
+async def _request_next(
+    turn: Turn, request: Submission
+) -> tuple[str | None, tuple[str, CallbackData] | None]:
+    coop = await coops.cooperative(turn.session, request.ref_id or 0)
+    if request.status == SubmissionStatus.RETURNED:
+        return _("Correct what the reviewer asked for."), (
+            "✏️ " + _("Correct it now"),
+            FixCB(id=request.id),
         )
-        return
-    turn.outbox.add(
-        SendMessage(
-            chat_id=turn.chat_id, text=text, reply_markup=markup, disable_web_page_preview=True
-        )
-    )
-
-
-async def _tell(turn: Turn, whom: Person | None, msgid: str, **params: object) -> None:
-    """A message to someone else, in their language; to the presser, in theirs."""
-    if whom is None:
-        return
-    if whom.id == turn.person.id:
-        turn.say(t(msgid, **params))
-        return
-    turn.outbox.add(SendMessage(chat_id=whom.telegram_id, text=t_for(whom.locale, msgid, **params)))
-
-
-async def maybe_submit(turn: Turn, plan: Founding) -> None:
-    """With 9 founders and the founding meeting held, the plan goes to the team, once."""
-    if plan.status != FoundingStatus.PLANNING:
-        return
-    count = await coops.member_count(turn.session, founding_id=plan.id)
-    done = dict(plan.milestones or {})
-    if not fc.ready_to_submit(count, done):
-        return
-    if not await coops.mark_submitted(turn.session, plan):
-        return
-    founder = await coops.person(turn.session, plan.founder_id)
-    meeting = plan.meeting_at.isoformat() if plan.meeting_at else None
-    await submissions.create(
-        turn.session,
-        person=founder,
-        kind=SubmissionKind.FOUNDING,
-        ref_id=plan.id,
-        answers={
-            "name": plan.name,
-            "kind": plan.kind,
-            "purpose": plan.purpose,
-            "founders": count,
-            "meeting_at": meeting,
-            "milestones": done,
-        },
-        province_code=plan.province_code,
-        regency_code=plan.regency_code,
-    )
-    await _tell(
-        turn,
-        founder,
-        N_(
-            "📤 Your founding plan “{name}” now has {n} founders and the founding meeting is "
-            "held, so it was sent to the Pulang Juragan team. They will contact you about the "
-            "next steps; this is not an approval."
-        ),
-        name=html.escape(plan.name),
-        n=count,
-    )
-
-
-# --- Reminders of the founding meeting -------------------------------------------------------
-
-
-def _meeting_prefix(plan: Founding) -> str:
-    return f"meeting:{plan.id}:"
-
-
-async def _remind_meeting(turn: Turn, plan: Founding, people: list[Person] | None = None) -> None:
-    """Three days and one day before the meeting, for every founder (or only `people`), each
-    in their own zone; none once the meeting is marked held or when no date is set."""
-    if plan.meeting_at is None or fc.MEETING in (plan.milestones or {}):
-        if people is None:
-            await reminder_rows.cancel(turn.session, prefix=_meeting_prefix(plan))
-        return
-    if people is None:
-        people = await coops.members(turn.session, founding_id=plan.id)
-    at = plan.meeting_at.astimezone(UTC)
-    payload = {"name": plan.name, "at": at.isoformat()}
-    for person in people:
-        tz = reminders.zone_of(person.province_code)
-        for kind, suffix, days in ((rules.MEETING_3_DAYS, "3d", 3), (rules.MEETING_1_DAY, "1d", 1)):
-            await reminders.remind(
-                turn.session,
-                person_id=person.id,
-                kind=kind,
-                key=f"{_meeting_prefix(plan)}{person.id}:{suffix}",
-                due_at=rules.before(at, tz, days=days),
-                tz=tz,
-                payload=payload,
-            )
-
-
-@driver.on_finish("found_meeting")
-async def meeting_done(turn: Turn, run: FlowRun) -> None:
-    answers = dict(run.answers or {})
-    plan = await coops.founding(turn.session, int(answers.get("founding_id") or 0))
-    if plan is None or plan.founder_id != turn.person.id:
-        turn.say(t(NOT_YOURS), kb.main_menu())
-        return
-    zone = _zone(turn.person)
-    local = clock.at(str(answers["date"]), time_of_day(str(answers["time"])), zone)
-    if local is None:
-        turn.say(t(NOT_FOUND), kb.main_menu())
-        return
-    await coops.set_meeting(turn.session, plan, local)
-    await _remind_meeting(turn, plan)
-    turn.say(t("📅 Founding meeting: {when}", when=moment(local, zone)))
-    await show_plan(turn, plan)
-
-
-# --- Invitations ------------------------------------------------------------------------------
-
-
-@journeys.invite("f")
-async def invited(turn: Turn, code: str) -> None:
-    """`/start f-<code>`: what the person is invited to, with Join / No thanks."""
-    plan = await coops.founding_by_code(turn.session, code)
-    if plan is None or plan.status == FoundingStatus.CANCELLED:
-        turn.say(
-            _(
-                "I could not find that founding plan. The link may be incomplete, or the plan "
-                "was closed. Please ask the person who sent it for a new link."
+    if request.status == SubmissionStatus.APPROVED and coop is not None:
+        return (
+            t(
+                "Pay the simpanan pokok ({amount}) to the pengurus, then the simpanan wajib.",
+                amount=rupiah(coop.simpanan_pokok),
             ),
-            kb.main_menu(),
+            None,
         )
-        return
-    if await coops.is_member(turn.session, founding_id=plan.id, person_id=turn.person.id):
-        turn.say(_("You are already a founder of this plan."))
-        await show_plan(turn, plan)
-        return
-    founder = await coops.person(turn.session, plan.founder_id)
-    count = await coops.member_count(turn.session, founding_id=plan.id)
-    first = coops.first_names([founder])[0] if founder else "?"
-    text = t(
-        "<b>{founder} invites you to found a cooperative together.</b>\n\n"
-        "Name: {name}\nType: {kind}\nPurpose: {purpose}\nFounders so far: {n} "
-        "(at least {min} are needed)\n\n"
-        "A founder takes part in the founding meeting, agrees the AD/ART (the cooperative's "
-        "rules) and pays the simpanan pokok and wajib the meeting decides. Joining here is "
-        "not yet a payment or a signature.",
-        founder=html.escape(first),
-        name=html.escape(plan.name),
-        kind=html.escape(_kind_label(plan.kind)),
-        purpose=html.escape(plan.purpose),
-        n=count,
-        min=fc.MIN_FOUNDERS,
-    )
-    turn.say(
-        text,
-        kb.buttons_grid(
-            [
-                ("✅ " + _("Join as founder"), CoopCB(act="fj", k=plan.code)),
-                (_("No thanks"), CoopCB(act="fno")),
-            ]
-        ),
-    )
-
-
-async def join_plan(turn: Turn, code: str, pressed: object) -> None:
-    plan = await coops.founding_by_code(turn.session, code)
-    if plan is None or plan.status == FoundingStatus.CANCELLED:
-        turn.say(t(NOT_FOUND), kb.main_menu())
-        return
-    if pressed is not None:
-        turn.outbox.add(pressed.edit_reply_markup(reply_markup=None))  # type: ignore[attr-defined]
-    added = await coops.add_member(turn.session, founding_id=plan.id, person_id=turn.person.id)
-    if not added:
-        turn.say(_("You are already a founder of this plan."))
-        await show_plan(turn, plan)
-        return
-    await _remind_meeting(turn, plan, [turn.person])
-    count = await coops.member_count(turn.session, founding_id=plan.id)
-    founder = await coops.person(turn.session, plan.founder_id)
-    joiner = coops.first_names([turn.person])[0]
-    await _tell(
-        turn,
-        founder,
-        N_("🤝 {person} joined your founding plan “{name}”. Founders now: {n} of at least {min}."),
-        person=html.escape(joiner),
-        name=html.escape(plan.name),
-        n=count,
-        min=fc.MIN_FOUNDERS,
-    )
-    turn.say(t("✅ You are now a founder of “{name}”.", name=html.escape(plan.name)))
-    await show_plan(turn, plan)
-    await maybe_submit(turn, plan)
+    if request.status == SubmissionStatus.REJECTED and coop is not None:
+        if await coops.open_join_request(
+            turn.session, person_id=turn.person.id, coop_id=coop.id
+        ) or await coops.accepted_join_request(
+            turn.session, person_id=turn.person.id, coop_id=coop.id
+        ):
+            return None, None  # asked again since: that request says what comes next
+        return _("You may ask again once you have what was missing, or look for another one."), (
+            "🔁 " + _("Ask again"),
+            CoopCB(act="card", id=coop.id),
+        )
+    return None, None
 
 
 # --- Buttons ----------------------------------------------------------------------------------
@@ -674,7 +439,8 @@ async def pressed(
     person: Person | None,
     outbox: Outbox,
 ) -> None:
-    """Every cooperative button; ids are checked before anything changes."""
+    """The directory's buttons (the plans' are in bot/handlers/founding.py); ids are checked
+    before anything changes."""
     if needs_profile(callback, person, outbox):
         return
     turn = turn_for(callback, session=session, person=person, outbox=outbox)
@@ -700,37 +466,6 @@ async def pressed(
             return
         outbox.add(callback.answer())
         await (show_card(turn, coop) if act == "card" else ask_to_join(turn, coop))
-    elif act == "plan":
-        plan = await coops.founding(session, callback_data.id)
-        if plan is None or not await coops.is_member(
-            session, founding_id=plan.id, person_id=person.id
-        ):
-            outbox.add(callback.answer(t(NOT_FOUND)))
-            return
-        outbox.add(callback.answer())
-        await show_plan(turn, plan)
-    elif act in ("ms", "meet"):
-        plan = await coops.founding(session, callback_data.id)
-        if plan is None or plan.founder_id != person.id:
-            outbox.add(callback.answer(t(NOT_YOURS), show_alert=True))
-            return
-        if act == "meet":
-            outbox.add(callback.answer())
-            await driver.begin(turn, "found_meeting", answers={"founding_id": plan.id})
-            return
-        if callback_data.k not in fc.BY_KEY:
-            outbox.add(callback.answer(t(NOT_FOUND)))
-            return
-        outbox.add(callback.answer())
-        await toggle_milestone(turn, plan, callback_data.k, message, done=callback_data.p == 1)
-    elif act == "fj":
-        outbox.add(callback.answer())
-        await join_plan(turn, callback_data.k, message)
-    elif act == "fno":
-        outbox.add(callback.answer())
-        if message is not None:
-            outbox.add(message.edit_reply_markup(reply_markup=None))
-        turn.say(_("That is fine. What would you like to do?"), kb.main_menu())
     else:
         outbox.add(callback.answer(t(NOT_FOUND)))
 
@@ -740,81 +475,8 @@ def _valid_region(code: str) -> bool:
     return region is not None
 
 
-async def toggle_milestone(
-    turn: Turn, plan: Founding, key: str, message: object, *, done: bool
-) -> None:
-    """Mark a milestone done (with today's date) or not done; the button says which, so a
-    double tap, or a press on an older copy of the plan, does the same thing twice."""
-    marked = dict(plan.milestones or {})
-    if done == (key in marked):
-        await show_plan(turn, plan, edit=message)
-        return
-    if done:
-        marked[key] = clock.today(ZoneInfo(_zone(turn.person))).isoformat()
-    else:
-        del marked[key]
-    await coops.set_milestones(turn.session, plan, marked)
-    if key == fc.MEETING:  # held: no more reminders; unmarked: again, if still to come
-        await _remind_meeting(turn, plan)
-    await maybe_submit(turn, plan)
-    await show_plan(turn, plan, edit=message)
-
-
-# --- Progress ---------------------------------------------------------------------------------
-
-REQUEST_STATUS = {
-    SubmissionStatus.SUBMITTED: N_("sent on {date}, waiting for the cooperative's answer"),
-    SubmissionStatus.APPROVED: N_("sent on {date}, accepted"),
-    SubmissionStatus.REJECTED: N_("sent on {date}, not accepted"),
-    SubmissionStatus.RETURNED: N_("sent on {date}, sent back to you for a correction"),
-}
-
-
-@journeys.progress("coop")
-async def lines(turn: Turn) -> list[journeys.Line]:
-    zone = ZoneInfo(_zone(turn.person))
-    found: list[journeys.Line] = []
-    requests = await submissions.of_person(
-        turn.session, person_id=turn.person.id, kind=SubmissionKind.JOIN_REQUEST
-    )
-    for request in reversed(requests):
-        name = str((request.answers or {}).get("cooperative_name") or "")
-        status = REQUEST_STATUS.get(request.status, REQUEST_STATUS[SubmissionStatus.SUBMITTED])
-        found.append(
-            journeys.Line(
-                journey="coop",
-                title=t("Request to join {name}", name=name),
-                status=t(status, date=day(request.created_at.astimezone(zone).date())),
-                submission=request.id,
-            )
-        )
-    for plan in await coops.foundings_of(turn.session, person_id=turn.person.id):
-        count = await coops.member_count(turn.session, founding_id=plan.id)
-        done = dict(plan.milestones or {})
-        upcoming = fc.next_milestone(done)
-        status = t(
-            "{n} of {min} founders, {x} of {y} steps done",
-            n=count,
-            min=fc.MIN_FOUNDERS,
-            x=sum(1 for k in fc.MILESTONE_KEYS if k in done),
-            y=len(fc.MILESTONES),
-        )
-        if plan.status == FoundingStatus.SUBMITTED:
-            status += ", " + _("sent to the team")
-        found.append(
-            journeys.Line(
-                journey="coop",
-                title=t("Founding plan: {name}", name=plan.name),
-                status=status,
-                next_step=t(upcoming.label) if upcoming else None,
-                button=("📋 " + plan.name, CoopCB(act="plan", id=plan.id)),
-            )
-        )
-    return found
-
-
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
     r = Router(name="coop")
-    r.callback_query.register(pressed, CoopCB.filter())
+    r.callback_query.register(pressed, CoopCB.filter(~F.act.in_(PLAN_ACTS)))
     return r
