@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
-from bot.outbox import Outbox
+from bot.outbox import Outbox, as_data, from_data
 from flows.i18n import N_
 from storage import repo
 from storage.db import Transactions
@@ -297,8 +298,19 @@ class UpdateContext(BaseMiddleware):
     run and role, and their language.
 
     The update id is recorded in the same transaction as the update's effects, so a redelivered
-    update is skipped; the replies in the outbox are sent only after the commit. Handlers get
+    update is skipped; the replies in the outbox are sent only after the commit. They are also
+    stored with the update id, in the same transaction (bot.outbox.as_data: not a button's
+    answer, not a file), until the front door that took the update has forgotten them
+    (bot.outbox.StoredReplies, told through `report["sent_replies"]`): a redelivered update
+    that finds them there was committed but not answered (the process died in between), so
+    its replies are sent now, and nothing else is done (outcome "replayed"). Handlers get
     `session`, `outbox`, `person` (None before consent), `active_run`, `role` and `locale`.
+
+    Who stored the replies is stored with them (`by`, one id per UpdateContext, i.e. per
+    process): a copy of an update that reaches the process still sending its replies (two
+    webhook posts of one update at once) is a plain duplicate. A copy reaching another
+    instance then cannot tell a live sender from a dead one and sends them too: Telegram posts
+    an update again only after 60 s without an answer, or when the connection broke.
     """
 
     def __init__(
@@ -313,6 +325,7 @@ class UpdateContext(BaseMiddleware):
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
         self.transactions = transactions
         self.admin_ids = admin_ids
+        self.instance = uuid.uuid4().hex[:16]  # stored with the replies as their sender
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -348,6 +361,8 @@ class UpdateContext(BaseMiddleware):
             await self._after_failure(event, data, outbox, record=not unreachable)
             result = UNHANDLED
         await outbox.flush(data["bot"])
+        if outbox.kept and isinstance(report := data.get("report"), dict):
+            report["sent_replies"] = True  # the front door clears them before confirming
         return result
 
     async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
@@ -356,15 +371,41 @@ class UpdateContext(BaseMiddleware):
             session = self.sessionmaker(bind=connection)
             try:
                 if not await repo.mark_processed(session, update_id=event.update_id):
-                    data["outcome"] = "duplicate"
+                    await self._redelivered(session, event.update_id, data)
                     return UNHANDLED
                 data["session"] = session
                 await self._load_person(data)
                 with self.i18n.context(), self.i18n.use_locale(data["locale"]):
-                    return await handler(event, data)
+                    result = await handler(event, data)
+                outbox: Outbox = data["outbox"]
+                calls = as_data(outbox.methods)
+                if calls:  # one UPDATE of the row mark_processed wrote (and holds, on PostgreSQL)
+                    stored = {"by": self.instance, "calls": calls}
+                    await repo.store_replies(session, update_id=event.update_id, replies=stored)
+                    outbox.kept = True
+                return result
             finally:
                 if session.sync_session.in_transaction() or session.sync_session.identity_map:
                     await session.close()  # a session never used by the ORM holds nothing
+
+    async def _redelivered(
+        self, session: AsyncSession, update_id: int, data: dict[str, Any]
+    ) -> None:
+        """An update already committed: a duplicate, unless its replies are still stored and
+        no longer on their way (stored by another process, which died before sending them):
+        then they go now, and this process becomes their sender."""
+        data["outcome"] = "duplicate"
+        stored = await repo.stored_replies(session, update_id=update_id)
+        if not stored or stored.get("by") == self.instance:
+            return
+        outbox: Outbox = data["outbox"]
+        for method in from_data(stored.get("calls") or []):
+            outbox.add(method)
+        stored = {**stored, "by": self.instance}
+        await repo.store_replies(session, update_id=update_id, replies=stored)
+        outbox.kept = True
+        data["outcome"] = "replayed"
+        log.info("update %s was committed but its replies not sent: sending them", update_id)
 
     async def _load_person(self, data: dict[str, Any]) -> None:
         """The person, their active run and role; the language from profile, Telegram, default."""
