@@ -9,7 +9,7 @@ A nullable column without a default: adding it rewrites no rows on PostgreSQL (1
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-07 16:30:00
 """
 
 from collections.abc import Sequence
