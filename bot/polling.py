@@ -11,8 +11,8 @@ asked for again after a pause.
 
 The replies are stored with the update id in its transaction, and an update counts as done
 only once its replies were sent and then forgotten (bot.outbox.StoredReplies: one UPDATE shared
-by the updates finishing at that moment), so always before the getUpdates whose offset confirms
-it. A process killed between a commit and the replies leaves them stored, and the update,
+by the updates finishing at that moment; the same person's next update does not wait for it),
+so always before the getUpdates whose offset confirms it. A process killed between a commit and the replies leaves them stored, and the update,
 unconfirmed, comes again and gets them sent; one killed after the replies and before that
 UPDATE sends them twice. Forgetting them as soon as they are sent, not when the next
 getUpdates goes (which waits up to POLL_TIMEOUT on a quiet bot), keeps that window to a few
@@ -188,9 +188,19 @@ class Poller:
             return
         self._retry_backoff.reset()
         if report.get("sent_replies") and self.stored_replies is not None:
-            # Should this fail the update is confirmed all the same (StoredReplies.clear).
-            await self.stored_replies.clear_soon(update.update_id)
-        self.states[update.update_id] = DONE
+            self._forget_replies(update.update_id)
+        else:
+            self.states[update.update_id] = DONE
+
+    def _forget_replies(self, update_id: int) -> None:
+        """Forget the update's stored replies (they were sent), then count it done. In a task
+        of its own: the person's next update need not wait for it, only the confirmation does.
+        Should it fail the update is confirmed all the same (StoredReplies.clear says why)."""
+        assert self.stored_replies is not None
+        task = asyncio.create_task(self.stored_replies.clear_soon(update_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(lambda _: self.states.__setitem__(update_id, DONE))
 
     def _advance(self) -> None:
         """Move the offset over the updates finished without a gap below them."""
