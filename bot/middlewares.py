@@ -4,6 +4,7 @@ role, the language)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
@@ -37,12 +38,15 @@ from bot.outbox import Outbox, as_data, from_data
 from flows.i18n import N_
 from storage import repo
 from storage.db import Transactions
-from storage.models import Role
+from storage.models import Role, utcnow
 
 log = logging.getLogger(__name__)
 PROJECT = Path(__file__).resolve().parent.parent
 OWN = ("bot", "flows", "storage")
-FLOOD_DESTINY = "flood"  # the flood window's key in aiogram's FSM storage, beside any FSM state
+FLOOD_DESTINY = "flood"
+# s: replies another instance stored that recently may still be on their way (PostgreSQL)
+SENDER_PATIENCE = 10.0
+RECHECK_EVERY = 0.25  # s between two looks at them  # the flood window's key in aiogram's FSM storage, beside any FSM state
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -308,9 +312,13 @@ class UpdateContext(BaseMiddleware):
 
     Who stored the replies is stored with them (`by`, one id per UpdateContext, i.e. per
     process): a copy of an update that reaches the process still sending its replies (two
-    webhook posts of one update at once) is a plain duplicate. A copy reaching another
-    instance then cannot tell a live sender from a dead one and sends them too: Telegram posts
-    an update again only after 60 s without an answer, or when the connection broke.
+    webhook posts of one update at once) is a plain duplicate. On SQLite (one process) replies
+    another process stored are those of a process that died. On PostgreSQL another instance may
+    be sending them right now (a retry meeting the original), or may have died (nginx hands
+    the update to the next instance the moment a connection breaks): a copy finding replies
+    younger than SENDER_PATIENCE waits, looking again every RECHECK_EVERY seconds without
+    holding anything, for them to be forgotten (a duplicate) or to grow that old (the sender
+    is gone: they are sent). A sender slower than that (429s) has them sent twice.
     """
 
     def __init__(
@@ -345,6 +353,12 @@ class UpdateContext(BaseMiddleware):
                 )
                 outbox.clear()
                 result = await self._handle(handler, event, data)
+            waited = 0.0  # counted here too: the instances' clocks may differ
+            while data.pop("recheck", False):  # another instance's young replies
+                await asyncio.sleep(RECHECK_EVERY)
+                waited += RECHECK_EVERY
+                patient = waited < SENDER_PATIENCE
+                result = await self._handle(handler, event, data, patient=patient)
         except Exception as exc:
             unreachable = database_unreachable(exc)
             data["outcome"] = "retry" if unreachable else "error"
@@ -365,13 +379,15 @@ class UpdateContext(BaseMiddleware):
             report["sent_replies"] = True  # the front door clears them before confirming
         return result
 
-    async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+    async def _handle(
+        self, handler: Handler, event: Update, data: dict[str, Any], *, patient: bool = True
+    ) -> Any:
         # One connection and transaction; the ORM session rides on it (and never commits).
         async with self.transactions.begin() as connection:
             session = self.sessionmaker(bind=connection)
             try:
                 if not await repo.mark_processed(session, update_id=event.update_id):
-                    await self._redelivered(session, event.update_id, data)
+                    await self._redelivered(session, event.update_id, data, patient=patient)
                     return UNHANDLED
                 data["session"] = session
                 await self._load_person(data)
@@ -389,15 +405,19 @@ class UpdateContext(BaseMiddleware):
                     await session.close()  # a session never used by the ORM holds nothing
 
     async def _redelivered(
-        self, session: AsyncSession, update_id: int, data: dict[str, Any]
+        self, session: AsyncSession, update_id: int, data: dict[str, Any], *, patient: bool
     ) -> None:
         """An update already committed: a duplicate, unless its replies are still stored and
         no longer on their way (stored by another process, which died before sending them):
         then they go now, and this process becomes their sender."""
         data["outcome"] = "duplicate"
-        stored = await repo.stored_replies(session, update_id=update_id)
+        stored, recorded = await repo.stored_replies(session, update_id=update_id)
         if not stored or stored.get("by") == self.instance:
             return
+        if patient and not self.transactions.sqlite and recorded is not None:
+            if (utcnow() - recorded).total_seconds() < SENDER_PATIENCE:
+                data["recheck"] = True  # its sender may be alive: look again in a moment
+                return
         outbox: Outbox = data["outbox"]
         for method in from_data(stored.get("calls") or []):
             outbox.add(method)

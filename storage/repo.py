@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -55,7 +56,9 @@ _STORE_REPLIES = (
 )
 # FOR UPDATE (PostgreSQL; SQLite has one writer anyway): two copies of one update read in turn.
 _STORED_REPLIES = (
-    select(_U.c.replies).where(_U.c.update_id == bindparam("b_update_id")).with_for_update()
+    select(_U.c.replies, _U.c.processed_at)
+    .where(_U.c.update_id == bindparam("b_update_id"))
+    .with_for_update()
 )
 _CLEAR_REPLIES = (
     update(_U)
@@ -119,12 +122,14 @@ async def store_replies(session: AsyncSession, *, update_id: int, replies: dict[
     await connection.execute(_STORE_REPLIES, {"b_update_id": update_id, "b_replies": replies})
 
 
-async def stored_replies(session: AsyncSession, *, update_id: int) -> dict[str, Any] | None:
-    """The replies kept on an update's record, None when there are none (or no record); the
-    record stays locked to the end of the transaction."""
+async def stored_replies(
+    session: AsyncSession, *, update_id: int
+) -> tuple[dict[str, Any] | None, datetime | None]:
+    """The replies kept on an update's record (None when there are none) and when the update
+    was recorded (None: no record); the record stays locked to the end of the transaction."""
     connection = await _connection(session)
-    result = await connection.execute(_STORED_REPLIES, {"b_update_id": update_id})
-    return result.scalar_one_or_none()
+    row = (await connection.execute(_STORED_REPLIES, {"b_update_id": update_id})).first()
+    return (row.replies, row.processed_at) if row is not None else (None, None)
 
 
 async def clear_replies(session: AsyncSession, *, update_ids: Collection[int]) -> int:

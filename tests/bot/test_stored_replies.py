@@ -39,6 +39,7 @@ from aiogram.types import (
 )
 from sqlalchemy import select
 
+from bot import middlewares
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.outbox import BuiltFile, Outbox, StoredReplies, as_data, from_data
@@ -67,6 +68,12 @@ def start_update(uid: int = UID) -> Update:
         entities=[MessageEntity(type="bot_command", offset=0, length=6)],
     )
     return Update(update_id=next(_ids), message=message)
+
+
+async def stored_or_none(app: App, update_id: int) -> dict[str, Any] | None:
+    async with app.sessionmaker() as session:
+        row = await session.get(ProcessedUpdate, update_id)
+        return row.replies if row is not None else None
 
 
 async def stored(app: App, update_id: int) -> dict[str, Any] | None:
@@ -99,8 +106,16 @@ def killed_before_sending(monkeypatch: pytest.MonkeyPatch) -> list[TelegramMetho
     return lost
 
 
+@pytest.fixture
+def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a copy waits SENDER_PATIENCE (10 s) for young replies another instance
+    stored; a test's dead instance died a moment ago."""
+    monkeypatch.setattr(middlewares, "SENDER_PATIENCE", 0.5)
+    monkeypatch.setattr(middlewares, "RECHECK_EVERY", 0.05)
+
+
 async def test_an_update_committed_but_not_answered_gets_its_replies_when_delivered_again(
-    app: App, killed_before_sending: list[TelegramMethod[Any]]
+    app: App, killed_before_sending: list[TelegramMethod[Any]], impatient: None
 ) -> None:
     update = start_update()
     with pytest.raises(Killed):
@@ -131,7 +146,7 @@ async def test_an_update_committed_but_not_answered_gets_its_replies_when_delive
         await again.close()
 
 
-async def test_replies_sent_and_forgotten_are_not_sent_again(app: App) -> None:
+async def test_replies_sent_and_forgotten_are_not_sent_again(app: App, impatient: None) -> None:
     update = start_update()
     report: dict[str, Any] = {}
     await app.dp.feed_update(app.bot, update, report=report)
@@ -144,6 +159,69 @@ async def test_replies_sent_and_forgotten_are_not_sent_again(app: App) -> None:
         assert report == {"outcome": "duplicate"} and sent_to(after) == []
     finally:
         await after.close()
+
+
+async def test_a_copy_reaching_another_instance_still_sending_waits_and_sends_nothing(
+    app: App, monkeypatch
+) -> None:
+    """PostgreSQL, two instances: a retry of an update meets the original, which committed and
+    is sending its replies. The copy waits (without holding the row) until they are forgotten,
+    and sends nothing. (On SQLite there is one process: another one's replies are a dead one's.)"""
+    if app.dp["transactions"].sqlite:
+        pytest.skip("SQLite has one process by design")
+    monkeypatch.setattr(middlewares, "RECHECK_EVERY", 0.05)
+    committed, sending = asyncio.Event(), asyncio.Event()
+    flush = Outbox.flush
+
+    async def slow_on_first(self: Outbox, bot: Bot) -> None:
+        if bot is app.bot:
+            committed.set()  # the outbox is sent after the commit
+            await sending.wait()  # the first instance's sends take a while
+        await flush(self, bot)
+
+    monkeypatch.setattr(Outbox, "flush", slow_on_first)
+    update = start_update()
+    report: dict[str, Any] = {}
+    first = asyncio.create_task(app.dp.feed_update(app.bot, update, report=report))
+    await committed.wait()
+    assert await stored_or_none(app, update.update_id) is not None
+    other = restarted(app)
+    try:
+        copy: dict[str, Any] = {}
+        second = asyncio.create_task(other.dp.feed_update(other.bot, update, report=copy))
+        await asyncio.sleep(0.5)
+        assert not second.done()  # waiting for the first to send
+        sending.set()
+        await first
+        assert report["sent_replies"]
+        await app.dp["stored_replies"].clear_soon(update.update_id)  # as its front door does
+        await asyncio.wait_for(second, timeout=5)
+        assert copy == {"outcome": "duplicate"} and sent_to(other) == []
+        assert len(sent_to(app)) == 2
+    finally:
+        await other.close()
+
+
+async def test_a_copy_reaching_another_instance_whose_sender_died_sends_them_after_a_while(
+    app: App, killed_before_sending: list[TelegramMethod[Any]], monkeypatch
+) -> None:
+    if app.dp["transactions"].sqlite:
+        pytest.skip("SQLite has one process by design: no waiting there")
+    monkeypatch.setattr(middlewares, "SENDER_PATIENCE", 1.0)
+    monkeypatch.setattr(middlewares, "RECHECK_EVERY", 0.1)
+    update = start_update()
+    with pytest.raises(Killed):
+        await app.dp.feed_update(app.bot, update)
+    other = restarted(app)
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        report: dict[str, Any] = {}
+        await other.dp.feed_update(other.bot, update, report=report)
+        assert loop.time() - started >= 0.8  # it waited for a live sender, then sent them
+        assert report["outcome"] == "replayed" and len(sent_to(other)) == 2
+    finally:
+        await other.close()
 
 
 async def test_a_copy_reaching_the_process_that_sends_the_replies_sends_nothing(app: App) -> None:
@@ -375,7 +453,7 @@ async def test_polling_forgets_sent_replies_before_the_getupdates_that_confirms(
 
 
 async def test_polling_sends_the_replies_a_killed_process_left_and_confirms(
-    settings: Settings,
+    settings: Settings, impatient: None
 ) -> None:
     async with FakeBotAPI() as fake:
         app = build_app(webhook_settings(settings, fake), token="123456:TEST-token")

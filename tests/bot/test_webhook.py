@@ -500,8 +500,11 @@ async def test_replies_are_forgotten_before_the_200(running: Running, monkeypatc
 
 
 async def test_an_update_whose_instance_died_before_its_replies_gets_them(
-    running: Running,
+    running: Running, monkeypatch
 ) -> None:
+    from bot import middlewares
+
+    monkeypatch.setattr(middlewares, "SENDER_PATIENCE", 0.5)  # it died a moment ago
     from aiogram.methods import SendMessage
 
     from bot.outbox import as_data
