@@ -474,3 +474,52 @@ async def test_an_unknown_update_kind_is_one_neutral_line_and_no_warning(
         for formatter in (JsonFormatter(), SafeTracebacks("%(message)s")):
             written = formatter.format(record)
             assert "Siti" not in written and "777000123" not in written
+
+
+async def stored_replies(running: Running, update_id: int) -> Any:
+    async with running.app.sessionmaker() as session:
+        row = await session.get(ProcessedUpdate, update_id)
+        assert row is not None
+        return row.replies
+
+
+async def test_replies_are_forgotten_before_the_200(running: Running, monkeypatch) -> None:
+    seen: list[Any] = []
+    replies = running.server.stored_replies
+    clear_soon = replies.clear_soon
+
+    async def spied(update_id: int) -> bool:
+        done = await clear_soon(update_id)
+        seen.append(await stored_replies(running, update_id))  # still before the response
+        return done
+
+    monkeypatch.setattr(replies, "clear_soon", spied)
+    assert await running.post(text_update(11, "/start")) == 200
+    assert seen == [None] and await stored_replies(running, 11) is None
+    assert len(sends(running.fake)) == 2
+
+
+async def test_an_update_whose_instance_died_before_its_replies_gets_them(
+    running: Running, monkeypatch
+) -> None:
+    from bot import middlewares
+
+    monkeypatch.setattr(middlewares, "SENDER_PATIENCE", 0.5)  # it died a moment ago
+    from aiogram.methods import SendMessage
+
+    from bot.outbox import as_data
+    from storage import repo
+
+    async with running.app.sessionmaker() as session, session.begin():  # what the dead one left
+        await repo.mark_processed(session, update_id=12)
+        calls = as_data([SendMessage(chat_id=UID, text="Jawaban yang tertunda")])
+        await repo.store_replies(session, update_id=12, replies={"by": "gone", "calls": calls})
+    assert await running.post(text_update(12, "/start")) == 200
+    # Its stored replies, not the handler's (/start's welcome): the update was done already.
+    assert [c.params["text"] for c in sends(running.fake)] == ["Jawaban yang tertunda"]
+    assert await stored_replies(running, 12) is None
+    assert await running.post(text_update(12, "/start")) == 200  # and again: nothing
+    assert len(sends(running.fake)) == 1
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_updates_total{outcome="replayed",type="message"} 1.0' in metrics
+    assert 'juragan_updates_total{outcome="duplicate",type="message"} 1.0' in metrics
