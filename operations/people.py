@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from operations import trainings
 from operations.notices import Done
 from storage import privacy
 from storage.models import Person
@@ -42,7 +43,9 @@ async def delete_person(session: AsyncSession, *, person_id: int, now: datetime)
     for plan, lead, count in erased.left:
         done.changed.setdefault(FOUNDING, []).append(plan.id)
         done.tell(lead.id if lead else None, "coop.left", plan=plan.id, count=count)
+    # A freed seat is the first waiting person's, as after any promotion: its reminders, its
+    # request to the organiser, and a "training.promoted" notice (operations/trainings.py).
+    done.merge(await trainings.seated(session, list(erased.promoted), now=now))
     for registration in erased.promoted:
         done.changed.setdefault(REGISTRATION, []).append(registration.id)
-        done.tell(registration.person_id, "training.promoted", registration=registration.id)
     return done

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver, mydata, notices
 from bot import keyboards as kb
-from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.common import IsCommand, pressed_message
 from bot.handlers.common import reply as reply_to
 from bot.handlers.kur import STAGES
-from bot.handlers.training import tell_promoted
 from bot.mydata import SUBMISSION_KINDS, profile_lines
 from bot.outbox import Outbox
 from bot.text import messages, moment, t
@@ -31,24 +30,9 @@ from storage.models import (
     Person,
     RegistrationStatus,
     SubmissionKind,
-    TrainingRegistration,
 )
 
 NOTHING_KEPT = N_("We do not keep anything about you. Send /start to begin.")
-PROMOTED = "training.promoted"
-
-
-# Interim, until the trainings branch renders "training.promoted": a renderer that sends
-# nothing, so every notice operations/ makes has one (tests/bot/test_notices.py); the
-# promoted waitlisters hear it through tell_promoted in `erase` below. Once the real renderer
-# is registered (bot/handlers/training.py is imported before this module), this one is not.
-if PROMOTED not in notices.RENDERERS:
-
-    @notices.renders(PROMOTED)
-    async def _promoted_elsewhere(
-        session: AsyncSession, person: Person, args: dict[str, object]
-    ) -> None:
-        return None
 
 
 async def profile(message: Message, person: Person | None, outbox: Outbox) -> None:
@@ -221,15 +205,7 @@ async def erase(
             )
         )
     )
-    await notices.deliver(session, outbox, [n for n in done.notices if n.message != PROMOTED])
-    # The switch, once the trainings branch is merged: its operation gives the promoted their
-    # seat's reminders and files (tell_promoted does it here), and its renderer tells them;
-    # then deliver every notice above and drop these lines.
-    promoted = [n.args["registration"] for n in done.notices if n.message == PROMOTED]
-    if promoted:
-        turn = turn_for(callback, session=session, person=person, outbox=outbox)
-        found = [await session.get(TrainingRegistration, i) for i in promoted]
-        await tell_promoted(turn, [r for r in found if r is not None])
+    await notices.deliver(session, outbox, done.notices)
 
 
 def router() -> Router:
