@@ -14,7 +14,7 @@ from operations import coops as ops
 from operations.people import delete_person
 from storage import coops, repo, trainings
 from storage.db import create_engine, create_sessionmaker
-from storage.models import Founding, FoundingStatus, Person, RegistrationStatus, Training
+from storage.models import Founding, FoundingStatus, Person, RegistrationStatus, Reminder, Training
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 MEETING = NOW + timedelta(days=20)
@@ -140,6 +140,9 @@ async def test_a_freed_seat_promotes_the_waitlist_and_says_so(sessions: Sessions
             session, training_id=training.id, person_id=wati
         )
         assert registration is not None and registration.status == RegistrationStatus.REGISTERED
+        # the seat's reminders came with it, as after any promotion
+        keys = await session.scalars(select(Reminder.dedupe_key).where(Reminder.person_id == wati))
+        assert any(k.startswith(f"training:{waiting_id}:") for k in keys)
 
 
 async def test_deleting_twice_finds_nobody_the_second_time(sessions: Sessions) -> None:
