@@ -67,7 +67,6 @@ from storage.models import (  # noqa: E402
     FlowRun,
     Loan,
     Person,
-    ProcessedUpdate,
     RunStatus,
     Submission,
     SubmissionKind,
@@ -77,8 +76,6 @@ RESULTS = ROOT / "bench" / "results" / "updates.json"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BENCH_DB = "bench"  # never the `test` database the test suite truncates
 
-# Updates whose sent replies are forgotten by one UPDATE (see Clears): a busy polling bot's.
-CLEAR_EVERY = 10
 TARGET_RATE = 1000.0  # answers/s through the full stack (set for SQLite)
 TARGET_P99_MS = 50.0  # at a steady 200 answers/s
 NAIVE_RATE = 480.0  # a naive aiogram + SQLAlchemy form, measured on the reference machine
@@ -834,54 +831,6 @@ async def bench_journey(
     return result, walkers
 
 
-class Clears:
-    """Feeds an update as `juragan run` does (bot.polling): once its replies, stored with it,
-    were sent, they are forgotten, one UPDATE for several updates, before they count as done.
-
-    In `juragan run` the UPDATE is shared by the updates whose replies went out since the last
-    one (StoredReplies.clear_soon, in a task): how many depends on when the network lets the
-    event loop run it. Here nothing waits on a network and nothing would ever yield to that
-    task, so the benchmark does it itself: inline, after every `every` updates with stored
-    replies (1: one UPDATE per update, a quiet bot; 100: one per getUpdates batch, a busy one),
-    inside the timed feed of the update that completes the batch."""
-
-    def __init__(self, app: App, every: int) -> None:
-        self.app, self.every = app, max(1, every)
-        self.replies = app.dp["stored_replies"]
-        self.waiting: list[int] = []
-        self.statements = self.cleared = 0
-
-    async def feed(self, update: Update) -> Any:
-        report: dict[str, Any] = {}
-        result = await self.app.dp.feed_update(self.app.bot, update, report=report)
-        if report.get("sent_replies"):
-            self.waiting.append(update.update_id)
-            if len(self.waiting) >= self.every:
-                await self.settle()
-        return result
-
-    async def settle(self) -> None:
-        if self.waiting:
-            ids, self.waiting = self.waiting, []
-            self.statements += 1
-            self.cleared += len(ids)
-            await self.replies.clear(ids)
-
-    def reset(self) -> None:
-        self.statements = self.cleared = 0
-
-    def report(self) -> dict[str, Any]:
-        per = self.cleared / self.statements if self.statements else 0.0
-        return {"clear_statements": self.statements, "updates_per_clear": per}
-
-
-async def replies_left(app: App) -> int:
-    """Updates whose stored replies were never forgotten (each should have been, once sent)."""
-    async with app.sessionmaker() as s:
-        where = ProcessedUpdate.replies.is_not(None)
-        return int(await s.scalar(select(func.count()).select_from(ProcessedUpdate).where(where)))
-
-
 async def bench_stack(
     url: str,
     *,
@@ -892,7 +841,6 @@ async def bench_stack(
     latency_people: int,
     profile: str | None = None,
     profile_phase: str = "onboarding",
-    clear_every: int = CLEAR_EVERY,
 ) -> dict[str, Any]:
     settings = Settings(database_url=url, flood_limit=10**6, _env_file=None)  # type: ignore[call-arg]
     session = BenchSession()
@@ -910,8 +858,8 @@ async def bench_stack(
     problems: list[str] = []
     errors_before = ERRORS.count
 
-    clears = Clears(app, clear_every)
-    feed = clears.feed
+    async def feed(update: Update) -> Any:
+        return await app.dp.feed_update(app.bot, update)
 
     def all_steps(w: Walker) -> int:
         return len(SCRIPT) - w.done
@@ -926,8 +874,6 @@ async def bench_stack(
         )
 
         # 2. throughput
-        await clears.settle()
-        clears.reset()
         walkers = flow.people(20_000_000, people)
         flow.build_seconds = 0.0
         samples: list[tuple[int, float]] = []
@@ -937,7 +883,6 @@ async def bench_stack(
             fed, wall = await drive_closed_loop(
                 walkers, all_steps, flow.next_update, feed, concurrency, samples
             )
-            await clears.settle()
             _stop_profiler(profiler, onboarding_profile)
         build = flow.build_seconds
         errors = ERRORS.count - errors_before
@@ -955,7 +900,6 @@ async def bench_stack(
             "complete_profiles": found[2],
             "errors": errors,
             "latency_ms": summary_ms([x for _, x in samples]),
-            **clears.report(),
             **meter.report(fed),
         }
         del samples
@@ -963,12 +907,9 @@ async def bench_stack(
         # 4. the KUR readiness journey of the people just onboarded
         journey_profile = profile if profile_phase == "journey" else None
         errors_before_journey = ERRORS.count
-        clears.reset()
         kur, kur_walkers = await bench_journey(
             app, journey, feed, walkers, concurrency, journey_profile
         )
-        await clears.settle()
-        kur.update(clears.report())
         kur["errors"] = ERRORS.count - errors_before_journey
         if kur["errors"]:
             problems.append(f"journey: {kur['errors']} updates failed (see the errors above)")
@@ -985,10 +926,6 @@ async def bench_stack(
         if errors:
             problems.append(f"latency: {errors} updates failed (see the errors above)")
         lat["errors"] = errors
-        await clears.settle()
-        left = await replies_left(app)
-        if left:
-            problems.append(f"{left} updates' replies were sent but never forgotten")
     finally:
         await app.close()
     return {"throughput": throughput, "journey": kur, "latency": lat, "problems": problems}
@@ -1316,15 +1253,6 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
         ],
         "(closed loop)",
     )
-    row(
-        "   replies forgotten: UPDATEs, updates each",
-        [
-            f"{b['throughput'].get('clear_statements', 0)}, "
-            f"{b['throughput'].get('updates_per_clear', 0):.1f}"
-            for b in backends.values()
-        ],
-        "(after the send)",
-    )
     kur = [b["journey"] for b in backends.values()]
     row(
         "4. KUR readiness journey (answers/s)",
@@ -1431,12 +1359,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--latency-people", type=int, default=1000, help="people in the steady load (default 1000)"
     )
     p.add_argument(
-        "--clear-every",
-        type=int,
-        default=CLEAR_EVERY,
-        help="updates whose sent replies one UPDATE forgets (default %(default)s; 1 = one each)",
-    )
-    p.add_argument(
         "--profile",
         choices=["cprofile", "pyinstrument"],
         default=None,
@@ -1477,7 +1399,6 @@ def main(argv: list[str] | None = None) -> int:
         steady_rate=args.rate,
         steady_seconds=args.seconds,
         steady_people=args.latency_people,
-        clear_every=args.clear_every,
         updates_per_person=len(SCRIPT),
         journey_updates_per_person=len(JOURNEY),
         journey_amount=JOURNEY_AMOUNT,
@@ -1515,7 +1436,6 @@ def main(argv: list[str] | None = None) -> int:
                     latency_people=args.latency_people,
                     profile=args.profile if i == 0 else None,
                     profile_phase=args.profile_phase,
-                    clear_every=args.clear_every,
                 )
             )
             result["database"] = shown

@@ -31,7 +31,6 @@ from bot.leader import Leader
 from bot.logs import guard_personal_data
 from bot.metrics import Metrics, Observe
 from bot.middlewares import FloodControl, PrivateOnly, UpdateContext
-from bot.outbox import StoredReplies
 from bot.reminders import Ticker
 from bot.scheduler import Heartbeat, build_scheduler
 from flows import reminders as reminder_rules
@@ -119,8 +118,6 @@ def build_dispatcher(
         )
     )
     dp["transactions"] = transactions = Transactions(sessionmaker.kw["bind"])
-    # What `juragan run` and `juragan webhook` call to forget replies once sent (bot.outbox).
-    dp["stored_replies"] = StoredReplies(transactions)
     dp.update.outer_middleware(
         UpdateContext(
             sessionmaker,

@@ -4,11 +4,9 @@ role, the language)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -34,19 +32,16 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
-from bot.outbox import Outbox, as_data, from_data
+from bot.outbox import Outbox
 from flows.i18n import N_
 from storage import repo
 from storage.db import Transactions
-from storage.models import Role, utcnow
+from storage.models import Role
 
 log = logging.getLogger(__name__)
 PROJECT = Path(__file__).resolve().parent.parent
 OWN = ("bot", "flows", "storage")
-FLOOD_DESTINY = "flood"
-# s: replies another instance stored that recently may still be on their way (PostgreSQL)
-SENDER_PATIENCE = 10.0
-RECHECK_EVERY = 0.25  # s between two looks at them  # the flood window's key in aiogram's FSM storage, beside any FSM state
+FLOOD_DESTINY = "flood"  # the flood window's key in aiogram's FSM storage, beside any FSM state
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -302,23 +297,8 @@ class UpdateContext(BaseMiddleware):
     run and role, and their language.
 
     The update id is recorded in the same transaction as the update's effects, so a redelivered
-    update is skipped; the replies in the outbox are sent only after the commit. They are also
-    stored with the update id, in the same transaction (bot.outbox.as_data: not a button's
-    answer, not a file), until the front door that took the update has forgotten them
-    (bot.outbox.StoredReplies, told through `report["sent_replies"]`): a redelivered update
-    that finds them there was committed but not answered (the process died in between), so
-    its replies are sent now, and nothing else is done (outcome "replayed"). Handlers get
+    update is skipped; the replies in the outbox are sent only after the commit. Handlers get
     `session`, `outbox`, `person` (None before consent), `active_run`, `role` and `locale`.
-
-    Who stored the replies is stored with them (`by`, one id per UpdateContext, i.e. per
-    process): a copy of an update that reaches the process still sending its replies (two
-    webhook posts of one update at once) is a plain duplicate. On SQLite (one process) replies
-    another process stored are those of a process that died. On PostgreSQL another instance may
-    be sending them right now (a retry meeting the original), or may have died (nginx hands
-    the update to the next instance the moment a connection breaks): a copy finding replies
-    younger than SENDER_PATIENCE waits, looking again every RECHECK_EVERY seconds without
-    holding anything, for them to be forgotten (a duplicate) or to grow that old (the sender
-    is gone: they are sent). A sender slower than that (429s) has them sent twice.
     """
 
     def __init__(
@@ -333,7 +313,6 @@ class UpdateContext(BaseMiddleware):
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
         self.transactions = transactions
         self.admin_ids = admin_ids
-        self.instance = uuid.uuid4().hex[:16]  # stored with the replies as their sender
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -353,12 +332,6 @@ class UpdateContext(BaseMiddleware):
                 )
                 outbox.clear()
                 result = await self._handle(handler, event, data)
-            waited = 0.0  # counted here too: the instances' clocks may differ
-            while data.pop("recheck", False):  # another instance's young replies
-                await asyncio.sleep(RECHECK_EVERY)
-                waited += RECHECK_EVERY
-                patient = waited < SENDER_PATIENCE
-                result = await self._handle(handler, event, data, patient=patient)
         except Exception as exc:
             unreachable = database_unreachable(exc)
             data["outcome"] = "retry" if unreachable else "error"
@@ -375,57 +348,23 @@ class UpdateContext(BaseMiddleware):
             await self._after_failure(event, data, outbox, record=not unreachable)
             result = UNHANDLED
         await outbox.flush(data["bot"])
-        if outbox.kept and isinstance(report := data.get("report"), dict):
-            report["sent_replies"] = True  # the front door clears them before confirming
         return result
 
-    async def _handle(
-        self, handler: Handler, event: Update, data: dict[str, Any], *, patient: bool = True
-    ) -> Any:
+    async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         # One connection and transaction; the ORM session rides on it (and never commits).
         async with self.transactions.begin() as connection:
             session = self.sessionmaker(bind=connection)
             try:
                 if not await repo.mark_processed(session, update_id=event.update_id):
-                    await self._redelivered(session, event.update_id, data, patient=patient)
+                    data["outcome"] = "duplicate"
                     return UNHANDLED
                 data["session"] = session
                 await self._load_person(data)
                 with self.i18n.context(), self.i18n.use_locale(data["locale"]):
-                    result = await handler(event, data)
-                outbox: Outbox = data["outbox"]
-                calls = as_data(outbox.methods)
-                if calls:  # one UPDATE of the row mark_processed wrote (and holds, on PostgreSQL)
-                    stored = {"by": self.instance, "calls": calls}
-                    await repo.store_replies(session, update_id=event.update_id, replies=stored)
-                    outbox.kept = True
-                return result
+                    return await handler(event, data)
             finally:
                 if session.sync_session.in_transaction() or session.sync_session.identity_map:
                     await session.close()  # a session never used by the ORM holds nothing
-
-    async def _redelivered(
-        self, session: AsyncSession, update_id: int, data: dict[str, Any], *, patient: bool
-    ) -> None:
-        """An update already committed: a duplicate, unless its replies are still stored and
-        no longer on their way (stored by another process, which died before sending them):
-        then they go now, and this process becomes their sender."""
-        data["outcome"] = "duplicate"
-        stored, recorded = await repo.stored_replies(session, update_id=update_id)
-        if not stored or stored.get("by") == self.instance:
-            return
-        if patient and not self.transactions.sqlite and recorded is not None:
-            if (utcnow() - recorded).total_seconds() < SENDER_PATIENCE:
-                data["recheck"] = True  # its sender may be alive: look again in a moment
-                return
-        outbox: Outbox = data["outbox"]
-        for method in from_data(stored.get("calls") or []):
-            outbox.add(method)
-        stored = {**stored, "by": self.instance}
-        await repo.store_replies(session, update_id=update_id, replies=stored)
-        outbox.kept = True
-        data["outcome"] = "replayed"
-        log.info("update %s was committed but its replies not sent: sending them", update_id)
 
     async def _load_person(self, data: dict[str, Any]) -> None:
         """The person, their active run and role; the language from profile, Telegram, default."""

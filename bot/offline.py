@@ -184,13 +184,7 @@ class OfflineChat:
         return await self.feed_update(upd)
 
     async def feed_update(self, update: Update) -> list[TelegramMethod[Any]]:
-        """Feed an update as the front doors do: the replies it stored, once sent, are
-        forgotten (bot.outbox.StoredReplies), as `juragan run` does before it confirms it."""
-        report: dict[str, Any] = {}
-        await self.dp.feed_update(self.bot, update, report=report)
-        stored = self.dp.workflow_data.get("stored_replies")
-        if report.get("sent_replies") and stored is not None:
-            await stored.clear([update.update_id])
+        await self.dp.feed_update(self.bot, update)
         return self.replies()
 
     def replies(self) -> list[TelegramMethod[Any]]:

@@ -9,15 +9,6 @@ whatever was not confirmed, and the update id recorded with each commit
 mode. An update the database could not take (outcome "retry") is not confirmed either: it is
 asked for again after a pause.
 
-The replies are stored with the update id in its transaction, and an update counts as done
-only once its replies were sent and then forgotten (bot.outbox.StoredReplies: one UPDATE shared
-by the updates finishing at that moment; the same person's next update does not wait for it),
-so always before the getUpdates whose offset confirms it. A process killed between a commit and the replies leaves them stored, and the update,
-unconfirmed, comes again and gets them sent; one killed after the replies and before that
-UPDATE sends them twice. Forgetting them as soon as they are sent, not when the next
-getUpdates goes (which waits up to POLL_TIMEOUT on a quiet bot), keeps that window to a few
-milliseconds.
-
 Updates are handled concurrently, but one person's (or chat's) one after another, in the order
 Telegram sent them. Each goes through `Dispatcher.feed_update`, so the outer middlewares (the
 log line, the metrics, flood control, the transaction) see it exactly as in webhook mode.
@@ -36,8 +27,6 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
-
-from bot.outbox import StoredReplies
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +66,6 @@ class Poller:
         self.dp, self.bot, self.timeout, self.grace = dp, bot, timeout, grace
         self.allowed_updates = allowed_updates
         self.workflow = workflow  # what start_polling would hand handlers: dispatcher, bots, ...
-        self.stored_replies: StoredReplies | None = workflow.get("stored_replies")
         self.offset: int | None = None
         self.states: dict[int, str] = {}  # update id -> IN_FLIGHT / DONE / RETRY, not yet confirmed
         self.tasks: set[asyncio.Task[None]] = set()
@@ -187,20 +175,7 @@ class Poller:
             self.states[update.update_id] = RETRY  # not confirmed: fetched and handled again
             return
         self._retry_backoff.reset()
-        if report.get("sent_replies") and self.stored_replies is not None:
-            self._forget_replies(update.update_id)
-        else:
-            self.states[update.update_id] = DONE
-
-    def _forget_replies(self, update_id: int) -> None:
-        """Forget the update's stored replies (they were sent), then count it done. In a task
-        of its own: the person's next update need not wait for it, only the confirmation does.
-        Should it fail the update is confirmed all the same (StoredReplies.clear says why)."""
-        assert self.stored_replies is not None
-        task = asyncio.create_task(self.stored_replies.clear_soon(update_id))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        task.add_done_callback(lambda _: self.states.__setitem__(update_id, DONE))
+        self.states[update.update_id] = DONE
 
     def _advance(self) -> None:
         """Move the offset over the updates finished without a gap below them."""

@@ -4,10 +4,7 @@ Telegram's updates, and tells an operator how the instance is (/healthz) and wha
 
 An update is answered 200 only after it was handled, committed and its replies sent, so one
 lost with a crashed instance is delivered again by Telegram (and skipped by its update id if it
-had been committed, or given its replies, stored in that commit, if they had not been sent).
-Sent replies are forgotten before the 200 (bot.outbox.StoredReplies: one UPDATE shared by the
-requests waiting at that moment). When the database cannot be reached the answer is 503:
-Telegram retries.
+had been committed). When the database cannot be reached the answer is 503: Telegram retries.
 A request without the right secret token is refused with 401 before anything is read.
 """
 
@@ -29,7 +26,6 @@ from sqlalchemy import text
 from bot.app import App, build_app, settle, start_scheduler, stop
 from bot.config import INT64_MAX, Settings
 from bot.middlewares import stale_connection
-from bot.outbox import StoredReplies
 from bot.preflight import listen, reach_telegram, with_telegram
 
 log = logging.getLogger(__name__)
@@ -57,7 +53,6 @@ class Server:
         self._secrets = [s.encode() for s in (secret, also) if s]
         # RedisStorage's client when REDIS_URL is set (aiogram's MemoryStorage has none).
         self.redis = getattr(app.dp.fsm.storage, "redis", None)
-        self.stored_replies: StoredReplies = app.dp["stored_replies"]
         self.web = web.Application(client_max_size=1024 * 1024)
         if path is not None:
             self.web.router.add_post(path, self.webhook)
@@ -83,8 +78,6 @@ class Server:
         await self.app.dp.feed_webhook_update(bot, update, report=report)
         if report.get("outcome") == "retry":
             return web.Response(status=503, text="Service Unavailable: try again")
-        if report.get("sent_replies"):
-            await self.stored_replies.clear_soon(update.update_id)
         return web.json_response({})
 
     async def health(self) -> tuple[bool, dict[str, Any]]:

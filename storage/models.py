@@ -134,16 +134,12 @@ class FlowRun(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled, written in the same transaction as their effects.
-
-    `replies` holds the update's replies (Bot API calls as data, bot.outbox) from its commit
-    until they were sent; an update delivered again while they are there gets them sent."""
+    """Telegram update ids already handled, written in the same transaction as their effects."""
 
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    replies: Mapped[dict[str, Any] | None]
 
 
 class CoopKind(StrEnum):

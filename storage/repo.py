@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -48,23 +46,6 @@ _RECORD_UPDATE = {
     name: insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_U = ProcessedUpdate.__table__
-_STORE_REPLIES = (
-    update(_U)
-    .where(_U.c.update_id == bindparam("b_update_id"))
-    .values(replies=bindparam("b_replies", type_=_U.c.replies.type))
-)
-# FOR UPDATE (PostgreSQL; SQLite has one writer anyway): two copies of one update read in turn.
-_STORED_REPLIES = (
-    select(_U.c.replies, _U.c.processed_at)
-    .where(_U.c.update_id == bindparam("b_update_id"))
-    .with_for_update()
-)
-_CLEAR_REPLIES = (
-    update(_U)
-    .where(_U.c.update_id.in_(bindparam("b_update_ids", expanding=True)), _U.c.replies.is_not(None))
-    .values(replies=null())  # SQL NULL, not JSON 'null'
-)
 _PERSON = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
 _ACTIVE_RUN = (
     select(FlowRun)
@@ -113,32 +94,6 @@ async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
     stmt = _RECORD_UPDATE[connection.dialect.name]
     result = await connection.execute(stmt, {"update_id": update_id, "processed_at": utcnow()})
     return bool(result.rowcount)
-
-
-async def store_replies(session: AsyncSession, *, update_id: int, replies: dict[str, Any]) -> None:
-    """Keep an update's replies (bot.outbox's data) on its record, in the update's transaction,
-    until `clear_replies`: a redelivery finding them sends them (mark_processed wrote the row)."""
-    connection = await _connection(session)
-    await connection.execute(_STORE_REPLIES, {"b_update_id": update_id, "b_replies": replies})
-
-
-async def stored_replies(
-    session: AsyncSession, *, update_id: int
-) -> tuple[dict[str, Any] | None, datetime | None]:
-    """The replies kept on an update's record (None when there are none) and when the update
-    was recorded (None: no record); the record stays locked to the end of the transaction."""
-    connection = await _connection(session)
-    row = (await connection.execute(_STORED_REPLIES, {"b_update_id": update_id})).first()
-    return (row.replies, row.processed_at) if row is not None else (None, None)
-
-
-async def clear_replies(session: AsyncSession, *, update_ids: Collection[int]) -> int:
-    """Forget the replies of these updates (they were sent), in one statement; how many."""
-    if not update_ids:
-        return 0
-    connection = await _connection(session)
-    result = await connection.execute(_CLEAR_REPLIES, {"b_update_ids": list(update_ids)})
-    return int(result.rowcount or 0)
 
 
 async def person_by_telegram_id(session: AsyncSession, *, telegram_id: int) -> Person | None:
@@ -488,9 +443,7 @@ async def stale_runs(
 
 async def prune_processed(session: AsyncSession, *, before: Any) -> int:
     """Forget update ids older than `before`: Telegram keeps an update for at most 24 hours, so
-    an older one can never be delivered again. Replies still kept with one (never cleared: a
-    clear that failed, or a process that stopped before it) go with it. Returns how many were
-    removed."""
+    an older one can never be delivered again. Returns how many were removed."""
     connection = await _connection(session)
     result = await connection.execute(
         delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)

@@ -1,28 +1,17 @@
 """`juragan run` killed (SIGKILL) at random moments while 50 people type, and started again:
-every message is answered, and only a message in flight at a kill may be answered twice.
+nothing anyone wrote is lost, and nothing is answered twice.
 
 Long polling confirms an update to Telegram with the next getUpdates' offset. The bot confirms
-one only after it was handled, committed, answered and its stored replies forgotten
-(bot.polling), so a killed process leaves the rest queued at Telegram (the fake keeps them, as
-Telegram does), the next process gets them again, and the update id recorded with each commit
-makes a finished one a no-op.
+one only after it was handled and committed (bot.polling), so a killed process leaves the rest
+queued at Telegram (the fake keeps them, as Telegram does), the next process gets them again,
+and the update id recorded with each commit makes a finished one a no-op.
 
-The replies are written with the update id in the update's transaction (bot.outbox,
-processed_updates.replies) and forgotten once they were sent. A process killed after a commit
-and before its replies reached Telegram leaves them stored: the next process, given the update
-again, sends them instead of skipping it, so no message stays unanswered.
-
-A process killed after the replies reached Telegram and before they were forgotten (the send's
-answer coming back, then one UPDATE) sends them again when the update comes back. So a message
-may be answered twice only if it was in flight at a kill (handed out before it and again after
-it), at most once more per such kill; each person has one message at a time, so at most 50 are
-in flight at a kill. How many of those are repeated depends on where the kill falls: this test
-kills just after the first answers of a process, which is when a restarted process sends the
-replies of the whole batch Telegram handed it again, so a kill often lands between many sends
-and the UPDATE that forgets them. Measured on 2 busy cores, 6 runs each: on SQLite 0 or 1 at
-most kills, and 12, 26, 45 and 50 of 50 at kills inside such a burst; on PostgreSQL 6 to 24 of
-the 50 (there a copy waits up to 10 s for replies another process stored to be forgotten, so
-the same messages stay in flight through all three kills and count at each).
+A reply can still be lost in one narrow place, as in webhook mode: a process killed after an
+update's commit and before its reply reached Telegram. The update is then delivered again and
+skipped as done, so that message stays unanswered; the test allows exactly those (an update
+handed out again after a kill) and nothing else. Closing that gap would need the replies
+written in the update's transaction and sent from there, which trades a lost answer for a
+repeated one: the bot keeps Telegram's webhook contract instead.
 """
 
 from __future__ import annotations
@@ -83,10 +72,8 @@ class Answers:
 
 
 async def one_message(fake: FakeBotAPI, answers: Answers, uid: int, text: str) -> tuple[int, int]:
-    """Write, and wait until Telegram no longer holds the update (it was confirmed) and the
-    answer came (or a second has passed since the confirmation): (update id, answers it got).
-    Only then is the next message written, so every answer counted here is this message's:
-    the earlier one, confirmed, can never come again and be answered again."""
+    """Write, and wait for the answer (or until Telegram no longer holds the update, which
+    was confirmed, and a second more has passed): (update id, answers it got)."""
     loop = asyncio.get_running_loop()
     before = answers(uid)
     update_id = fake.send_text(uid, text)["update_id"]
@@ -94,11 +81,11 @@ async def one_message(fake: FakeBotAPI, answers: Answers, uid: int, text: str) -
 
     def settled() -> bool:
         nonlocal confirmed_at
-        if confirmed_at is None:
-            if any(u["update_id"] == update_id for u in fake.pending_updates):
-                return False
+        if answers(uid) > before:
+            return True
+        if confirmed_at is None and all(u["update_id"] != update_id for u in fake.pending_updates):
             confirmed_at = loop.time()
-        return answers(uid) > before or loop.time() - confirmed_at > 1.0
+        return confirmed_at is not None and loop.time() - confirmed_at > 1.0
 
     while not settled():
         with suppress(AssertionError):
@@ -110,7 +97,7 @@ async def one_message(fake: FakeBotAPI, answers: Answers, uid: int, text: str) -
 async def person_types(
     fake: FakeBotAPI, answers: Answers, uid: int, rng: random.Random, got: dict[int, int]
 ) -> None:
-    """One person writes 4 messages, each after the one before was answered and confirmed;
+    """One person writes 4 messages, each after the answer to the one before, as in a chat;
     `got` maps each message's update id to the answers it got."""
     for n in range(MESSAGES):
         await asyncio.sleep(rng.uniform(0.0, 0.3))
@@ -118,7 +105,7 @@ async def person_types(
         got[update_id] = answered
 
 
-async def test_killed_at_random_moments_every_message_is_answered(
+async def test_killed_at_random_moments_nothing_is_lost_or_answered_twice(
     database_url: str, tmp_path
 ) -> None:
     seed = random.randrange(1_000_000)
@@ -143,8 +130,8 @@ async def test_killed_at_random_moments_every_message_is_answered(
                         fake.wait_for(lambda c: c.method == "sendMessage", timeout=20, since=start)
                     )
                 await asyncio.sleep(rng.uniform(0.0, 0.3))
+                kills.append(time.monotonic())
                 await process.kill()
-                kills.append(time.monotonic())  # dead: whatever it was handed, it had before
                 killed += 1
                 process = await launch(fake, database_url, tmp_path)
             await asyncio.wait_for(people, timeout=60)
@@ -158,27 +145,22 @@ async def test_killed_at_random_moments_every_message_is_answered(
         assert not fake.pending_updates, f"seed {seed}: updates never confirmed"
         engine = create_engine(database_url)
         async with engine.connect() as connection:
-            rows = (await connection.execute(select(ProcessedUpdate))).all()
+            done = set((await connection.scalars(select(ProcessedUpdate.update_id))).all())
         await engine.dispose()
-        done = {row.update_id for row in rows}
         lost = [i for i in ids if i not in done]
         assert not lost, f"seed {seed}: {len(lost)} messages confirmed but never handled"
+        twice = [i for i in ids if got[i] > 1]
+        assert not twice, f"seed {seed}: {len(twice)} messages answered twice"
+        # Only a message whose process was killed after its commit and before its answer went
+        # out may stay unanswered (as in webhook mode): Telegram, never told it was done, gave it
+        # again to a process started after that kill, which found it done.
         unanswered = [i for i in ids if got[i] == 0]
-        assert not unanswered, f"seed {seed}: {len(unanswered)} messages never answered"
-        kept = [row.update_id for row in rows if row.replies is not None]
-        assert not kept, f"seed {seed}: replies of {len(kept)} updates never forgotten"
-        # In flight at a kill: handed out before it, not confirmed, so handed out again after.
-        in_flight = [
-            {i for i in ids if fake.handed_out[i][0] < k < fake.handed_out[i][-1]} for k in kills
+        confirmed_early = [
+            i
+            for i in unanswered
+            if not any(fake.handed_out[i][0] < k < fake.handed_out[i][-1] for k in kills)
         ]
-        twice = {i: got[i] for i in ids if got[i] > 1}
-        repeated = [len(flying & set(twice)) for flying in in_flight]
-        print(f"seed {seed}: in flight at the kills {[len(f) for f in in_flight]}, "
-              f"answered twice {repeated}")  # fmt: skip
-        for i, answered in twice.items():
-            at = sum(i in flying for flying in in_flight)
-            assert answered <= 1 + at, (
-                f"seed {seed}: update {i} answered {answered} times, in flight at {at} kills"
-            )
-        # Each person has one message at a time, so at most PEOPLE are in flight at a kill.
-        assert all(len(flying) <= PEOPLE for flying in in_flight)
+        assert not confirmed_early, (
+            f"seed {seed}: {len(confirmed_early)} messages confirmed to Telegram before their "
+            f"answer went out, and never answered"
+        )
