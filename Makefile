@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 
-.PHONY: setup compile demo demo-data demo-reset run chat migrate test fuzz lint i18n bench clean
+.PHONY: setup compile demo demo-data demo-reset run chat migrate test fuzz lint i18n bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ i18n: $(STAMP)
 # Every benchmark (PostgreSQL: the local server; the in-process updates on both backends), then
 # one table of all their figures. A failed correctness check (exit 2) does not stop the others;
 # `make bench` fails at the end instead.
+# National scale (issue 17): PostgreSQL seeded with a million people, then the queries that serve
+# people and staff measured at that size. Not in `make test`; SCALE=0.01 for a quick try.
+bench-scale: setup
+	$(PY) bench/scale.py --scale $${SCALE:-1}
+
 bench: setup
 	@status=0; \
 	$(PY) bench/updates.py --db both || status=$$?; \
