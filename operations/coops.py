@@ -409,7 +409,8 @@ async def founding_corrected(
     session: AsyncSession, submission: Submission, answers: dict[str, Any], now: datetime
 ) -> Done:
     """The lead corrected a returned founding file: the plan takes the corrected name, purpose
-    or type (nothing else), and waits for the team again."""
+    or type (nothing else), and waits for the team again. The co-founders, who were told it
+    came back, are told it went to the team again (under its name now)."""
     plan = await coops.founding(session, submission.ref_id or 0, lock=True)
     if plan is None or plan.status == FoundingStatus.CANCELLED:
         return Done()
@@ -426,4 +427,8 @@ async def founding_corrected(
         plan.status = FoundingStatus.SUBMITTED.value
     plan.updated_at = now
     await session.flush()
-    return Done(changed={FOUNDING: [plan.id]})
+    done = Done(changed={FOUNDING: [plan.id]})
+    for founder in await coops.members(session, founding_id=plan.id):
+        if founder.id != submission.person_id:
+            done.tell(founder.id, "coop.corrected", plan=plan.id)
+    return done

@@ -706,6 +706,10 @@ MEETING_SET = N_(
     "📅 The founding meeting of “{name}” is set: {when}. You get a reminder three days and "
     "one day before."
 )
+CORRECTED = N_(
+    "📨 {lead} corrected the founding file of “{name}” and sent it to the Pulang Juragan team "
+    "again. You will hear when they have looked at it."
+)
 DECIDED = {
     "approved": N_(
         "✅ The Pulang Juragan team approved the founding file of “{name}”. {lead} leads the "
@@ -838,6 +842,15 @@ async def _decided(session: AsyncSession, person: Person, args: dict[str, Any]) 
         reason=html.escape(str(args.get("reason") or "–")),
     )
     return text, _plan_button(plan.id)
+
+
+@notices.renders("coop.corrected")
+async def _corrected(session: AsyncSession, person: Person, args: dict[str, Any]) -> Rendered:
+    plan = await _plan(session, args)
+    if plan is None:
+        return None
+    lead = await coops.person(session, plan.founder_id)
+    return t(CORRECTED, lead=_first(lead), name=html.escape(plan.name)), _plan_button(plan.id)
 
 
 def router() -> Router:

@@ -22,6 +22,7 @@ from storage.models import (
     SubmissionKind,
     SubmissionStatus,
 )
+from tests.bot.test_coop_found import sent_to
 from tests.bot.test_coop_join import NIK, load_sample, search_home
 from tests.bot.test_review import kur_submission, reviewer, to
 from tests.support.talk import onboard, one, texts
@@ -116,13 +117,16 @@ async def test_a_returned_name_and_phone_are_corrected_in_the_profile(app, perso
 
 
 async def test_a_founding_files_name_correction_renames_the_cooperative_only(app, person) -> None:
-    founder = person(8504)
+    founder, cofounder = person(8504), person(8506)
     await onboard(founder, lang="en", name="Siti Aminah")
+    await onboard(cofounder, lang="id", name="Dewi Lestari")
     async with app.sessionmaker() as session, session.begin():
         me = await repo.person_by_telegram_id(session, telegram_id=8504)
         plan = await coops.create_founding(
             session, founder=me, kind="konsumen", purpose="Warung bersama purna PMI", name="Kop S"
         )
+        dewi = await repo.person_by_telegram_id(session, telegram_id=8506)
+        await coops.add_member(session, founding_id=plan.id, person_id=dewi.id)
         await submissions.create(
             session,
             person=me,
@@ -136,7 +140,11 @@ async def test_a_founding_files_name_correction_renames_the_cooperative_only(app
         await staff.press_data(ReviewCB(act="ret", id=sub.id, k=k(SubmissionKind.FOUNDING)).pack())
     )
     offered = str(staff.buttons())
-    assert "Name of the cooperative" in offered and "Cooperative type" in offered and "Purpose" in offered
+    assert (
+        "Name of the cooperative" in offered
+        and "Cooperative type" in offered
+        and "Purpose" in offered
+    )
     assert "What is your name" not in offered and "Phone" not in offered
     await staff.press("Name of the cooperative")
     await staff.press("Next: the reason")
@@ -148,6 +156,10 @@ async def test_a_founding_files_name_correction_renames_the_cooperative_only(app
     assert (await one(app, Founding)).name == "Koperasi Sejahtera Bersama"
     assert (await one(app, Submission)).answers["name"] == "Koperasi Sejahtera Bersama"
     assert (await one(app, Person, Person.telegram_id == 8504)).name == "Siti Aminah"
+    # The co-founder heard it came back, and now that it went to the team again, in her language
+    # and under its new name.
+    assert "mengirimnya lagi ke tim" in sent_to(app, 8506)
+    assert "Koperasi Sejahtera Bersama" in sent_to(app, 8506)
 
 
 async def test_a_training_registration_returns_only_the_returnees_name_or_phone(

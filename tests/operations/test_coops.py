@@ -428,9 +428,15 @@ async def test_a_correction_writes_back_to_the_plan_and_it_waits_again(
     async with sessions() as session, session.begin():
         file = await coops.founding_file(session, plan_id)
         assert file is not None
-        await CORRECTIONS["founding"](
+        fixed = await CORRECTIONS["founding"](
             session, file, {"name": "Koperasi Purna Sejahtera", "nik": NIK, "kind": "bank"}, NOW
         )
+        # The co-founders (told it came back) hear it went to the team again; the lead,
+        # who sent it, does not.
+        cofounders = {p.id for p in await coops.members(session, founding_id=plan_id)}
+        cofounders.discard(file.person_id)
+        assert set(told(fixed, "coop.corrected")) == cofounders and len(cofounders) == 2
+        assert fixed.notices[0].args == {"plan": plan_id}
     corrected = await plan(sessions, plan_id)
     assert (corrected.name, corrected.kind, corrected.status) == (
         "Koperasi Purna Sejahtera",
