@@ -20,3 +20,8 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate ``url`` up to ``revision``. Call it outside a running event loop."""
     command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate ``url`` down to ``revision``. Call it outside a running event loop."""
+    command.downgrade(alembic_config(url), revision)

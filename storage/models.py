@@ -67,6 +67,11 @@ class Person(Base):
     """Someone who gave consent. Nobody has a row before that."""
 
     __tablename__ = "people"
+    # Segments, scopes and funnels filter people by where they live (migration 0020).
+    __table_args__ = (
+        Index("ix_people_province", "province_code"),
+        Index("ix_people_regency", "regency_code"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -119,7 +124,10 @@ class FlowRun(Base):
     """
 
     __tablename__ = "flow_runs"
-    __table_args__ = (Index("ix_flow_runs_person_status", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_flow_runs_person_status", "person_id", "status"),
+        Index("ix_flow_runs_flow_started", "flow", "started_at"),  # a journey's cohort (0020)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -213,6 +221,7 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submissions_kind_status_created", "kind", "status", "created_at"),
         Index("ix_submissions_person", "person_id"),
+        Index("ix_submissions_run", "run_id"),  # a cohort's submissions (0020)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
