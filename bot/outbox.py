@@ -12,12 +12,10 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
-from functools import cache
 from typing import Any
 
 import aiogram.methods
 from aiogram import Bot
-from aiogram.client.default import Default
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -26,8 +24,11 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import AnswerCallbackQuery, DeleteMessage, SendMessage, TelegramMethod
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from pydantic import BaseModel, ValidationError
+from aiogram.types import InlineKeyboardMarkup, InputFile, Message
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
+
+from storage.db import Encoded
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4  # a reply asked to wait (429) is tried at most this often
@@ -89,31 +90,27 @@ class NotReplayable(Exception):
     """A call with a parameter JSON cannot hold (a file to upload)."""
 
 
-def as_data(methods: Iterable[TelegramMethod[Any]]) -> list[list[Any]] | None:
-    """The calls worth making again after a crash, as JSON-ready [name, parameters] pairs, or
-    None when there are none.
+def as_data(methods: Iterable[TelegramMethod[Any]]) -> Encoded | None:
+    """The calls worth making again after a crash, as the JSON text of a list of [name,
+    parameters] pairs, or None when there are none.
 
     Left out: a button press's answer (NOT_REPLAYED) and a call uploading a file (an export, a
     chart: its bytes are built only when sent); the text around a file is kept. Parameters are
     those not at their default, so one left to the bot's default (parse mode, link previews:
     aiogram's `Default`) stays so, and one set to None on purpose (no parse mode) stays None.
-    Written by hand rather than with pydantic's dump (measured: 3x faster on a question with a
-    keyboard), as it runs for every update that answers."""
-    data: list[list[Any]] = []
+    Encoded by pydantic straight to JSON text, which the database takes as it is (measured on a
+    question with a keyboard and its edit: 71 µs, against 108 µs through dicts and json.dumps
+    and 209 µs by hand): it runs for every update that answers."""
+    parts: list[str] = []
     for method in methods:
         if isinstance(method, NOT_REPLAYED):
             continue
-        defaults = _defaults(type(method))
-        params: dict[str, Any] = {}
         try:
-            for name, value in method.__dict__.items():
-                if isinstance(value, Default) or (value is None and defaults.get(name) is None):
-                    continue
-                params[name] = _plain(value)
-        except NotReplayable:
+            params = method.model_dump_json(exclude_defaults=True, fallback=_refuse)
+        except (NotReplayable, PydanticSerializationError):
             continue
-        data.append([type(method).__name__, params])
-    return data or None
+        parts.append(f'["{type(method).__name__}",{params}]')
+    return Encoded(f"[{','.join(parts)}]") if parts else None
 
 
 def from_data(data: Sequence[Sequence[Any]]) -> list[TelegramMethod[Any]]:
@@ -131,34 +128,6 @@ def from_data(data: Sequence[Sequence[Any]]) -> list[TelegramMethod[Any]]:
             log.warning("a stored %s is no longer valid (%d errors): not sent", name,
                         exc.error_count())  # fmt: skip
     return methods
-
-
-@cache
-def _defaults(kind: type[TelegramMethod[Any]]) -> dict[str, Any]:
-    return {name: field.default for name, field in kind.model_fields.items()}
-
-
-def _plain(value: Any) -> Any:
-    """A parameter as JSON holds it; NotReplayable for a file."""
-    if value is None or isinstance(value, str | int | float):
-        return value
-    if isinstance(value, InlineKeyboardMarkup):
-        return {"inline_keyboard": [[_button(b) for b in row] for row in value.inline_keyboard]}
-    if isinstance(value, InputFile):
-        raise NotReplayable(type(value).__name__)
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_none=True, fallback=_refuse)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    raise NotReplayable(type(value).__name__)  # a date, bytes...: not worth a slower general path
-
-
-def _button(button: InlineKeyboardButton) -> dict[str, Any]:
-    """A button with callback data and nothing else (nearly all of ours) without pydantic."""
-    fields = button.__dict__
-    if button.callback_data is not None and sum(v is not None for v in fields.values()) == 2:
-        return {"text": button.text, "callback_data": button.callback_data}
-    return button.model_dump(mode="json", exclude_none=True)
 
 
 def _refuse(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,16 @@ from sqlalchemy.ext.asyncio import (
 from storage import sqlite_inline
 
 
+class Encoded(str):
+    """A JSON value already encoded as text (bot.outbox.as_data, by pydantic): written to a
+    JSON column as it is, instead of being decoded only to be encoded again."""
+
+
+def _json(value: Any) -> str:
+    """The engines' JSON serializer: json.dumps, as SQLAlchemy's default, but for `Encoded`."""
+    return str(value) if isinstance(value, Encoded) else json.dumps(value)
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -33,6 +44,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     # Errors must not carry statement parameters (phone numbers, names) into the logs.
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_serializer", _json)
     if is_sqlite(url):
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
