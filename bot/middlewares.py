@@ -432,8 +432,7 @@ class UpdateContext(BaseMiddleware):
         prune removes the update id (two days), and are never sent again: a front door confirms
         the update all the same, so Telegram does not deliver it again."""
         try:
-            async with self.transactions.begin() as connection:
-                await repo.forget_replies(connection, update_id=update_id)
+            await repo.forget_replies(self.transactions, update_id=update_id)
         except Exception as exc:
             log.warning(
                 "update %s: its sent replies were not forgotten (%s)",

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
 
 from storage import sqlite_inline
 
@@ -119,6 +120,17 @@ class Transactions:
                 self._held = await self.engine.connect()
             async with self._held.begin():
                 yield self._held
+
+    async def alone(self, statement: Executable, params: dict[str, Any]) -> None:
+        """One statement as a transaction of its own: on PostgreSQL in autocommit (one round
+        trip, not BEGIN, the statement and COMMIT), on SQLite on the writer."""
+        if self.sqlite:
+            async with self.begin() as connection:
+                await connection.execute(statement, params)
+            return
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(statement, params)
 
     async def close(self) -> None:
         if self._held is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert, Update
 
+from storage.db import Transactions
 from storage.models import (
     Base,
     Consent,
@@ -111,9 +112,9 @@ async def seen_update(session: AsyncSession, *, update_id: int) -> tuple[bool, l
     return (False, None) if row is None else (True, row.replies)
 
 
-async def forget_replies(connection: AsyncConnection, *, update_id: int) -> None:
-    """Forget an update's stored replies: they were sent."""
-    await connection.execute(_FORGET_REPLIES, {"b_update_id": update_id})
+async def forget_replies(transactions: Transactions, *, update_id: int) -> None:
+    """Forget an update's stored replies, in a transaction of its own: they were sent."""
+    await transactions.alone(_FORGET_REPLIES, {"b_update_id": update_id})
 
 
 async def forget_replies_to(session: AsyncSession, *, chat_id: int) -> int:
