@@ -67,6 +67,7 @@ from storage.models import (  # noqa: E402
     FlowRun,
     Loan,
     Person,
+    ProcessedUpdate,
     RunStatus,
     Submission,
     SubmissionKind,
@@ -926,6 +927,15 @@ async def bench_stack(
         if errors:
             problems.append(f"latency: {errors} updates failed (see the errors above)")
         lat["errors"] = errors
+        # Every update's replies were stored with its id, sent, then forgotten: none is left.
+        async with app.sessionmaker() as session:
+            left = await session.scalar(
+                select(func.count())
+                .select_from(ProcessedUpdate)
+                .where(ProcessedUpdate.replies.is_not(None))
+            )
+        if left:
+            problems.append(f"{left} updates' replies stored and never forgotten")
     finally:
         await app.close()
     return {"throughput": throughput, "journey": kur, "latency": lat, "problems": problems}

@@ -3,7 +3,8 @@
 `Observe` is the outermost middleware: it times every update and writes one line with its
 update id, type, outcome and latency (never who sent it or what they wrote). The inner
 middlewares say how the update ended by setting `data["outcome"]`: throttled (flood control),
-duplicate (a redelivered update id), error (the handler raised; `retry` when the database was
+duplicate (a redelivered update id), replayed (a redelivered update committed but never
+answered: its stored replies sent), error (the handler raised; `retry` when the database was
 unreachable and Telegram should deliver it again).
 """
 
@@ -50,7 +51,7 @@ OVERDUE = timedelta(minutes=10)  # a reminder still waiting this long after it w
 COUNT_EVERY = 10.0  # seconds the pending counts are reused between scrapes
 # Latency buckets (s): most updates take a few ms; Telegram gives up on a webhook after ~60 s.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-OUTCOMES = ("handled", "unhandled", "duplicate", "throttled", "error", "retry")
+OUTCOMES = ("handled", "unhandled", "duplicate", "replayed", "throttled", "error", "retry")
 DELIVERY_OUTCOMES = ("sent", "blocked", "retry", "failed")
 COMMON_TYPES = ("message", "callback_query")  # the update types the bot gets nearly all of
 

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
-from bot.outbox import Outbox
+from bot.outbox import Outbox, ReplayedCopies, as_data, from_data
 from flows.i18n import N_
 from storage import repo
 from storage.db import Transactions
@@ -43,6 +43,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 OWN = ("bot", "flows", "storage")
 FLOOD_DESTINY = "flood"  # the flood window's key in aiogram's FSM storage, beside any FSM state
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class Redelivered(Exception):
+    """The update id was committed by another copy of the update while this one ran."""
 
 
 def telegram_locale(user: User | None, default: str) -> str:
@@ -296,8 +300,18 @@ class UpdateContext(BaseMiddleware):
     update): one connection and transaction, the dedup record, the person with their active
     run and role, and their language.
 
-    The update id is recorded in the same transaction as the update's effects, so a redelivered
-    update is skipped; the replies in the outbox are sent only after the commit. Handlers get
+    The update id is recorded in the same transaction as the update's effects, with the replies
+    the handler left in the outbox (bot.outbox.as_data; one INSERT at the end), so a redelivered
+    update is not handled again. The replies are sent only after the commit, and forgotten (one
+    UPDATE) once sent. An update delivered again while its replies are still stored was
+    committed by a process that died before answering: the replies are sent now, and nothing
+    else is done (outcome "replayed"); one whose replies were forgotten is a duplicate. A
+    process killed after Telegram took the replies and before they were forgotten sends them
+    twice: sending and committing can never be one act, and that one round trip is where a
+    reply may repeat; anywhere else it is neither lost nor repeated.
+
+    A question a replay sent again may reach a person who already has (and answers) the first
+    one: bot.outbox.ReplayedCopies deletes the copy when its original is pressed. Handlers get
     `session`, `outbox`, `person` (None before consent), `active_run`, `role` and `locale`.
     """
 
@@ -313,11 +327,24 @@ class UpdateContext(BaseMiddleware):
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
         self.transactions = transactions
         self.admin_ids = admin_ids
+        self.in_flight: set[int] = set()  # update ids this process is handling or answering
+        self.copies = ReplayedCopies()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        outbox = Outbox()
-        data["outbox"] = outbox
+        data["outbox"] = Outbox()
+        if event.update_id in self.in_flight:  # a second copy while the first is still here
+            data["outcome"] = "duplicate"
+            return UNHANDLED
+        self.in_flight.add(event.update_id)
+        try:
+            return await self._run(handler, event, data)
+        finally:
+            self.in_flight.discard(event.update_id)
+
+    async def _run(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+        outbox: Outbox = data["outbox"]
+        redundant = self.copies.redundant(event) if self.copies else []
         try:
             try:
                 result = await self._handle(handler, event, data)
@@ -332,6 +359,10 @@ class UpdateContext(BaseMiddleware):
                 )
                 outbox.clear()
                 result = await self._handle(handler, event, data)
+        except Redelivered:  # another copy of it committed first (PostgreSQL, two instances)
+            data["outcome"] = "duplicate"
+            outbox.clear()
+            result = UNHANDLED
         except Exception as exc:
             unreachable = database_unreachable(exc)
             data["outcome"] = "retry" if unreachable else "error"
@@ -347,7 +378,13 @@ class UpdateContext(BaseMiddleware):
                 )  # fmt: skip
             await self._after_failure(event, data, outbox, record=not unreachable)
             result = UNHANDLED
-        await outbox.flush(data["bot"])
+        outbox.methods[:0] = redundant  # before the press is answered (the copy is below it)
+        methods = list(outbox.methods) if data.get("outcome") == "replayed" else None
+        results = await outbox.flush(data["bot"])
+        if methods is not None:
+            self.copies.add(methods, results)
+        if data.get("stored"):  # sent (or refused for good): nothing left to send again
+            await self._forget(event.update_id)
         return result
 
     async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
@@ -355,16 +392,52 @@ class UpdateContext(BaseMiddleware):
         async with self.transactions.begin() as connection:
             session = self.sessionmaker(bind=connection)
             try:
-                if not await repo.mark_processed(session, update_id=event.update_id):
-                    data["outcome"] = "duplicate"
+                seen, stored = await repo.seen_update(session, update_id=event.update_id)
+                if seen:
+                    self._redelivered(event, stored, data)
                     return UNHANDLED
                 data["session"] = session
                 await self._load_person(data)
                 with self.i18n.context(), self.i18n.use_locale(data["locale"]):
-                    return await handler(event, data)
+                    result = await handler(event, data)
+                replies = as_data(data["outbox"].methods)
+                if not await repo.mark_processed(
+                    session, update_id=event.update_id, replies=replies
+                ):
+                    raise Redelivered
+                data["stored"] = replies is not None
+                return result
             finally:
                 if session.sync_session.in_transaction() or session.sync_session.identity_map:
                     await session.close()  # a session never used by the ORM holds nothing
+
+    @staticmethod
+    def _redelivered(event: Update, stored: list[Any] | None, data: dict[str, Any]) -> None:
+        """An update already committed: its stored replies, if it has any, are sent now (the
+        process that committed it died before it had sent them); else it is a duplicate."""
+        data["outcome"] = "duplicate"
+        if not stored:
+            return
+        methods = from_data(stored)
+        for method in methods:
+            data["outbox"].add(method)
+        data["outcome"], data["stored"] = "replayed", True
+        log.info(
+            "update %s was committed but not answered: sending its %d stored replies",
+            event.update_id, len(methods),
+        )  # fmt: skip
+
+    async def _forget(self, update_id: int) -> None:
+        """Forget an update's replies once sent; should that fail they stay until the hourly
+        prune removes the update id (two days), and are never sent again: a front door confirms
+        the update all the same, so Telegram does not deliver it again."""
+        try:
+            await repo.forget_replies(self.transactions, update_id=update_id)
+        except Exception as exc:
+            log.warning(
+                "update %s: its sent replies were not forgotten (%s)",
+                update_id, type(exc).__name__,
+            )  # fmt: skip
 
     async def _load_person(self, data: dict[str, Any]) -> None:
         """The person, their active run and role; the language from profile, Telegram, default."""
@@ -386,24 +459,34 @@ class UpdateContext(BaseMiddleware):
     async def _after_failure(
         self, event: Update, data: dict[str, Any], outbox: Outbox, *, record: bool = True
     ) -> None:
-        """Nothing of the update was kept; record its id so a redelivery does not loop (unless
-        the database was unreachable: then a redelivery is welcome), apologise."""
-        try:
-            if record:
-                async with self.sessionmaker() as session, session.begin():
-                    await repo.mark_processed(session, update_id=event.update_id)
-        except Exception:
-            log.exception("could not record failed update %s", event.update_id)
+        """Nothing of the update was kept: apologise, and record its id with the apology as its
+        reply so a redelivery does not loop and still apologises should this process die before
+        it has (unless the database was unreachable: then a redelivery is welcome)."""
         outbox.clear()
         user: User | None = data.get("event_from_user")
-        if user is None:
+        if user is not None:
+            locale = data.get("locale") or telegram_locale(user, self.default_locale)
+            with self.i18n.context(), self.i18n.use_locale(locale):
+                text = _(
+                    "Sorry, something went wrong on our side. What you entered before is safe. "
+                    "Please try again in a moment."
+                )
+            if event.callback_query:
+                outbox.add(AnswerCallbackQuery(callback_query_id=event.callback_query.id))
+            outbox.add(SendMessage(chat_id=user.id, text=text))
+        if not record:
             return
-        locale = data.get("locale") or telegram_locale(user, self.default_locale)
-        with self.i18n.context(), self.i18n.use_locale(locale):
-            text = _(
-                "Sorry, something went wrong on our side. What you entered before is safe. "
-                "Please try again in a moment."
-            )
-        if event.callback_query:
-            outbox.add(AnswerCallbackQuery(callback_query_id=event.callback_query.id))
-        outbox.add(SendMessage(chat_id=user.id, text=text))
+        replies = as_data(outbox.methods)
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                recorded = await repo.mark_processed(
+                    session, update_id=event.update_id, replies=replies
+                )
+        except Exception:
+            log.exception("could not record failed update %s", event.update_id)
+            return
+        if not recorded:  # another copy of it was committed meanwhile: that one answers
+            outbox.clear()
+            data["outcome"] = "duplicate"
+            return
+        data["stored"] = replies is not None

@@ -6,7 +6,7 @@ those tasks run loses what people wrote. Here the offset never passes an update 
 handled, its transaction committed and its replies sent: after a crash Telegram delivers again
 whatever was not confirmed, and the update id recorded with each commit
 (bot.middlewares.UpdateContext) makes a second delivery of a finished one a no-op, as in webhook
-mode. An update the database could not take (outcome "retry") is not confirmed either: it is
+mode; the replies recorded with it, when the process died before sending them, are sent then. An update the database could not take (outcome "retry") is not confirmed either: it is
 asked for again after a pause.
 
 Updates are handled concurrently, but one person's (or chat's) one after another, in the order

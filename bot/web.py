@@ -4,7 +4,7 @@ Telegram's updates, and tells an operator how the instance is (/healthz) and wha
 
 An update is answered 200 only after it was handled, committed and its replies sent, so one
 lost with a crashed instance is delivered again by Telegram (and skipped by its update id if it
-had been committed). When the database cannot be reached the answer is 503: Telegram retries.
+had been committed, or answered with the replies stored in that commit if they were never sent). When the database cannot be reached the answer is 503: Telegram retries.
 A request without the right secret token is refused with 401 before anything is read.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,8 +16,19 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
 
 from storage import sqlite_inline
+
+
+class Encoded(str):
+    """A JSON value already encoded as text (bot.outbox.as_data, by pydantic): written to a
+    JSON column as it is, instead of being decoded only to be encoded again."""
+
+
+def _json(value: Any) -> str:
+    """The engines' JSON serializer: json.dumps, as SQLAlchemy's default, but for `Encoded`."""
+    return str(value) if isinstance(value, Encoded) else json.dumps(value)
 
 
 def is_sqlite(url: str) -> bool:
@@ -33,6 +45,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     # Errors must not carry statement parameters (phone numbers, names) into the logs.
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_serializer", _json)
     if is_sqlite(url):
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
@@ -107,6 +120,17 @@ class Transactions:
                 self._held = await self.engine.connect()
             async with self._held.begin():
                 yield self._held
+
+    async def alone(self, statement: Executable, params: dict[str, Any]) -> None:
+        """One statement as a transaction of its own: on PostgreSQL in autocommit (one round
+        trip, not BEGIN, the statement and COMMIT), on SQLite on the writer."""
+        if self.sqlite:
+            async with self.begin() as connection:
+                await connection.execute(statement, params)
+            return
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(statement, params)
 
     async def close(self) -> None:
         if self._held is not None:

@@ -142,12 +142,17 @@ class FlowRun(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled, written in the same transaction as their effects."""
+    """Telegram update ids already handled, written in the same transaction as their effects.
+
+    `replies` holds the update's replies (Bot API calls as data, bot.outbox.as_data) from that
+    commit until they were sent (SQL NULL then, and when there were none): an update delivered
+    again while they are there was committed but never answered, and gets them sent."""
 
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replies: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class CoopKind(StrEnum):

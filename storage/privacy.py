@@ -348,6 +348,8 @@ async def erase(session: AsyncSession, *, person: Person, now: datetime | None =
         update(Training).where(Training.created_by == pid).values(created_by=None)
     )
     await session.execute(delete(Reminder).where(Reminder.person_id == pid))
+    # Replies stored with an update until sent (a process that died before sending them).
+    await repo.forget_replies_to(session, chat_id=person.telegram_id)
     await session.execute(delete(FoundingMember).where(FoundingMember.person_id == pid))
     await session.execute(delete(TrainingRegistration).where(TrainingRegistration.person_id == pid))
     await session.execute(delete(Consent).where(Consent.person_id == pid))

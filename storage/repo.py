@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert, Update
 
+from storage.db import Transactions
 from storage.models import (
     Base,
     Consent,
@@ -46,6 +47,11 @@ _RECORD_UPDATE = {
     name: insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["update_id"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+_U = ProcessedUpdate.__table__
+_SEEN = select(_U.c.replies).where(_U.c.update_id == bindparam("b_update_id"))
+_FORGET_REPLIES = (
+    update(_U).where(_U.c.update_id == bindparam("b_update_id")).values(replies=null())
+)
 _PERSON = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
 _ACTIVE_RUN = (
     select(FlowRun)
@@ -88,12 +94,47 @@ async def _insert(session: AsyncSession, table: Table, values: dict[str, Any]) -
     return int((await connection.execute(_insert_returning_id(table), values)).scalar_one())
 
 
-async def mark_processed(session: AsyncSession, *, update_id: int) -> bool:
-    """Record an update id; False if it was already there (a redelivery)."""
+async def mark_processed(
+    session: AsyncSession, *, update_id: int, replies: list[Any] | None = None
+) -> bool:
+    """Record an update id, with the replies still to be sent for it (bot.outbox.as_data's
+    [method, parameters] pairs; None: nothing to send); False if it was already there."""
     connection = await _connection(session)
     stmt = _RECORD_UPDATE[connection.dialect.name]
-    result = await connection.execute(stmt, {"update_id": update_id, "processed_at": utcnow()})
-    return bool(result.rowcount)
+    values = {"update_id": update_id, "processed_at": utcnow(), "replies": replies}
+    return bool((await connection.execute(stmt, values)).rowcount)
+
+
+async def seen_update(session: AsyncSession, *, update_id: int) -> tuple[bool, list[Any] | None]:
+    """Whether an update id was recorded, and the replies still stored with it."""
+    connection = await _connection(session)
+    row = (await connection.execute(_SEEN, {"b_update_id": update_id})).first()
+    return (False, None) if row is None else (True, row.replies)
+
+
+async def forget_replies(transactions: Transactions, *, update_id: int) -> None:
+    """Forget an update's stored replies, in a transaction of its own: they were sent."""
+    await transactions.alone(_FORGET_REPLIES, {"b_update_id": update_id})
+
+
+async def forget_replies_to(session: AsyncSession, *, chat_id: int) -> int:
+    """Forget every stored reply batch with a call to this chat (a person deleting their data:
+    what they were told carries their name, their phone); how many batches. Replies are kept
+    only from a commit until sent, so the rows holding any are few: they are read and checked
+    here, not searched inside the JSON (which each backend reads its own way)."""
+    connection = await _connection(session)
+    rows = await connection.execute(
+        select(_U.c.update_id, _U.c.replies).where(_U.c.replies.is_not(None))
+    )
+    chat = str(chat_id)
+    ids = [
+        row.update_id
+        for row in rows
+        if any(str(params.get("chat_id")) == chat for _name, params in row.replies or [])
+    ]
+    if ids:
+        await connection.execute(update(_U).where(_U.c.update_id.in_(ids)).values(replies=null()))
+    return len(ids)
 
 
 async def person_by_telegram_id(session: AsyncSession, *, telegram_id: int) -> Person | None:
@@ -443,7 +484,8 @@ async def stale_runs(
 
 async def prune_processed(session: AsyncSession, *, before: Any) -> int:
     """Forget update ids older than `before`: Telegram keeps an update for at most 24 hours, so
-    an older one can never be delivered again. Returns how many were removed."""
+    an older one can never be delivered again; replies still stored with one (never forgotten:
+    the database refused just then) go with it. Returns how many were removed."""
     connection = await _connection(session)
     result = await connection.execute(
         delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)

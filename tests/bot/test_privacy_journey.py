@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from bot.handlers.announcements import AnnouncementsCB
 from bot.handlers.training import TrainingCB
+from bot.outbox import as_data
 from flows import clock
 from storage import audit, repo, roles, submissions
 from storage.models import (
@@ -186,6 +187,10 @@ def identifies_siti(column, value) -> bool:
 async def test_after_deletion_no_row_anywhere_identifies_the_person(app, person) -> None:
     chats = await journey(app, person)
     siti = chats["siti"]
+    # A process killed after a commit and before answering her left its replies stored.
+    left = SendMessage(chat_id=SITI, text=f"{NAME}, 0812 3456 7890")
+    async with app.sessionmaker() as session, session.begin():
+        await repo.mark_processed(session, update_id=1, replies=as_data([left]))
     assert await scan(app, identifies_siti)  # the scan finds what is there before
 
     prompt = texts(await siti.send("/hapusdata"))

@@ -15,13 +15,16 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiogram.methods import SendMessage
 from aiohttp import web
 from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.logs import JsonFormatter, SafeTracebacks, guard_personal_data
+from bot.outbox import as_data
 from bot.web import Server
+from storage import repo
 from storage.db import create_engine
 from storage.models import ProcessedUpdate
 from tests.support.fake_bot_api import FakeBotAPI
@@ -136,6 +139,25 @@ async def test_the_same_update_twice_at_once_is_handled_once(running: Running) -
     _, metrics = await running.get("/metrics")
     assert 'juragan_updates_total{outcome="handled",type="message"} 1.0' in metrics
     assert 'juragan_updates_total{outcome="duplicate",type="message"} 3.0' in metrics
+
+
+async def test_a_redelivered_update_committed_but_never_answered_gets_its_replies(
+    running: Running,
+) -> None:
+    """An instance died between the commit of update 9 and its replies: Telegram, without a
+    200, posts it again (to any instance), which sends the stored replies, not the handler's."""
+    stored = SendMessage(chat_id=UID, text="Tersimpan sebelum mati")
+    async with running.app.sessionmaker() as session, session.begin():
+        await repo.mark_processed(session, update_id=9, replies=as_data([stored]))
+    assert await running.post(text_update(9, "/start")) == 200
+    assert [c.params["text"] for c in sends(running.fake)] == ["Tersimpan sebelum mati"]
+    async with running.app.sessionmaker() as session:
+        assert (await session.get(ProcessedUpdate, 9)).replies is None
+    assert await running.post(text_update(9, "/start")) == 200  # now a plain duplicate
+    assert len(sends(running.fake)) == 1
+    _, metrics = await running.get("/metrics")
+    assert 'juragan_updates_total{outcome="replayed",type="message"} 1.0' in metrics
+    assert 'juragan_updates_total{outcome="duplicate",type="message"} 1.0' in metrics
 
 
 async def test_healthz_says_each_part_is_ok(running: Running) -> None:

@@ -1,17 +1,20 @@
 """`juragan run` killed (SIGKILL) at random moments while 50 people type, and started again:
-nothing anyone wrote is lost, and nothing is answered twice.
+every message is answered, and a message is answered twice only if it was in flight at a kill.
 
 Long polling confirms an update to Telegram with the next getUpdates' offset. The bot confirms
-one only after it was handled and committed (bot.polling), so a killed process leaves the rest
-queued at Telegram (the fake keeps them, as Telegram does), the next process gets them again,
-and the update id recorded with each commit makes a finished one a no-op.
+one only after it was handled, committed and answered (bot.polling), so a killed process leaves
+the rest queued at Telegram (the fake keeps them, as Telegram does) and the next process gets
+them again. Each update's replies are committed with its id and forgotten once sent
+(bot.middlewares.UpdateContext): a redelivered update whose replies were sent is a no-op, one
+whose replies were not is answered from them. Nothing is lost.
 
-A reply can still be lost in one narrow place, as in webhook mode: a process killed after an
-update's commit and before its reply reached Telegram. The update is then delivered again and
-skipped as done, so that message stays unanswered; the test allows exactly those (an update
-handed out again after a kill) and nothing else. Closing that gap would need the replies
-written in the update's transaction and sent from there, which trades a lost answer for a
-repeated one: the bot keeps Telegram's webhook contract instead.
+Sending to Telegram and recording that it was sent can never be one act: a process killed
+after Telegram took a reply and before the reply was forgotten sends it again after the
+restart. So "none twice" holds everywhere but there, and this test asserts exactly that much:
+a chat gets more answers than messages only for messages it had in flight at a kill (handed
+out before the kill and again after it), at most one more per such message and kill; the
+counts are printed. The fallback's answer is the same text for every message, so answers are
+counted per chat (a replayed answer may arrive while the person waits for the next one).
 """
 
 from __future__ import annotations
@@ -95,28 +98,34 @@ async def one_message(fake: FakeBotAPI, answers: Answers, uid: int, text: str) -
 
 
 async def person_types(
-    fake: FakeBotAPI, answers: Answers, uid: int, rng: random.Random, got: dict[int, int]
+    fake: FakeBotAPI,
+    answers: Answers,
+    uid: int,
+    rng: random.Random,
+    got: dict[int, int],
+    owner: dict[int, int],
 ) -> None:
     """One person writes 4 messages, each after the answer to the one before, as in a chat;
-    `got` maps each message's update id to the answers it got."""
+    `got` maps each message's update id to the answers that came while it was the newest."""
     for n in range(MESSAGES):
         await asyncio.sleep(rng.uniform(0.0, 0.3))
         update_id, answered = await one_message(fake, answers, uid, f"halo {n}")
-        got[update_id] = answered
+        got[update_id], owner[update_id] = answered, uid
 
 
-async def test_killed_at_random_moments_nothing_is_lost_or_answered_twice(
+async def test_killed_at_random_moments_every_message_is_answered_and_only_once_if_it_could(
     database_url: str, tmp_path
 ) -> None:
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     got: dict[int, int] = {}
+    owner: dict[int, int] = {}
     async with FakeBotAPI() as fake:
         answers = Answers(fake)
         process = await launch(fake, database_url, tmp_path)
         people = asyncio.gather(
             *(
-                person_types(fake, answers, FIRST_UID + n, random.Random(seed + n), got)
+                person_types(fake, answers, FIRST_UID + n, random.Random(seed + n), got, owner)
                 for n in range(PEOPLE)
             )
         )
@@ -140,27 +149,40 @@ async def test_killed_at_random_moments_nothing_is_lost_or_answered_twice(
             await process.stop()
         assert process.proc.returncode == 0, process.log
 
+        await asyncio.sleep(1.0)  # a late replay shows by now
         ids = list(got)
         assert len(ids) == PEOPLE * MESSAGES and killed == KILLS
         assert not fake.pending_updates, f"seed {seed}: updates never confirmed"
         engine = create_engine(database_url)
         async with engine.connect() as connection:
-            done = set((await connection.scalars(select(ProcessedUpdate.update_id))).all())
+            rows = (await connection.execute(select(ProcessedUpdate))).all()
         await engine.dispose()
+        done = {row.update_id for row in rows}
         lost = [i for i in ids if i not in done]
         assert not lost, f"seed {seed}: {len(lost)} messages confirmed but never handled"
-        twice = [i for i in ids if got[i] > 1]
-        assert not twice, f"seed {seed}: {len(twice)} messages answered twice"
-        # Only a message whose process was killed after its commit and before its answer went
-        # out may stay unanswered (as in webhook mode): Telegram, never told it was done, gave it
-        # again to a process started after that kill, which found it done.
+        unsent = [row.update_id for row in rows if row.replies is not None]
+        assert not unsent, f"seed {seed}: {len(unsent)} updates' replies never sent"
         unanswered = [i for i in ids if got[i] == 0]
-        confirmed_early = [
-            i
-            for i in unanswered
-            if not any(fake.handed_out[i][0] < k < fake.handed_out[i][-1] for k in kills)
-        ]
-        assert not confirmed_early, (
-            f"seed {seed}: {len(confirmed_early)} messages confirmed to Telegram before their "
-            f"answer went out, and never answered"
+        assert not unanswered, f"seed {seed}: {len(unanswered)} messages never answered"
+
+        def spanned(update_id: int) -> int:
+            """The kills this update was in flight at: handed out before, and again after."""
+            handed = fake.handed_out[update_id]
+            return sum(1 for k in kills if handed[0] < k < handed[-1])
+
+        extra, allowed, in_flight = 0, 0, 0
+        for n in range(PEOPLE):
+            uid = FIRST_UID + n
+            mine = [i for i in ids if owner[i] == uid]
+            more = answers(uid) - MESSAGES
+            may = sum(spanned(i) for i in mine)
+            assert 0 <= more <= may, (
+                f"seed {seed}: chat {uid} got {more} answers more than its {MESSAGES} "
+                f"messages, with {may} of them in flight at a kill"
+            )
+            extra, allowed = extra + more, allowed + may
+            in_flight += sum(1 for i in mine if spanned(i))
+        print(
+            f"seed {seed}: {PEOPLE * MESSAGES} messages, {KILLS} kills, {in_flight} messages in "
+            f"flight at a kill, {extra} answered twice (at most {allowed} could be)"
         )
