@@ -59,3 +59,21 @@ async def test_the_audit_log_refuses_update_and_delete_in_the_database(database_
         assert [r[0] for r in rows] == ["role.grant"]
     finally:
         await engine.dispose()
+
+
+def test_a_database_migrated_past_the_0013_placeholder_gets_stored_replies(tmp_path) -> None:
+    """0013 was a no-op placeholder before stored replies filled it: a database that went past
+    it then has no `processed_updates.replies`, and 0020 adds it."""
+    import sqlite3
+
+    from storage.migrate import upgrade
+
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url, "0019")
+    with sqlite3.connect(path) as db:  # what the placeholder left: the table without it
+        db.execute("ALTER TABLE processed_updates DROP COLUMN replies")
+        assert "replies" not in {r[1] for r in db.execute("PRAGMA table_info(processed_updates)")}
+    upgrade(url, "head")
+    with sqlite3.connect(path) as db:
+        assert "replies" in {r[1] for r in db.execute("PRAGMA table_info(processed_updates)")}

@@ -9,7 +9,7 @@ instead of nothing (bot.middlewares.UpdateContext).
 A nullable column without a default: adding it rewrites no rows on PostgreSQL (11+) or SQLite.
 This number was held by a no-op placeholder (same revision id, so 0014 follows it unchanged).
 A database migrated past the placeholder lacks the column and Alembic will not run this again:
-add it by hand (`ALTER TABLE processed_updates ADD COLUMN replies JSON`; nothing else changed).
+migration 0020 adds it there (only where it is missing).
 
 Revision ID: 0013
 Revises: 0012

@@ -11,12 +11,19 @@ Built without blocking the bot on PostgreSQL (CREATE INDEX CONCURRENTLY, storage
 the tables are the biggest there are, and a plain CREATE INDEX would stop every answer that
 writes to them until it finished.
 
+Also: `processed_updates.replies` where it is missing. Migration 0013 adds it, but 0013 was a
+no-op placeholder until stored replies came, and a database migrated past the placeholder
+(anything at 0013 to 0019 before then) would never get it.
+
 Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07 19:30:00
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 from storage import online_ddl
 
@@ -34,10 +41,14 @@ INDEXES = {
 
 
 def upgrade() -> None:
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("processed_updates")}
+    if "replies" not in columns:
+        op.add_column("processed_updates", sa.Column("replies", sa.JSON(), nullable=True))
     for name, (table, columns) in INDEXES.items():
         online_ddl.create_index(name, table, columns)
 
 
 def downgrade() -> None:
+    # The column stays: 0013 owns it (and drops it on the way down).
     for name, (table, _) in INDEXES.items():
         online_ddl.drop_index(name, table)
