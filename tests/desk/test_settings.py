@@ -77,7 +77,7 @@ async def test_juragan_desk_serves_under_its_path(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         status, body = 0, ""
-        for _ in range(300):
+        for _ in range(600):  # a busy machine may take a while to start it
             status, body = await _get(f"http://127.0.0.1:{port}/meja/")
             if status or proc.returncode is not None:
                 break
