@@ -57,7 +57,7 @@ def _reviewer(request: web.Request) -> Viewer | web.Response:
 
 def about(kind: str, answers: dict[str, Any]) -> str:
     """What a submission is about: the cooperative, the plan, the session, the scheme."""
-    for key in ("cooperative_name", "name", "title", "scheme", "purpose"):
+    for key in ("cooperative_name", "name", "title", "business", "scheme", "purpose"):
         if kind == SubmissionKind.FOUNDING.value or key != "name":
             value = answers.get(key)
             if isinstance(value, str) and value:

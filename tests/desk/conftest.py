@@ -30,12 +30,20 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def browser(app: App) -> AsyncIterator[Callable[[], Awaitable[TestClient]]]:
-    """browser(): a new client on one desk server, with a cookie jar of its own."""
+async def desk_server(app: App) -> AsyncIterator[TestServer]:
+    """The desk served on a port of its own (127.0.0.1), on the bot's database."""
     root = web.Application()
     mount(root, build(app.settings, app.sessionmaker, app.i18n), app.settings.desk_path)
     server = TestServer(root)
     await server.start_server()
+    yield server
+    await server.close()
+
+
+@pytest_asyncio.fixture
+async def browser(desk_server: TestServer) -> AsyncIterator[Callable[[], Awaitable[TestClient]]]:
+    """browser(): a new client on one desk server, with a cookie jar of its own."""
+    server = desk_server
     clients: list[TestClient] = []
 
     async def make() -> TestClient:
@@ -47,4 +55,3 @@ async def browser(app: App) -> AsyncIterator[Callable[[], Awaitable[TestClient]]
     yield make
     for client in clients:
         await client.close()
-    await server.close()
