@@ -161,3 +161,13 @@ async def test_every_page_has_safe_headers(app, person, browser) -> None:
         assert answer.headers["X-Content-Type-Options"] == "nosniff", path
     css = await client.get("/meja/static/desk.css")
     assert css.status == 200 and css.content_type == "text/css"
+
+
+async def test_a_link_whose_person_lost_the_role_opens_nothing(app, person, browser) -> None:
+    chat = await staff(app, person, 8711)
+    token = await link_of(chat)
+    await make_role(app, 8711, "returnee")
+    client = await browser()
+    refused = await client.post("/meja/masuk", data={"token": token}, allow_redirects=False)
+    assert refused.status == 403 and "Set-Cookie" not in refused.headers
+    assert await count(app, DeskSession) == 0
