@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYBABEL := $(VENV)/bin/pybabel
 KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
+DEMO_DESK ?= http://127.0.0.1:8081/
 
-.PHONY: setup compile demo demo-data demo-reset run chat migrate test fuzz lint i18n bench bench-scale clean
+.PHONY: setup chromium compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +17,29 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP) compile
+setup: $(STAMP) compile chromium
+
+# The desk's browser tests drive Debian's Chromium: installed with apt-get only where
+# /usr/bin/chromium is missing; where it cannot be had, those tests are skipped (with the reason).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	  { command -v apt-get >/dev/null && \
+	    { $$sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	      { $$sudo apt-get update >/dev/null 2>&1 && \
+	        $$sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; }; } || \
+	  echo "make setup: Chromium could not be installed here; the desk's browser tests will be skipped"; }
 
 compile: $(STAMP)
 	$(PYBABEL) compile --statistics -d locales -D messages
 
 demo: demo-data
-	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} $(VENV)/bin/juragan chat
+	@echo "make demo: the staff desk: run 'make desk' in another terminal, then type '/as admin' and '/meja' here and open the link it prints."
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} DESK_URL=$${DESK_URL:-$(DEMO_DESK)} $(VENV)/bin/juragan chat
+
+# The staff desk on the demo database (sign in with /meja in `make demo`).
+desk: setup
+	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} DESK_URL=$${DESK_URL:-$(DEMO_DESK)} $(VENV)/bin/juragan desk
 
 # The demo database migrated, with the sample cooperatives and training sessions (again: updated).
 demo-data: setup
@@ -59,7 +76,7 @@ fuzz: setup
 	JURAGAN_FUZZ_EXAMPLES=$${JURAGAN_FUZZ_EXAMPLES:-2000} $(PY) -m pytest tests/adversarial -x
 
 lint: setup
-	$(VENV)/bin/ruff check bot flows operations storage tests bench
+	$(VENV)/bin/ruff check bot desk flows operations storage tests bench
 
 # Extract every msgid, merge it into the catalogs, compile them.
 i18n: $(STAMP)

@@ -1,4 +1,5 @@
-"""`juragan`: run (long polling), webhook (production), chat (console), migrate, import, role."""
+"""`juragan`: run (long polling), webhook (production), desk (the staff desk), chat (console),
+migrate, import, role."""
 
 from __future__ import annotations
 
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         help="serve Telegram's webhook, /healthz and /metrics (needs BOT_TOKEN, WEBHOOK_URL, "
         "WEBHOOK_SECRET)",
     )
+    sub.add_parser("desk", help="serve the staff desk on DESK_HOST:DESK_PORT (needs DESK_URL)")
     sub.add_parser("migrate", help="bring the database to the newest schema")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.add_argument("--user", type=_user_arg, default=100001, help="be this Telegram user id")
@@ -170,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             settings.require_token()
         if args.command == "webhook":
             settings.require_webhook()
+        if args.command == "desk":
+            settings.require_desk()
     except ConfigError as exc:
         print(f"juragan: {exc}", file=sys.stderr)
         return 2
-    serving = args.command in ("run", "webhook")
+    serving = args.command in ("run", "webhook", "desk")
     logs.setup(
         settings.log_level if serving else "WARNING", settings.log_format, settings.secrets()
     )
@@ -214,6 +218,10 @@ def _serve(settings: Settings, command: str) -> int:
             from bot.web import serve
 
             run_fast(serve(settings))
+        elif command == "desk":
+            from desk.app import serve as serve_desk
+
+            run_fast(serve_desk(settings))
         else:
             run_fast(_poll(settings))
     except ConfigError as exc:

@@ -31,6 +31,7 @@ from bot.leader import Leader
 from bot.logs import guard_personal_data
 from bot.metrics import Metrics, Observe
 from bot.middlewares import FloodControl, PrivateOnly, UpdateContext
+from bot.notice_sender import NoticeSender
 from bot.reminders import Ticker
 from bot.scheduler import Heartbeat, build_scheduler
 from flows import reminders as reminder_rules
@@ -56,6 +57,7 @@ class App:
     leader: Leader
     metrics: Metrics
     heartbeat: Heartbeat
+    notices: NoticeSender | None = None  # the desk's notices, written as rows
 
     async def close(self) -> None:
         logging.getLogger().removeHandler(self.metrics.error_counter)
@@ -185,9 +187,17 @@ def build_app(
         cap_per_week=settings.announcement_weekly_cap,
         admin_ids=settings.admin_ids,
     )
-    return App(
-        settings, engine, sessionmaker, i18n, bot, dp, ticker, sender, leader, metrics, Heartbeat()
+    notice_sender = NoticeSender(
+        sessionmaker=sessionmaker,
+        transactions=dp["transactions"],
+        delivery=delivery,
+        i18n=i18n,
+        leader=leader,
     )
+    return App(
+        settings, engine, sessionmaker, i18n, bot, dp, ticker, sender, leader, metrics,
+        Heartbeat(), notice_sender,
+    )  # fmt: skip
 
 
 def start_scheduler(app: App) -> AsyncIOScheduler:
@@ -199,6 +209,7 @@ def start_scheduler(app: App) -> AsyncIOScheduler:
         leader=app.leader,
         poll=app.settings.broadcast_poll_seconds,
         heartbeat=app.heartbeat,
+        notices=app.notices,
     )
     scheduler.start()
     return scheduler

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     webhook_max_connections: int = _number(40, 1, 100, "connections")
     status_port: int = _number(0, 0, 65535)  # `juragan run`: /healthz, /metrics; 0: off
     redis_url: str = ""  # aiogram's FSM storage (short UI state) in Redis; empty: in memory
+    # The staff desk: `juragan desk` listens on DESK_HOST:DESK_PORT; DESK_URL is its public
+    # address (the links /meja gives, the path `juragan webhook` mounts it under).
+    desk_url: str = ""
+    desk_host: str = "127.0.0.1"
+    desk_port: int = _number(8081, 1, 65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -117,6 +122,22 @@ class Settings(BaseSettings):
         if value:
             _web_address(value, example="https://bot.example.go.id/telegram")
         return value
+
+    @field_validator("desk_url")
+    @classmethod
+    def _desk_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        example = "https://meja.example.go.id/"
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an https:// URL, like {example}")
+        _web_address(value, example=example)
+        if value.startswith("http://") and not _loopback(urlsplit(value).hostname or ""):
+            raise ValueError(
+                "must be https:// (plain http:// only on this machine, like http://127.0.0.1:8081/)"
+            )
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("redis_url")
     @classmethod
@@ -195,6 +216,25 @@ class Settings(BaseSettings):
                 )
         return self.webhook_url, secret
 
+    def require_desk(self) -> str:
+        """DESK_URL, or a ConfigError saying it is needed."""
+        if not self.desk_url:
+            raise ConfigError(
+                "DESK_URL is not set: the address people open the staff desk at, e.g. "
+                "https://meja.example.go.id/ (or http://127.0.0.1:8081/ on this machine)"
+            )
+        return self.desk_url
+
+    @property
+    def desk_path(self) -> str:
+        """The path of DESK_URL, where the desk's pages are (ends with /)."""
+        return urlsplit(self.desk_url).path or "/"
+
+    @property
+    def desk_secure(self) -> bool:
+        """The desk is reached over https: its cookie is Secure."""
+        return self.desk_url.startswith("https://")
+
     @property
     def also(self) -> str:
         """WEBHOOK_SECRET_ALSO, or "" when unset."""
@@ -252,6 +292,15 @@ def _web_address(value: str, *, example: str) -> None:
         raise ValueError(f"must be a plain address with no ? or # part, like {example}")
     if not PLAIN_PATH.fullmatch(parts.path):
         raise ValueError(f"must have a plain path (letters, digits, . _ ~ - and /), like {example}")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.partition("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _redis_address(value: str) -> None:

@@ -67,6 +67,10 @@ ACTIONS: dict[str, tuple[frozenset[Role], str]] = {
         N_("Sorry, only staff and coordinators can see the statistics."),
     ),
     "roles": (frozenset({ADMIN}), N_("Sorry, only admins can do that.")),
+    "desk": (
+        frozenset({STAFF, COORDINATOR, ADMIN}),
+        N_("Sorry, the staff desk is only for staff, coordinators and admins."),
+    ),
     "audit": (frozenset({ADMIN}), N_("Sorry, only admins can do that.")),
 }
 
@@ -80,6 +84,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("statistik", "stats", N_("where people drop out of each journey")),
     ("peran", "roles", N_("who has which role; invite links")),
     ("audit", "audit", N_("the audit log")),
+    ("meja", "desk", N_("a sign-in link to the staff desk in the browser")),
 )
 
 

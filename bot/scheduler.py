@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.broadcasts import Sender
 from bot.leader import Leader
+from bot.notice_sender import NoticeSender
 from bot.reminders import Ticker
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ def build_scheduler(
     leader: Leader | None = None,
     poll: float = 2.0,
     heartbeat: Heartbeat | None = None,
+    notices: NoticeSender | None = None,
 ) -> AsyncIOScheduler:
-    """The reminder tick every `every` seconds and the broadcast sender every `poll` seconds;
-    a slow run is never started twice at once."""
+    """The reminder tick every `every` seconds, the broadcast sender and the desk's notices
+    every `poll` seconds; a slow run is never started twice at once."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     heartbeat = heartbeat or Heartbeat()
     heartbeat.beat = heartbeat.tick = time.monotonic()  # starting counts as alive
@@ -77,6 +79,8 @@ def build_scheduler(
     every_(HEARTBEAT_SECONDS, _beat, heartbeat, name="heartbeat")
     if sender is not None:
         every_(poll, _send, sender, name="broadcasts")
+    if notices is not None:
+        every_(poll, _notices, notices, name="notices")
     every_(every, _tick, ticker, leader, heartbeat, name="reminders")
     every_(3600, _prune, ticker, name="prune")
     return scheduler
@@ -102,6 +106,19 @@ async def _send(sender: Sender) -> None:
         log.info(
             "broadcasts: %d started, %d sent, %d later, %d failed, %d blocked, %d skipped",
             done.started, done.sent, done.retried, done.failed, done.blocked, done.skipped,
+        )  # fmt: skip
+
+
+async def _notices(sender: NoticeSender) -> None:
+    try:
+        done = await sender.drain()
+    except Exception:
+        log.exception("sending the desk's notices failed; the next run goes on")
+        return
+    if done.claimed:
+        log.info(
+            "notices: %d sent, %d later, %d failed, %d blocked, %d skipped",
+            done.sent, done.retried, done.failed, done.blocked, done.skipped,
         )  # fmt: skip
 
 

@@ -173,6 +173,11 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stopping.set)
     server = Server(app, secret=secret, path=settings.webhook_path, also=settings.also)
+    if settings.desk_url:  # the staff desk under DESK_URL's path: one process kind
+        from desk.app import build as build_desk
+        from desk.app import mount
+
+        mount(server.web, build_desk(settings, app.sessionmaker, app.i18n), settings.desk_path)
     runner = web.AppRunner(server.web, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     scheduler = None
     dp = app.dp

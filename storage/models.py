@@ -556,6 +556,59 @@ class IdWatermark(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+class DeskLoginToken(Base):
+    """A one-time sign-in link to the staff desk, given by /meja: bound to one person, spent when
+    used, good for 10 minutes. Only a hash of its token is kept (the link is the secret)."""
+
+    __tablename__ = "desk_login_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class DeskSession(Base):
+    """A signed-in browser at the staff desk. The cookie holds the token, the row its hash; the
+    role and regions it was opened with, so a revoked or changed role ends it at the next
+    request. `csrf` is the token every form of this session carries."""
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    scope_regions: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class OutboxNotice(Base):
+    """A notice for one person from a front door without a Bot (the desk): written in the same
+    transaction as the change, rendered in the person's language and sent by whichever bot
+    instance sends (bot/notice_sender.py), at the bot-wide rate."""
+
+    __tablename__ = "outbox_notices"
+    __table_args__ = (Index("ix_outbox_notices_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(String(60))
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
 # Configure every mapper now: repositories build objects from Core rows without the ORM's
 # constructor (storage.repo._record), which would otherwise meet an unconfigured mapper when a
 # fresh process's first query is for a person who already exists.

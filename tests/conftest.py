@@ -61,6 +61,9 @@ TABLES = [
     "deliveries",
     "audit_log",
     "role_invites",
+    "desk_login_tokens",
+    "desk_sessions",
+    "outbox_notices",
 ]
 
 

@@ -16,6 +16,7 @@ from bot.handlers import (
     audit,
     broadcast,
     coop,
+    desk,
     export,
     fallback,
     flow,
@@ -52,5 +53,6 @@ def get_routers() -> list[Router]:
         roles_admin.router(),
         export.router(),
         stats.router(),
+        desk.router(),
         fallback.router(),
     ]
