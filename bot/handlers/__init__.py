@@ -20,6 +20,7 @@ from bot.handlers import (
     fallback,
     flow,
     founding,
+    intents,
     kur,
     menu,
     privacy,
@@ -52,5 +53,6 @@ def get_routers() -> list[Router]:
         roles_admin.router(),
         export.router(),
         stats.router(),
+        intents.router(),
         fallback.router(),
     ]
