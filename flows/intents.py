@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from flows import money_words
 from flows.training import TOPIC_KEYS
@@ -31,6 +32,7 @@ PATH = Path(__file__).resolve().parent / "content" / "intents.toml"
 CONFIDENT = 80.0  # a best score at or above this is offered as "Did you mean ...?"
 ALSO = 12.0  # other intents within this of the best are offered beside it
 SOCIAL = frozenset({"greeting", "thanks", "menu"})  # answered at once, never beat a real intent
+SOCIAL_WORDS = 3  # a greeting or thanks is short: in a longer message it is not the point
 MAX_OFFERED = 3
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=20)]
@@ -75,12 +77,12 @@ def _fold(text: str) -> str:
     return _REPEATS.sub(r"\1", _NOT_WORD.sub(" ", text))
 
 
-def _rewrite(words: list[str], rules: Normalise) -> list[str]:
+def _rewrite(words: list[str], rules: Normalise, known: frozenset[str] = frozenset()) -> list[str]:
     out = []
     for word in words:
         word = rules.abbreviations.get(word, word)
-        if len(word) > 6 and word.endswith("nya") and word not in rules.synonyms:
-            word = word[:-3]  # "pinjamannya" -> "pinjaman"
+        if word.endswith("nya") and word not in known and word[:-3] in known:
+            word = word[:-3]  # "pinjamannya" -> "pinjaman", but "bertanya" stays
         out.append(rules.synonyms.get(word, word))
     return out
 
@@ -117,24 +119,26 @@ class Matcher:
     rules: Normalise
     fillers: frozenset[str]
     vocabulary: tuple[str, ...]  # every distinct word of every phrase
-    cutoffs: tuple[float, ...]  # the least similarity that counts, per vocabulary word
     phrases: tuple[tuple[str, tuple[int, ...]], ...]  # (intent, its words' vocabulary indexes)
     by_word: tuple[tuple[int, ...], ...]  # vocabulary index -> indexes of phrases using it
     topics: dict[str, tuple[tuple[int, ...], ...]]  # topic -> its phrases as vocabulary indexes
     intents: tuple[str, ...]
+    known: frozenset[str]  # words a "-nya" may be taken off to find: vocabulary and synonyms
 
     def words(self, text: str) -> list[str]:
         """The message as the matcher sees it."""
-        words = _rewrite(_fold(text).split(), self.rules)
+        words = _rewrite(_fold(text).split(), self.rules, self.known)
         return [w for w in words if w not in self.fillers]
 
     def _similar(self, words: list[str]) -> dict[int, float]:
+        """Vocabulary index -> similarity (0-100) of the closest message word, for the words
+        close enough (`_close`)."""
         best: dict[int, float] = {}
         for word in dict.fromkeys(words):
             for _, score, index in process.extract(
                 word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=75, limit=None
             ):
-                if score >= self.cutoffs[index] and score > best.get(index, 0.0):
+                if score > best.get(index, 0.0) and _close(word, self.vocabulary[index], score):
                     best[index] = score
         return best
 
@@ -142,14 +146,19 @@ class Matcher:
         words = self.words(text)
         best = self._similar(words)
         scores: dict[str, float] = {}
+        covered: dict[str, set[int]] = {}
         for index in {p for w in best for p in self.by_word[w]}:
             intent, tokens = self.phrases[index]
             score = sum(best.get(t, 0.0) for t in tokens) / len(tokens)
             if score >= CONFIDENT:
                 score += min(8.0, 4.0 * (len(tokens) - 1))
+                covered.setdefault(intent, set()).update(tokens)
             if score > scores.get(intent, 0.0):
                 scores[intent] = score
-        ranked = tuple(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
+        # Best score first; on a tie, the intent whose phrases cover more of the message.
+        ranked = tuple(
+            sorted(scores.items(), key=lambda kv: (-kv[1], -len(covered.get(kv[0], ())), kv[0]))
+        )
         topic = next(
             (
                 name
@@ -158,13 +167,18 @@ class Matcher:
             ),
             None,
         )
-        return Understood(ranked, money_words.find_amount(text), topic)
+        return Understood(ranked, money_words.find_amount(text), topic, len(words))
 
 
-def _cutoff(word: str) -> float:
-    if len(word) <= 3 or word.isdigit():
-        return 100.0
-    return 90.0 if len(word) <= 5 else 80.0
+def _close(word: str, known: str, ratio: float) -> bool:
+    """A typo of `known`: exact for short words, one letter off (added or dropped for words of
+    four or five letters) up to eight letters, two beyond."""
+    if len(known) <= 3 or known.isdigit():
+        return word == known
+    distance = Levenshtein.distance(word, known)
+    if len(known) <= 5:
+        return distance <= 1 and ratio >= 85
+    return distance <= (1 if len(known) <= 8 else 2)
 
 
 def _phrase_line(text: str, section: str, phrase: str) -> int | None:
@@ -227,11 +241,11 @@ def build(data: IntentData, *, where: str = "intents", text: str = "") -> Matche
         rules=rules,
         fillers=fillers,
         vocabulary=words,
-        cutoffs=tuple(_cutoff(w) for w in words),
         phrases=tuple(phrases),
         by_word=tuple(tuple(p) for p in by_word),
         topics=topics,
         intents=tuple(data.intents),
+        known=frozenset(words) | frozenset(rules.synonyms) | frozenset(rules.abbreviations),
     )
 
 
@@ -264,19 +278,21 @@ class Understood:
     ranked: tuple[tuple[str, float], ...]
     amount: int | None = None
     topic: str | None = None
+    words: int = 0  # how many words the matcher read (fillers left out)
 
     def offered(self) -> tuple[str, ...]:
-        """The intents to offer as buttons (up to three), real ones before greetings."""
-        real = [(i, s) for i, s in self.ranked if i not in SOCIAL and s >= CONFIDENT]
-        if not real:
+        """The intents to offer as buttons (up to three), those close to the best score; a
+        clearly better greeting or thanks ("mulai dari awal") leaves out a weak real one."""
+        if not self.ranked:
             return ()
-        top = real[0][1]
-        return tuple(i for i, s in real if s >= top - ALSO)[:MAX_OFFERED]
+        top = self.ranked[0][1]
+        floor = max(CONFIDENT, top - ALSO)
+        return tuple(i for i, s in self.ranked if i not in SOCIAL and s >= floor)[:MAX_OFFERED]
 
     @property
     def social(self) -> str | None:
-        """A greeting, thanks or "menu", when nothing real was said."""
-        if self.offered():
+        """A greeting, thanks or "menu", when nothing real was said in a short message."""
+        if self.offered() or self.words > SOCIAL_WORDS:
             return None
         return next((i for i, s in self.ranked if i in SOCIAL and s >= CONFIDENT), None)
 

@@ -3,12 +3,22 @@ without a press, a press opens the page; inside a flow a typed text stays the an
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from bot.intent_routes import ROUTES, IntentCB
 from flows import intents
-from storage.models import FlowRun, Loan, Person, RunStatus
+from storage.models import Base, FlowRun, Loan, Person, RunStatus
 from tests.support.talk import count, onboard, one, texts
+
+SET = Path(__file__).resolve().parent.parent / "data" / "intents.csv"
+
+
+def typed_set() -> list[str]:
+    with SET.open(encoding="utf-8", newline="") as f:
+        return [r["text"] for r in csv.DictReader(f)]
 
 
 async def runs(app) -> int:
@@ -120,3 +130,28 @@ async def test_someone_without_a_profile_is_sent_to_start(app, person) -> None:
 def test_every_intent_of_the_data_has_a_route_and_every_route_an_intent() -> None:
     data = set(intents.matcher().intents) - intents.SOCIAL
     assert data == set(ROUTES)
+
+
+async def test_no_journey_starts_without_a_press_for_the_test_set(app, person) -> None:
+    """A quarter of tests/data/intents.csv (every intent and "none" among them), sent as typed
+    by one onboarded person: each gets a question with buttons or the menu, and nothing is
+    started, written or deleted."""
+    chat = person(18011)
+    await onboard(chat, lang="id")
+
+    async def rows_per_table() -> dict[str, int]:
+        async with app.sessionmaker() as session:
+            return {
+                t.name: int(await session.scalar(select(func.count()).select_from(t)) or 0)
+                for t in Base.metadata.sorted_tables
+                if t.name not in ("processed_updates", "id_watermarks")
+            }
+
+    before = await rows_per_table()
+    sample = typed_set()[::4]
+    for text in sample:
+        shown = texts(await chat.send(text))
+        assert shown, text
+        assert chat.buttons(), text  # "Maksud Anda" with buttons, or the menu
+    assert await rows_per_table() == before
+    assert await count(app, FlowRun, FlowRun.status == RunStatus.ACTIVE) == 0
