@@ -1,16 +1,20 @@
 """Free text outside a flow step (issue 18): "Did you mean ...?" with the likely intents as
 buttons, and the page a press opens. Nothing starts without a press.
 
-Typed answers inside a flow never come here (the flow router takes them first); commands go to
-their own handlers. The fallback calls `reply` for a plain text from someone onboarded.
+Typed answers inside a flow never come here (the flow router, before this one, takes them);
+commands go to their own handlers. This router comes right after the flow router: no router
+between it and the fallback takes plain text (they take commands and buttons only), so a free
+text skips a dozen routers' filters on its way (bench/intents.py).
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from typing import Any
 
 from aiogram import Router
+from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -26,6 +30,18 @@ from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
 READ_AT_MOST = 300  # characters of a message the matcher reads; what matters comes first
+
+
+class FreeText(Filter):
+    """Plain text (not a command) from someone whose profile is done; hands on `person`."""
+
+    async def __call__(
+        self, message: Message, person: Person | None = None
+    ) -> bool | dict[str, Any]:
+        text = message.text
+        if not text or text.startswith("/") or person is None or person.onboarded_at is None:
+            return False
+        return {"person": person}
 
 
 def _offer(understood: intents.Understood) -> list[tuple[str, CallbackData]]:
@@ -112,5 +128,6 @@ async def pressed(
 def router() -> Router:
     """This module's handlers, in the order they are tried."""
     r = Router(name="intents")
+    r.message.register(reply, FreeText())
     r.callback_query.register(pressed, IntentCB.filter())
     return r
