@@ -101,6 +101,7 @@ bench: setup
 	$(PY) bench/instances.py || status=$$?; \
 	$(PY) bench/startup.py || status=$$?; \
 	$(PY) bench/paging.py --db both || status=$$?; \
+	$(PY) bench/intents.py || status=$$?; \
 	$(PY) bench/summary.py; \
 	exit $$status
 

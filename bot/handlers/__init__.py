@@ -3,8 +3,9 @@
 The broadcast router comes first only for a coordinator whose draft announcement waits for
 typed input (its filter passes nobody else). The flow router comes next because most updates are
 answers to a step; it never takes a command (a message starting with "/"), so /start, /help
-or /batal in the middle of a flow reach their own handlers. The fallback, which takes
-anything, is last.
+or /batal in the middle of a flow reach their own handlers. The intents router (free text
+outside a flow: "Did you mean ...?") follows, before the routers that take only commands and
+buttons. The fallback, which takes anything, is last.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.handlers import (
     fallback,
     flow,
     founding,
+    intents,
     kur,
     menu,
     privacy,
@@ -38,6 +40,7 @@ def get_routers() -> list[Router]:
     return [
         broadcast.router(),
         flow.router(),
+        intents.router(),
         start.router(),
         menu.router(),
         privacy.router(),

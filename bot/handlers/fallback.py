@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
+from bot.handlers import intents
 from bot.outbox import Outbox
 from storage.models import Person
 
@@ -16,9 +17,14 @@ log = logging.getLogger(__name__)
 
 
 async def anything_else(message: Message, person: Person | None, outbox: Outbox) -> None:
-    """Outside any flow: point to /start or the menu, whatever was sent."""
+    """Outside any flow: point to /start; typed text from someone onboarded is matched to
+    what they most likely want (bot/handlers/intents.py); anything else gets the menu."""
     if person is None:
         outbox.add(message.answer(_("Hello! Send /start to begin.")))
+        return
+    text = message.text
+    if text and not text.startswith("/") and person.onboarded_at is not None:
+        await intents.reply(message, person, outbox)
         return
     outbox.add(
         message.answer(

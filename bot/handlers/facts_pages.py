@@ -1,0 +1,112 @@
+"""Short fact pages a typed question leads to (issue 18): what KUR is, what an NIB is, the
+cooperative savings, the scams to watch for, and the official contacts.
+
+Written from /work/shared/DOMAIN.md section 0 (checked December 2026). They are here, in one
+module, until the content data of issue 15 holds such pages; then `PAGES` should read from it.
+Each page says what is true and humble ("check with the bank"), never promises anything, and
+ends with buttons to the journey it is about and the main menu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.utils.i18n import gettext as _
+
+from bot import keyboards as kb
+from bot.driver import Turn
+from bot.text import t
+from flows.i18n import N_
+
+AS_OF = N_("As of December 2026. Rules change every year: check with the bank or office.")
+
+WHAT_IS_KUR = N_(
+    "🏦 <b>What is KUR?</b>\n\n"
+    "KUR (Kredit Usaha Rakyat) is a bank loan for micro and small businesses, with interest "
+    "the government helps pay: 6 percent a year for KUR Mikro and KUR Kecil since 1 January 2026 "
+    "(for Super Mikro, ask the bank: sources disagree).\n\n"
+    "• <b>KUR Super Mikro</b>: up to Rp10 juta, only if you have never had a KUR.\n"
+    "• <b>KUR Mikro</b>: up to Rp100 juta, no extra collateral.\n"
+    "• <b>KUR Kecil</b>: up to Rp500 juta, with collateral.\n\n"
+    "A returnee's own business applies like any small business (KUR Penempatan PMI is only "
+    "for the costs of going abroad). You apply at the bank itself (BRI, BNI, Mandiri, BSI, BCA, "
+    "BTN, regional banks, Pegadaian). KUR has <b>no fee</b>: anyone who asks for money to "
+    "\u201carrange\u201d a KUR is a calo. The bank decides; nobody can promise approval."
+)
+WHAT_IS_NIB = N_(
+    "🪪 <b>What is an NIB?</b>\n\n"
+    "The NIB (Nomor Induk Berusaha) is your business's identity number. It is <b>free</b>: "
+    "you get it yourself at oss.go.id or in the OSS app, with your NIK, an e-mail address and "
+    "a phone number. For a low-risk business it often comes within minutes.\n\n"
+    "Banks accept an NIB (or a Surat Keterangan Usaha from the village office) for a KUR. "
+    "For a loan above Rp50 juta an NPWP is needed too.\n\n"
+    "Help in person: the one-stop service office (DPMPTSP) or the Mal Pelayanan Publik of your "
+    "regency."
+)
+SAVINGS = N_(
+    "🤝 <b>Cooperative savings</b>\n\n"
+    "• <b>Simpanan pokok</b>: paid <b>once</b>, when you join; the same for every member.\n"
+    "• <b>Simpanan wajib</b>: paid regularly (for example each month); it may differ between "
+    "members.\n\n"
+    "Neither can be taken out while you are a member. The amounts are set by the "
+    "cooperative's statutes (AD/ART) and members' meeting.\n\n"
+    "Before you pay, check the cooperative is real: its legal-entity (badan hukum) number, its "
+    "NIK Koperasi and the date of its last annual meeting (RAT). Ask for a receipt."
+)
+SCAMS = N_(
+    "⚠️ <b>Watch out for scams</b>\n\n"
+    "Savings brought home are what scammers want. Be careful with:\n"
+    "• a calo who asks for money to \u201carrange\u201d a KUR or a job abroad (KUR has no fee);\n"
+    "• illegal online lenders (pinjol), loan sharks (rentenir, bank emok);\n"
+    "• investment offers with big, sure profits;\n"
+    "• a cooperative that collects savings but has no legal-entity number;\n"
+    "• anyone asking in a chat for a photo of your KTP, a selfie with your KTP, or an OTP code.\n\n"
+    "Before you pay anyone, check with OJK: phone 157, WhatsApp 081-157-157-157. "
+    "This bot never asks for money, a KTP photo or an OTP."
+)
+CONTACTS = N_(
+    "☎️ <b>Official help</b>\n\n"
+    "• <b>KP2MI</b> (migrant workers): 0-800-1000, free in Indonesia; +62-21-29244800 from "
+    "abroad; WhatsApp 0811-8080-141. Or the BP3MI office of your province.\n"
+    "• <b>OJK</b> (to check a lender, a pinjol or an investment): 157, WhatsApp "
+    "081-157-157-157.\n"
+    "• <b>Cooperatives</b>: the Dinas Koperasi of your regency.\n"
+    "• <b>NIB</b>: DPMPTSP or the Mal Pelayanan Publik.\n"
+    "• <b>Training</b>: pelatihan.kemnaker.go.id and the BLK near you."
+)
+PERSON = N_("🙋 To talk to a person, these official services answer questions:")
+
+
+@dataclass(frozen=True)
+class Page:
+    text: str  # msgid
+    buttons: Callable[[], list[tuple[str, CallbackData]]]
+    lead: str | None = None  # msgid of a line above the text
+
+
+def _menu() -> tuple[str, CallbackData]:
+    return "🏠 " + _("Main menu"), kb.MenuCB(item="menu")
+
+
+def _journey(item: str, text: str) -> tuple[str, CallbackData]:
+    return text, kb.MenuCB(item=item)
+
+
+PAGES: dict[str, Page] = {
+    "fact_kur": Page(WHAT_IS_KUR, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
+    "fact_nib": Page(WHAT_IS_NIB, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
+    "fact_savings": Page(SAVINGS, lambda: [_journey("coop", "🤝 " + _("Cooperative")), _menu()]),
+    "fact_scam": Page(SCAMS, lambda: [_menu()]),
+    "fact_contacts": Page(CONTACTS, lambda: [_menu()]),
+    "person": Page(CONTACTS, lambda: [_menu()], lead=PERSON),
+}
+
+
+def show(turn: Turn, key: str) -> None:
+    """Send the page `key` (one of PAGES) with its buttons."""
+    page = PAGES[key]
+    parts = [t(page.lead)] if page.lead else []
+    parts += [t(page.text), "<i>" + t(AS_OF) + "</i>"]
+    turn.say("\n\n".join(parts), kb.buttons_column(page.buttons()))
