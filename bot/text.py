@@ -160,7 +160,7 @@ def _plain_chunks(line: str, size: int) -> list[str]:
     return [html.escape(plain[i : i + size]) for i in range(0, len(plain), size)]
 
 
-MESSAGE_LIMIT = 600  # characters a person reads in one message on a phone (issue 15)
+READ_LIMIT = 600  # characters a person reads in one message on a phone (issue 15)
 
 
 def visible(text: str) -> str:
@@ -168,7 +168,7 @@ def visible(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def pack(parts: list[str], limit: int = MESSAGE_LIMIT, sep: str = "\n\n") -> list[str]:
+def pack(parts: list[str], limit: int = READ_LIMIT, sep: str = "\n\n") -> list[str]:
     """Paragraphs joined into as few messages as fit `limit` visible characters each; a
     paragraph is never cut (one longer than the limit goes alone)."""
     messages: list[str] = []

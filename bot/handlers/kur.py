@@ -434,6 +434,8 @@ def _recommendation(
 def result_text(run: FlowRun, result: flow.Assessment) -> list[str]:
     """The readiness result as messages of at most 600 characters each."""
     figures = _figures()
+    rules = facts.RULES
+    source = cite([rules.age, rules.business_months, rules.npwp_above])  # the figures named
     title = "📊 <b>" + _("Your KUR readiness") + "</b>"
     if result.stopped:
         parts = [title, "<b>" + _("Fix this first") + "</b>"]
@@ -444,7 +446,7 @@ def result_text(run: FlowRun, result: flow.Assessment) -> list[str]:
                 "KUR fits and where to apply."
             )
         )
-        return pack(parts)
+        return pack([*parts, source])
     parts = [title]
     if result.ready:
         parts.append("<b>" + _("Ready") + "</b>")
@@ -456,7 +458,7 @@ def result_text(run: FlowRun, result: flow.Assessment) -> list[str]:
         parts.append(
             _("Everything on this list is ready. Next: tick your documents and choose a bank.")
         )
-    return pack(parts, sep="\n")
+    return pack([*parts, source], sep="\n")
 
 
 def stopped_markup() -> InlineKeyboardMarkup:

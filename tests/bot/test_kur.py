@@ -563,6 +563,7 @@ async def test_a_hard_stop_says_what_to_fix_and_recommends_nothing(
     replies = await answer_readiness(chat, **answers)
     said = texts(replies)
     assert "Fix this first" in said and fix in said and "start a new check" in said
+    assert "news, not an official site" in said and "Make sure with the bank" in said
     # no scheme, no bank, no loan page: nothing to recommend yet
     for absent in ("Which KUR fits", "KUR Mikro", "KUR Super Mikro", "Bank and appointment"):
         assert absent not in said, absent
