@@ -8,7 +8,8 @@ KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 DEMO_DESK ?= http://127.0.0.1:8081/
 
-.PHONY: setup chromium compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n bench bench-scale clean
+.PHONY: setup chromium compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
+	bench bench-scale clean content-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +70,10 @@ migrate: setup
 
 test: setup
 	$(PY) -m pytest -n 3
+
+# Every fact in flows/content/*.toml valid, none stale or unofficial without the caution.
+content-check: setup
+	$(VENV)/bin/juragan content check
 
 # The adversarial suite with many more examples (random, not the standing suite's fixed ones);
 # JURAGAN_FUZZ_EXAMPLES=N for another count.

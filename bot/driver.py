@@ -127,6 +127,16 @@ def recap(run: FlowRun) -> str:
     return "\n".join(lines)
 
 
+def hint_text(step: engine.Step) -> str:
+    """A step's hint in the person's language, its figures filled in (rupiah as rupiah)."""
+    if step.hint_values is None:
+        return t(step.hint or "")
+    values = {
+        k: rupiah(v) if isinstance(v, engine.Money) else v for k, v in step.hint_values().items()
+    }
+    return t(step.hint or "", **values)
+
+
 def render(
     run: FlowRun,
     *,
@@ -150,7 +160,7 @@ def render(
     elif matches:
         parts.append(_("I found several. Please choose one:"))
     elif step.hint:
-        parts.append(t(step.hint))
+        parts.append(hint_text(step))
     current = shown_value(run, step.key)
     if current and step.kind not in (Kind.MULTI_CHOICE, Kind.CHECKLIST):
         parts.append(t("Your answer so far: {answer}", answer=html.escape(current)))

@@ -158,3 +158,23 @@ def _plain_chunks(line: str, size: int) -> list[str]:
     """A line too long for a message, without its tags, in escaped chunks."""
     plain = html.unescape(re.sub(r"<[^>]*>", "", line))
     return [html.escape(plain[i : i + size]) for i in range(0, len(plain), size)]
+
+
+READ_LIMIT = 600  # characters a person reads in one message on a phone (issue 15)
+
+
+def visible(text: str) -> str:
+    """What a person sees of an HTML message: tags dropped, entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def pack(parts: list[str], limit: int = READ_LIMIT, sep: str = "\n\n") -> list[str]:
+    """Paragraphs joined into as few messages as fit `limit` visible characters each; a
+    paragraph is never cut (one longer than the limit goes alone)."""
+    messages: list[str] = []
+    for part in parts:
+        if messages and len(visible(messages[-1] + sep + part)) <= limit:
+            messages[-1] += sep + part
+        else:
+            messages.append(part)
+    return messages

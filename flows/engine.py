@@ -20,6 +20,12 @@ from flows.i18n import N_
 
 Answers = Mapping[str, Any]
 END = "__end__"
+
+
+class Money(int):
+    """A hint value in rupiah: the bot formats it the person's way ("Rp50.000.000")."""
+
+
 DONE = "__done__"
 
 
@@ -88,6 +94,9 @@ class Step:
     columns: int = 1
     recap: bool = False  # show every answer so far above the prompt (a last look before saving)
     mask: Callable[[Any], str] | None = None  # how a sensitive answer is shown back (a NIK)
+    # the hint's {placeholders}, read when shown (figures from flows/content, so a changed fact
+    # changes the hint); a Money value is shown as rupiah
+    hint_values: Callable[[], Mapping[str, Any]] | None = None
 
     def options_for(self, answers: Answers) -> Sequence[Option]:
         if self.kind is Kind.CONFIRM and self.options is None:

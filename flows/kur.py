@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flows import clock, validators
 from flows.content import kur as facts
-from flows.engine import END, Answers, Flow, Kind, Option, Step
+from flows.engine import END, Answers, Flow, Kind, Money, Option, Step
 from flows.errors import Invalid
 from flows.i18n import N_
 
@@ -35,6 +35,10 @@ PERMITS = (
     Option("nib", N_("NIB")),
     Option("sku", N_("SKU from the village office")),
     Option("none", N_("Neither yet")),
+)
+HAD_KUR = (
+    Option("never", N_("No, never")),
+    Option("before", N_("Yes, I have had a KUR")),
 )
 CREDIT = (
     Option("none", N_("None")),
@@ -61,7 +65,23 @@ def _money(raw: str, _: Answers) -> int:
 
 
 def _after_amount(answers: Answers) -> str:
-    return "npwp" if needs_npwp(answers) else "credit"
+    return "npwp" if needs_npwp(answers) else "had_kur"
+
+
+def _months() -> dict[str, object]:
+    return {"months": facts.SIX_MONTHS}
+
+
+def _age() -> dict[str, object]:
+    return {"age": facts.MIN_AGE}
+
+
+def _npwp_limit() -> dict[str, object]:
+    return {"limit": Money(facts.NPWP_ABOVE)}
+
+
+def _super_mikro() -> dict[str, object]:
+    return {"ceiling": Money(facts.SUPER_MIKRO.max_amount)}
 
 
 def needs_npwp(answers: Answers) -> bool:
@@ -79,7 +99,8 @@ READINESS = Flow(
             N_("How is your business now?"),
             Kind.CHOICE,
             options=STATUS,
-            hint=N_("Banks usually ask that a business has run for at least 6 months."),
+            hint=N_("Banks usually ask that a business has run for at least {months} months."),
+            hint_values=_months,
         ),
         Step(
             "business",
@@ -93,7 +114,8 @@ READINESS = Flow(
             N_("Are you 21 or older, or married?"),
             Kind.CHOICE,
             options=AGE,
-            hint=N_("KUR is for people aged at least 21, or married."),
+            hint=N_("KUR is for people aged at least {age}, or married."),
+            hint_values=_age,
         ),
         Step(
             "ektp",
@@ -131,7 +153,19 @@ READINESS = Flow(
             Kind.CHOICE,
             options=YES_NO,
             columns=2,
-            hint=N_("Banks ask for an NPWP when the loan is above Rp50 million."),
+            hint=N_("Banks ask for an NPWP (tax number) when the loan is above {limit}."),
+            hint_values=_npwp_limit,
+        ),
+        Step(
+            "had_kur",
+            N_("Have you had a KUR before?"),
+            Kind.CHOICE,
+            options=HAD_KUR,
+            hint=N_(
+                "KUR Super Mikro (up to {ceiling}) is only for someone who has never had a KUR. "
+                "A KUR paid off long ago counts too."
+            ),
+            hint_values=_super_mikro,
         ),
         Step(
             "credit",
@@ -170,18 +204,26 @@ READINESS = Flow(
 
 @dataclass(frozen=True)
 class Assessment:
-    """What is ready and what is to do (codes the bot words), and the scheme that fits."""
+    """What is ready and what is to do (codes the bot words), and the scheme that fits.
+
+    `stops` are hard stops (under 21 and unmarried, no e-KTP, late payments): while one holds,
+    there is no scheme and no bank to go to, only what to fix first."""
 
     ready: tuple[str, ...]
     todo: tuple[str, ...]
     scheme: facts.Scheme | None
     amount: int
     notes: tuple[str, ...] = field(default=())
+    stops: tuple[str, ...] = field(default=())
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.stops)
 
 
 READY = {
-    "running6": N_("Your business has run for 6 months or more."),
-    "age": N_("You meet the age rule (21 or older, or married)."),
+    "running6": N_("Your business has run for {months} months or more."),
+    "age": N_("You meet the age rule ({age} or older, or married)."),
     "ektp": N_("You have an e-KTP."),
     "kk": N_("You have a KK (family card)."),
     "nib": N_("You have an NIB."),
@@ -193,20 +235,13 @@ READY = {
 
 TODO = {
     "running_less": N_(
-        "KUR usually needs a business that has run for 6 months. For KUR Super Mikro, "
-        "mentoring, entrepreneurship training or belonging to a business group can stand in "
-        "for the 6 months: look at the Training menu."
+        "Banks usually need a business that has run for {months} months. Until then, keep "
+        "simple records of what you sell and spend."
     ),
     "plan": N_(
-        "You have only a plan: most banks need the business to have run for 6 months first. "
-        "Start small and keep simple records of sales and costs. KUR Super Mikro can accept "
-        "training or mentoring instead of the 6 months."
+        "You have only a plan: banks usually need a business that has run for {months} months. "
+        "Start small and keep simple records of what you sell and spend."
     ),
-    "age": N_(
-        "KUR needs you to be at least 21 or married (some banks accept 18 if married). "
-        "You can apply when that changes."
-    ),
-    "ektp": N_("Get your e-KTP first: every KUR application needs it."),
     "kk": N_("Get your KK (family card): every KUR application needs it."),
     "permit": N_(
         "Get an NIB: free on oss.go.id or the OSS app, with your NIK, email and phone number; "
@@ -219,10 +254,6 @@ TODO = {
     "business_loan": N_(
         "KUR is not given next to another business loan. Finish paying that one first."
     ),
-    "late": N_(
-        "Late payments show in your SLIK record and can stop a KUR application. Bring your "
-        "payments up to date first, and keep the proof."
-    ),
     "slik_problems": N_(
         "Your SLIK record shows problems. Settle them with the lender and ask them to update "
         "the record; the bank will check it."
@@ -233,11 +264,49 @@ TODO = {
     ),
 }
 
+# What to fix first, in this order, when a hard stop holds.
+STOPS = {
+    "age": N_(
+        "KUR is for people aged at least {age}, or married. Until then, a bank cannot give you "
+        "a KUR. Use the time well: start small, save, and keep simple records. This check will "
+        "be here when you can apply."
+    ),
+    "ektp": N_(
+        "Every KUR application needs your e-KTP (electronic ID card). Ask the Dukcapil office "
+        "of your regency or city to make it first, then do this check again."
+    ),
+    "late": N_(
+        "You have late payments. Banks see them in your SLIK record (your loan record at OJK) "
+        "and usually stop a KUR there. First talk to the lender, pay what is late and keep the "
+        "proof. Then check SLIK yourself, free, at idebku.ojk.go.id."
+    ),
+}
+
+NOTES = {
+    "try_super_mikro": N_(
+        "Your business is new or still a plan: KUR Super Mikro (up to {ceiling}) is meant for "
+        "small beginnings, and it is only for someone who has never had a KUR."
+    ),
+    "six_months_alternative": N_(
+        "For KUR Super Mikro, mentoring, training or a business group can stand in for the "
+        "{months} months."
+    ),
+    "six_months_ask": N_(
+        "Ask the bank whether training or mentoring can count instead of the {months} months "
+        "for KUR Super Mikro."
+    ),
+    "repeat_small": N_(
+        "You have had a KUR before, so KUR Super Mikro is not for you. KUR Mikro starts above "
+        "{ceiling}: ask the bank whether it can lend you less."
+    ),
+}
+
 
 def assess(answers: Answers) -> Assessment:
     """The readiness check's result for these answers."""
     ready: list[str] = []
     todo: list[str] = []
+    stops: list[str] = []
     status = answers.get("status")
     if status == "running6":
         ready.append("running6")
@@ -246,9 +315,12 @@ def assess(answers: Answers) -> Assessment:
     if answers.get("age") in ("adult", "married"):
         ready.append("age")
     else:
-        todo.append("age")
-    for key in ("ektp", "kk"):
-        (ready if answers.get(key) == "yes" else todo).append(key)
+        stops.append("age")
+    if answers.get("ektp") == "yes":
+        ready.append("ektp")
+    else:
+        stops.append("ektp")
+    (ready if answers.get("kk") == "yes" else todo).append("kk")
     permit = answers.get("permit")
     if permit in ("nib", "sku"):
         ready.append(permit)
@@ -262,7 +334,7 @@ def assess(answers: Answers) -> Assessment:
     elif credit == "business":
         todo.append("business_loan")
     elif credit == "late":
-        todo.append("late")
+        stops.append("late")
     slik = answers.get("slik")
     if slik == "ok":
         ready.append("slik")
@@ -271,10 +343,19 @@ def assess(answers: Answers) -> Assessment:
     else:
         todo.append("slik_not_yet")
     amount = int(answers.get("amount") or 0)
-    scheme = facts.scheme_for(amount) if amount > 0 else None
+    had_kur = answers.get("had_kur") == "before"
+    if stops:
+        return Assessment(tuple(ready), tuple(todo), None, amount, (), tuple(stops))
+    scheme = facts.scheme_for(amount, had_kur=had_kur) if amount > 0 else None
     notes: list[str] = []
-    if status in ("running_less", "plan") and scheme is not facts.SUPER_MIKRO:
-        notes.append("try_super_mikro")
+    new_business = status in ("running_less", "plan")
+    if new_business and not had_kur:
+        if scheme is not facts.SUPER_MIKRO:
+            notes.append("try_super_mikro")
+        alternative = facts.SUPER_MIKRO.six_months_alternative
+        notes.append("six_months_alternative" if alternative else "six_months_ask")
+    if had_kur and 0 < amount <= facts.SUPER_MIKRO.max_amount:
+        notes.append("repeat_small")
     return Assessment(tuple(ready), tuple(todo), scheme, amount, tuple(notes))
 
 
@@ -395,10 +476,28 @@ def simulation(answers: Answers) -> tuple[int, int, float, int, int]:
 
 # --- bank and appointment ----------------------------------------------------------------
 
-BANK_OPTIONS = (
-    *(Option(b.key, b.name, literal=True) for b in facts.BANKS),
-    Option("other", N_("Another bank")),
-)
+
+def _names(banks: Sequence[facts.Bank]) -> str:
+    return ", ".join(b.name for b in banks) or "-"
+
+
+def _lender_names() -> dict[str, object]:
+    regional = [b for b in facts.LENDERS if b.kind == "regional_bank"]
+    return {
+        "lenders": _names(facts.BANKS),
+        "sharia": _names([b for b in facts.BANKS if b.kind == "sharia_bank"]),
+        "regional": _names(regional),
+    }
+
+
+def _bank_options(_: Answers) -> Sequence[Option]:
+    """The 2026 lenders of business KUR in flows/content/kur.toml, read when shown."""
+    return (
+        *(Option(b.key, b.name, literal=True) for b in facts.BANKS),
+        Option("other", N_("Another bank")),
+    )
+
+
 TIMES = tuple(Option(f"{h:02d}00", f"{h:02d}.00", literal=True) for h in (8, 9, 10, 11, 13, 14))
 TIME_PASSED = N_("That time has already passed today. Please choose a later time.")
 
@@ -457,14 +556,16 @@ BANK = Flow(
             "bank",
             N_("Which bank will you go to?"),
             Kind.CHOICE,
-            options=BANK_OPTIONS,
+            options=_bank_options,
             validate=_bank_name,
             next=lambda a: "bank_other" if a.get("bank") == "other" else "branch",
             columns=3,
             hint=N_(
-                "These banks offer KUR; BRI, BNI and Mandiri are the largest. Cooperatives and "
-                "other banks can too: press “Another bank” or type its name."
+                "News pages name these lenders of KUR in 2026: {lenders} (sharia: {sharia}). "
+                "Regional banks (BPD) such as {regional}: ask the branch if it offers KUR. "
+                "Press “Another bank” or type its name."
             ),
+            hint_values=_lender_names,
         ),
         Step(
             "bank_other",

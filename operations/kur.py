@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows import kur as flow
 from flows import regions
+from flows.content import kur as kur_facts
 from operations.decisions import on_corrected, on_decided
 from operations.notices import Done
 from storage import loans
@@ -85,7 +85,9 @@ async def readiness_corrected(
     if found is None or found[0].stage not in loans.IN_PROGRESS:
         return Done()
     loan = found[0]
-    result = flow.assess(submission.answers or {})
-    scheme = result.scheme.key if result.scheme else None
-    await loans.update(session, loan, amount=result.amount, scheme=scheme)
+    answers = submission.answers or {}
+    amount = int(answers.get("amount") or 0)
+    had_kur = answers.get("had_kur") == "before"
+    fits = kur_facts.scheme_for(amount, had_kur=had_kur) if amount > 0 else None
+    await loans.update(session, loan, amount=amount, scheme=fits.key if fits else None)
     return Done(changed={"loan": [loan.id]})

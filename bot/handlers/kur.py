@@ -20,11 +20,12 @@ from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import current_locale, day, moment, number, rupiah, t
+from bot.text import current_locale, day, moment, number, pack, rupiah, t
 from flows import clock, regions
 from flows import kur as flow
 from flows import reminders as rules
 from flows.content import kur as facts
+from flows.content.facts import Fact
 from flows.i18n import N_
 from storage import loans, repo, submissions
 from storage import reminders as reminder_rows
@@ -92,17 +93,49 @@ def today_for(person: Person) -> date:
     return clock.today(ZoneInfo(tz_of(person)))
 
 
-def _as_of(value: date) -> str:
-    return t("as of {date}, check with the bank", date=day(value))
-
-
-def _sources(urls: tuple[str, ...]) -> str:
-    """Each source as a short link: its site's name, pointing at the page."""
-    links = []
+def _sources(urls: list[str]) -> str:
+    """Each source as a short link: its site's name, pointing at the page; another page of
+    the same site follows it as (2), (3)..."""
+    by_site: dict[str, list[str]] = {}
     for url in urls:
-        site = urlsplit(url).netloc.removeprefix("www.")
-        links.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(site)}</a>')
+        by_site.setdefault(urlsplit(url).netloc.removeprefix("www."), []).append(url)
+    links = []
+    for site, pages in by_site.items():
+        names = [site] + [f"({n})" for n in range(2, len(pages) + 1)]
+        links.append(" ".join(f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
+                              for url, name in zip(pages, names, strict=True)))  # fmt: skip
     return ", ".join(links)
+
+
+def cite(stated: list[Fact] | tuple[Fact, ...]) -> str:
+    """Where the facts said come from and since when (the oldest date, in the person's
+    language). An unofficial source is named as news and followed by "check with the bank":
+    the caution `juragan content check` relies on for kur.toml (registered cautioned)."""
+    shown = [f for f in stated if f.confirmed]
+    if not shown:
+        return ""
+    urls = list(dict.fromkeys(f.source for f in shown))
+    when = day(min(f.as_of for f in shown))
+    if all(f.official for f in shown):
+        text = t("Source: {source}, as of {date}. Check with the bank.",
+                 source=_sources(urls), date=when)  # fmt: skip
+    else:
+        text = t(
+            "Source: {source} (news, not an official site), as of {date}. Make sure with the bank.",
+            source=_sources(urls),
+            date=when,
+        )
+    return "<i>" + text + "</i>"
+
+
+def _figures() -> dict[str, str | int]:
+    """The figures the readiness texts may name, formatted for the person."""
+    return {
+        "months": facts.SIX_MONTHS,
+        "age": facts.MIN_AGE,
+        "limit": rupiah(facts.NPWP_ABOVE),
+        "ceiling": rupiah(facts.SUPER_MIKRO.max_amount),
+    }
 
 
 # --- the loan page -----------------------------------------------------------------------
@@ -163,7 +196,7 @@ def next_steps_after_no() -> str:
         "• Check your SLIK record, free, at idebku.ojk.go.id, and settle any problem with the "
         "lender.\n"
         "• Complete your documents (an NIB is free on oss.go.id).\n"
-        "• Try KUR Super Mikro (up to Rp10 million), or another bank.\n"
+        "• Ask about a smaller amount, or try another bank.\n"
         "When you are ready, start a new check."
     )
 
@@ -200,7 +233,7 @@ def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
     buttons: list[tuple[str, CallbackData]] = []
     for doc in docs:
         name = t(doc.label)
-        note = f" ({t(doc.note)})" if doc.note else ""
+        note = f" ({t(doc.note, limit=rupiah(facts.NPWP_ABOVE))})" if doc.note else ""
         if doc.key in have:
             ticked = day(date.fromisoformat(have[doc.key]))
             lines.append("✅ " + name + note + " – " + t("ready since {date}", date=ticked))
@@ -215,13 +248,7 @@ def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
             "photos of your documents here: bring them to the bank."
         )
     )
-    lines.append(
-        "<i>"
-        + t("Source: {source}", source=_sources((docs[0].source,)))
-        + ", "
-        + _as_of(docs[0].as_of)
-        + "</i>"
-    )
+    lines.append(cite([d.fact for d in docs]))
     buttons.append(("💰 " + _("My KUR loan"), LoanCB(act="page", loan=loan.id)))
     return "\n".join(lines), kb.buttons_column(buttons)
 
@@ -302,127 +329,157 @@ def scheme_text(scheme: facts.Scheme) -> str:
     return _scheme_text(scheme, current_locale())
 
 
+ASK_BANK = N_("not confirmed, ask the bank")
+
+
 @lru_cache(maxsize=32)
 def _scheme_text(scheme: facts.Scheme, locale: str) -> str:
     rate = (
         t("{rate}% a year", rate=number(scheme.rate_pct))
         if scheme.rate_pct is not None
-        else _("not confirmed, ask the bank")
+        else t(ASK_BANK)
     )
     tenors = []
     if scheme.tenor_working_capital_months:
         tenors.append(t("working capital up to {n} months", n=scheme.tenor_working_capital_months))
     if scheme.tenor_investment_months:
         tenors.append(t("investment up to {n} months", n=scheme.tenor_investment_months))
-    tenor = ", ".join(tenors) if tenors else _("not confirmed, ask the bank")
-    collateral = (
-        _("additional collateral (agunan tambahan) is needed")
-        if scheme.needs_collateral
-        else _("no additional collateral (agunan tambahan)")
-    )
+    tenor = ", ".join(tenors) if tenors else t(ASK_BANK)
+    if scheme.needs_collateral is None:
+        collateral = t(ASK_BANK)
+    elif scheme.needs_collateral:
+        collateral = _("additional collateral (agunan tambahan) is needed")
+    else:
+        collateral = _("no additional collateral (agunan tambahan)")
     lines = [
         f"<b>{scheme.name}</b>: " + t("up to {amount}", amount=rupiah(scheme.max_amount)),
         t("Interest: {rate}", rate=rate),
         t("Tenor: {tenor}", tenor=tenor),
         t("Collateral: {collateral}", collateral=collateral),
     ]
-    if scheme is facts.MIKRO:
+    if scheme.first_kur_only:
+        lines.append(_("Only for someone who has never had a KUR."))
+    stated = list(scheme.facts)
+    if scheme.rate_pct is not None and facts.RULES.one_rate.confirmed:
         lines.append(
-            _(
-                "6% is for a first KUR; 2023 rules charge more for a 2nd to 4th (not confirmed for 2025)."
+            t(
+                "Since 1 January 2026 every KUR loan, also a second or a third, has the same "
+                "rate: {rate}%.",
+                rate=number(facts.RULES.one_rate.percent or 0),
             )
         )
-    lines.append(
-        "<i>"
-        + t("Source: {source}", source=_sources(scheme.sources))
-        + ", "
-        + _as_of(scheme.as_of)
-        + "</i>"
-    )
+        stated.append(facts.RULES.one_rate)
+    lines.append(cite(stated))
     return "\n".join(lines)
 
 
-def recommendation(result: flow.Assessment) -> str:
-    return _recommendation(result.scheme, result.amount if result.scheme is None else 0,
-                           "try_super_mikro" in result.notes, current_locale())  # fmt: skip
+def _pmi_text() -> str:
+    pmi = facts.PENEMPATAN_PMI
+    rules = facts.RULES
+    text = f"<b>{pmi.name}</b>: {t(pmi.purpose or '')}"
+    stated: list[Fact] = [*pmi.facts]
+    if rules.placement_ministry.confirmed and rules.placement_registration.confirmed:
+        text += " " + t(
+            "Since January 2026 {ministry} runs it, and going abroad officially starts with "
+            "registration in SISKOP2MI ({site}).",
+            ministry=rules.placement_ministry.name,
+            site=rules.placement_registration.site,
+        )
+        stated += [rules.placement_ministry, rules.placement_registration]
+    return text + "\n" + cite(stated)
+
+
+NOT_APPROVAL = N_(
+    "This is not an approval: the bank decides after its own checks (SLIK, a visit to "
+    "your business, an interview). Nothing was sent to a bank."
+)
+
+
+def recommendation(result: flow.Assessment) -> list[str]:
+    """The recommendation as messages of at most 600 characters each (built once)."""
+    return list(_recommendation(result.scheme, result.amount if result.scheme is None else 0,
+                                result.notes, current_locale()))  # fmt: skip
 
 
 @lru_cache(maxsize=128)
 def _recommendation(
-    scheme: facts.Scheme | None, amount: int, super_mikro: bool, locale: str
-) -> str:
+    scheme: facts.Scheme | None, amount: int, notes: tuple[str, ...], locale: str
+) -> tuple[str, ...]:
     """The recommendation for a scheme (or an amount no scheme fits), built once per language."""
-    parts = ["🏦 <b>" + _("Which KUR fits") + "</b>"]
+    head = "🏦 <b>" + _("Which KUR fits") + "</b>"
     if scheme is None:
-        parts.append(
-            t(
-                "No KUR scheme fits {amount}: the largest, KUR Kecil, goes up to {ceiling}. You "
-                "could ask for {ceiling} or less, or ask the bank about other business credit.",
-                amount=rupiah(amount),
-                ceiling=rupiah(facts.KECIL.max_amount),
-            )
+        first = t(
+            "No KUR scheme fits {amount}: the largest, KUR Kecil, goes up to {ceiling}. You "
+            "could ask for {ceiling} or less, or ask the bank about other business credit.",
+            amount=rupiah(amount),
+            ceiling=rupiah(facts.KECIL.max_amount),
         )
+        first += "\n" + cite([facts.KECIL.entry.ceiling])
     else:
-        parts.append(scheme_text(scheme))
-    if super_mikro:
+        first = scheme_text(scheme)
+    figures = _figures()
+    parts = [head + "\n\n" + first]
+    parts += [t(flow.NOTES[n], **figures) for n in notes]
+    parts.append(
+        _(
+            "There is no special KUR for a returnee's own business: it can borrow like any "
+            "other micro or small business."
+        )
+    )
+    parts.append(_pmi_text())
+    parts.append(t(NOT_APPROVAL))
+    return tuple(pack(parts))
+
+
+def result_text(run: FlowRun, result: flow.Assessment) -> list[str]:
+    """The readiness result as messages of at most 600 characters each."""
+    figures = _figures()
+    rules = facts.RULES
+    source = cite([rules.age, rules.business_months, rules.npwp_above])  # the figures named
+    title = "📊 <b>" + _("Your KUR readiness") + "</b>"
+    if result.stopped:
+        parts = [title, "<b>" + _("Fix this first") + "</b>"]
+        parts += ["⛔ " + t(flow.STOPS[c], **figures) for c in result.stops]
         parts.append(
-            t(
-                "Your business is new or still a plan: KUR Super Mikro (up to {ceiling}) can "
-                "accept mentoring, entrepreneurship training or a business group instead of 6 "
-                "months. You could start with it.",
-                ceiling=rupiah(facts.SUPER_MIKRO.max_amount),
+            _(
+                "You can do it. When it is fixed, start a new check: then I will show you which "
+                "KUR fits and where to apply."
             )
         )
-    parts.append(
-        _(
-            "There is no special KUR for returnees' own businesses yet, but the official list of "
-            "who may borrow names businesses of former migrant workers."
-        )
-    )
-    pmi = facts.PENEMPATAN_PMI
-    parts.append(
-        f"<b>{pmi.name}</b>: {t(pmi.purpose)}\n<i>"
-        + t("Source: {source}", source=_sources(pmi.sources))
-        + ", "
-        + _as_of(pmi.as_of)
-        + "</i>"
-    )
-    parts.append(
-        _(
-            "This is not an approval: the bank decides after its own checks (SLIK, a visit to "
-            "your business, an interview). Nothing was sent to a bank."
-        )
-    )
-    return "\n\n".join(parts)
-
-
-def result_text(run: FlowRun, result: flow.Assessment) -> str:
-    parts = ["📊 <b>" + _("Your KUR readiness") + "</b>"]
+        return pack([*parts, source])
+    parts = [title]
     if result.ready:
-        parts.append(
-            "<b>"
-            + _("Ready")
-            + "</b>\n"
-            + "\n".join("✅ " + t(flow.READY[c]) for c in result.ready)
-        )
+        parts.append("<b>" + _("Ready") + "</b>")
+        parts += ["✅ " + t(flow.READY[c], **figures) for c in result.ready]
     if result.todo:
-        limit = rupiah(facts.NPWP_ABOVE)
-        parts.append(
-            "<b>"
-            + _("To do")
-            + "</b>\n"
-            + "\n".join("📝 " + t(flow.TODO[c], limit=limit) for c in result.todo)
-        )
+        parts.append("<b>" + _("To do") + "</b>")
+        parts += ["📝 " + t(flow.TODO[c], **figures) for c in result.todo]
     else:
         parts.append(
             _("Everything on this list is ready. Next: tick your documents and choose a bank.")
         )
-    return "\n\n".join(parts)
+    return pack([*parts, source], sep="\n")
+
+
+def stopped_markup() -> InlineKeyboardMarkup:
+    """After a hard stop: no bank, no loan page; a new check when it is fixed, or the menu."""
+    return kb.buttons_column(
+        [
+            ("🔄 " + _("Start a new check"), LoanCB(act="new")),
+            ("🏠 " + _("Main menu"), kb.MenuCB(item="menu")),
+        ]
+    )
 
 
 @driver.on_finish("kur_readiness")
 async def readiness_done(turn: Turn, run: FlowRun) -> None:
     result = flow.assess(run.answers)
+    if result.stopped:  # nothing to recommend yet: no loan, no review, no bank
+        messages = result_text(run, result)
+        for text in messages[:-1]:
+            turn.say(text)
+        turn.say(messages[-1], stopped_markup())
+        return
     scheme = result.scheme.key if result.scheme else None
     loan = await loans.in_progress(turn.session, person_id=turn.person.id)
     new = loan is None
@@ -446,8 +503,12 @@ async def readiness_done(turn: Turn, run: FlowRun) -> None:
         run_id=run.id,
         new_subject=new,
     )
-    turn.say(result_text(run, result))
-    turn.say(recommendation(result), page_markup(loan))
+    for text in result_text(run, result):
+        turn.say(text)
+    messages = recommendation(result)
+    for text in messages[:-1]:
+        turn.say(text)
+    turn.say(messages[-1], page_markup(loan))
 
 
 # --- simulator, bank, outcome finishers ------------------------------------------------------
@@ -572,11 +633,13 @@ async def disbursed_done(turn: Turn, run: FlowRun) -> None:
 
 
 def intro() -> str:
-    return _(
+    return t(
         "💰 <b>KUR (Kredit Usaha Rakyat)</b> is a government programme of bank loans for small "
-        "businesses, with a low interest rate and, up to Rp100 million, no extra collateral.\n\n"
-        "First, a readiness check of about 10 questions shows what is ready and what is still "
-        "missing, and which KUR fits. Nothing is sent to a bank."
+        "businesses, with a low interest rate and, up to {limit}, no extra collateral.\n\n"
+        "First, a readiness check of about {n} questions shows what is ready and what is still "
+        "missing, and which KUR fits. Nothing is sent to a bank.",
+        limit=rupiah(facts.RULES.no_collateral_up_to.amount),
+        n=len(flow.READINESS.steps) - 1,
     )
 
 

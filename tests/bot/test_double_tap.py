@@ -227,6 +227,7 @@ async def test_kur_readiness_makes_one_loan_and_one_submission(app, person) -> N
     for value in ("adult", "yes", "yes", "nib"):
         await chat.choose(value)
     await chat.send("40 juta")
+    await chat.choose("never")
     await chat.choose("none")
     await chat.choose("ok")
     calls = await twice(chat, value="yes")

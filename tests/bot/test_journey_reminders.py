@@ -388,11 +388,11 @@ async def test_open_documents_are_reminded_after_three_days_in_the_persons_langu
     now[0] = NOW + timedelta(days=3)
     assert (await app.ticker.tick()).sent == 1
     note = sent_to(app, 8203)[-1]
-    assert "still has 3 of 4 papers" in note.text
+    assert "still has 4 of 5 papers" in note.text
     buttons = [b for row in note.reply_markup.inline_keyboard for b in row]
     assert [b.callback_data for b in buttons] == [LoanCB(act="docs", loan=loan.id).pack()]
     replies = await chat.press_data(buttons[0].callback_data)
-    assert "1 of 4 ready" in texts(replies)
+    assert "1 of 5 ready" in texts(replies)
 
 
 async def test_ticking_the_last_document_cancels_the_reminder(app, person, now) -> None:
@@ -419,7 +419,7 @@ async def test_the_renderer_drops_the_reminder_when_the_list_is_done_by_sending_
     await chat.press("KUR loan")
     await answer_readiness(chat, amount="60 juta", npwp="yes")
     loan = await loan_of(app, 8205)
-    for doc in ("ktp", "kk", "marriage", "permit"):
+    for doc in ("ktp", "kk", "spouse_ktp", "marriage", "permit"):
         await chat.press_data(LoanCB(act="doc", loan=loan.id, v=doc, on=1).pack())
     await chat.press_data(LoanCB(act="new", loan=loan.id).pack())
     await answer_readiness(chat, amount="40 juta")

@@ -56,7 +56,7 @@ async def readiness(chat, business: str) -> None:
     for value in ("adult", "yes", "yes", "nib"):
         await chat.choose(value)
     await chat.send("40 juta")
-    for value in ("none", "ok", "yes"):
+    for value in ("never", "none", "ok", "yes"):
         await chat.choose(value)
 
 

@@ -81,6 +81,7 @@ async def readiness(chat, *, upto: str | None = None) -> None:
         ("kk", "yes"),
         ("permit", "nib"),
         ("amount", "40 juta"),  # no NPWP question for 40 juta
+        ("had_kur", "never"),
         ("credit", "none"),
         ("slik", "ok"),
         ("confirm", "yes"),
@@ -197,6 +198,7 @@ async def test_kur_funnel_from_real_conversations(app, person) -> None:
         "permit": 4,
         "amount": 4,
         "npwp": 3,
+        "had_kur": 3,
         "credit": 3,
         "slik": 3,
         "confirm": 3,

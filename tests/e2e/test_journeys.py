@@ -49,7 +49,7 @@ async def test_kur_readiness_survives_a_kill_and_goes_on_at_the_samestep(
         proc = await start(fake, database_url, tmp_path)
         try:
             await _onboard(fake, FOUNDER)
-            await step(fake, FOUNDER, lambda: press(fake, "Pinjaman KUR", FOUNDER), "1 dari 10")
+            await step(fake, FOUNDER, lambda: press(fake, "Pinjaman KUR", FOUNDER), "1 dari 11")
             await step(fake, FOUNDER, lambda: press(fake, "6 bulan atau lebih", FOUNDER), "2 dari")
             await step(fake, FOUNDER, lambda: fake.send_text(FOUNDER, "Warung sembako"), "3 dari")
             proc.kill()  # SIGKILL: no shutdown, no goodbye
@@ -62,8 +62,9 @@ async def test_kur_readiness_survives_a_kill_and_goes_on_at_the_samestep(
             for label, shown in (("Ya", "5 dari"), ("Ya", "6 dari"), ("NIB", "7 dari")):
                 await step(fake, FOUNDER, lambda label=label: press(fake, label, FOUNDER), shown)
             await step(fake, FOUNDER, lambda: fake.send_text(FOUNDER, "40 juta"), "8 dari")
-            await step(fake, FOUNDER, lambda: press(fake, "Tidak ada", FOUNDER), "9 dari")
-            await step(fake, FOUNDER, lambda: press(fake, "Belum", FOUNDER), "10 dari")
+            await step(fake, FOUNDER, lambda: press(fake, "Belum pernah", FOUNDER), "9 dari")
+            await step(fake, FOUNDER, lambda: press(fake, "Tidak ada", FOUNDER), "10 dari")
+            await step(fake, FOUNDER, lambda: press(fake, "Belum", FOUNDER), "11 dari")
             await step(fake, FOUNDER, lambda: press(fake, "Lihat hasil", FOUNDER), "KUR Mikro")
             assert await _count(database_url, Loan, Loan.amount == 40_000_000) == 1
             assert await _count(database_url, Submission, Submission.kind == "kur_readiness") == 1

@@ -20,6 +20,7 @@ GOOD = {
     "kk": "yes",
     "permit": "nib",
     "amount": 40_000_000,
+    "had_kur": "never",
     "credit": "none",
     "slik": "ok",
 }
@@ -42,7 +43,7 @@ def test_every_kur_flow_belongs_to_the_journey_and_has_about_ten_readiness_steps
 @pytest.mark.parametrize(("amount", "npwp"), [(50_000_000, False), (50_000_001, True)])
 def test_npwp_only_above_fifty_juta(amount: int, npwp: bool) -> None:
     following = flow.READINESS.following("amount", {**GOOD, "amount": amount})
-    assert following == ("npwp" if npwp else "credit")
+    assert following == ("npwp" if npwp else "had_kur")
 
 
 def test_a_whole_walk_by_buttons_and_typing() -> None:
@@ -58,6 +59,7 @@ def test_a_whole_walk_by_buttons_and_typing() -> None:
             c(choice="sku"),
             c(text="75 juta"),
             c(choice="no"),
+            c(choice="never"),
             c(choice="consumer_ok"),
             c(choice="not_yet"),
             c(choice="yes"),
@@ -68,7 +70,31 @@ def test_a_whole_walk_by_buttons_and_typing() -> None:
     assert result.scheme is facts.MIKRO
     assert "plan" in result.todo and "kk" in result.todo and "npwp" in result.todo
     assert "slik_not_yet" in result.todo and "sku" in result.ready and "credit" in result.ready
-    assert "try_super_mikro" in result.notes
+    assert "try_super_mikro" in result.notes and "six_months_ask" in result.notes
+    assert not result.stopped
+
+
+@pytest.mark.parametrize(
+    ("changed", "stop"),
+    [({"age": "neither"}, "age"), ({"ektp": "no"}, "ektp"), ({"credit": "late"}, "late")],
+)
+def test_a_hard_stop_gives_no_scheme(changed: dict, stop: str) -> None:
+    result = flow.assess({**GOOD, **changed})
+    assert result.stopped and result.stops == (stop,)
+    assert result.scheme is None and result.notes == ()
+    assert stop not in result.todo
+
+
+def test_married_under_21_is_no_stop_and_slik_problems_are_a_to_do() -> None:
+    result = flow.assess({**GOOD, "age": "married", "slik": "problems"})
+    assert not result.stopped and result.scheme is facts.MIKRO
+    assert "slik_problems" in result.todo
+
+
+def test_a_repeat_borrower_is_not_pointed_to_super_mikro() -> None:
+    result = flow.assess({**GOOD, "amount": 5_000_000, "had_kur": "before", "status": "plan"})
+    assert result.scheme is facts.MIKRO
+    assert "repeat_small" in result.notes and "try_super_mikro" not in result.notes
 
 
 @pytest.mark.parametrize("bad", ["lots", "0", "-1", "Rp", "15 apples"])
@@ -100,6 +126,7 @@ def test_documents_follow_the_amount_and_scheme() -> None:
     assert [d.key for d in facts.documents_for(40_000_000, "mikro")] == [
         "ktp",
         "kk",
+        "spouse_ktp",
         "marriage",
         "permit",
     ]
@@ -110,8 +137,9 @@ def test_documents_follow_the_amount_and_scheme() -> None:
 
 
 def test_banks_have_sources() -> None:
-    assert [b.name for b in facts.BANKS] == ["BRI", "BNI", "Mandiri", "BCA", "BTN"]
-    assert all(b.source.startswith("https://") and b.as_of.year >= 2020 for b in facts.BANKS)
+    assert [b.name for b in facts.BANKS] == ["BRI", "BNI", "Mandiri", "BCA", "BSI", "Pegadaian"]
+    assert all(b.source.startswith("https://") and b.as_of.year >= 2026 for b in facts.BANKS)
+    assert [o.label for o in flow._bank_options({})][:6] == [b.name for b in facts.BANKS]
 
 
 def test_simulator_limits_the_tenor_to_the_scheme() -> None:
@@ -124,7 +152,8 @@ def test_simulator_limits_the_tenor_to_the_scheme() -> None:
 
 def test_simulator_offers_the_rate_only_where_known() -> None:
     assert [o.value for o in flow._rate_options({"amount": 40_000_000})] == ["6"]
-    assert flow._rate_options({"amount": 200_000_000}) == ()
+    assert [o.value for o in flow._rate_options({"amount": 200_000_000})] == ["6"]
+    assert flow._rate_options({"amount": 5_000_000}) == ()  # Super Mikro: unconfirmed
 
 
 def test_simulation_matches_the_annuity() -> None:

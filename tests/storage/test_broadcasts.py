@@ -102,7 +102,7 @@ async def test_every_kind_selects_exactly_its_people(sessions) -> None:
             await repo.start_run(s, person_id=p, flow="kur_readiness", step="permit")
 
         # KUR documents: a misses some, b has all basics, c (Kecil) lacks BPJS papers
-        basics = {k: "2026-11-20" for k in ("ktp", "kk", "marriage", "permit")}
+        basics = {k: "2026-11-20" for k in ("ktp", "kk", "spouse_ktp", "marriage", "permit")}
         for pid, scheme, amount, docs in (
             (a, "mikro", 20_000_000, {"ktp": "2026-11-20"}),
             (b, "mikro", 20_000_000, basics),
