@@ -33,9 +33,11 @@ WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
 PG_BASE_URL = os.environ.get("JURAGAN_TEST_DATABASE_URL")
 PG_URL = PG_BASE_URL
 if PG_BASE_URL and WORKER:
-    PG_URL = make_url(PG_BASE_URL).set(
-        database=f"{make_url(PG_BASE_URL).database}_{WORKER}"
-    ).render_as_string(hide_password=False)
+    PG_URL = (
+        make_url(PG_BASE_URL)
+        .set(database=f"{make_url(PG_BASE_URL).database}_{WORKER}")
+        .render_as_string(hide_password=False)
+    )
 if WORKER:
     _redis = os.environ.get("JURAGAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     _base, _, _db = _redis.rpartition("/")

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
+from bot import protection
 from bot.outbox import Outbox
 from storage.models import Person
 
@@ -20,6 +21,8 @@ async def anything_else(message: Message, person: Person | None, outbox: Outbox)
     if person is None:
         outbox.add(message.answer(_("Hello! Send /start to begin.")))
         return
+    if protection.mentions_broker(message.text):
+        outbox.add(message.answer(protection.scam_text(protection.BROKER)))
     outbox.add(
         message.answer(
             _("I did not catch that. Please choose from the menu:"), reply_markup=kb.main_menu()

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import operations.kur
-from bot import driver, journeys, reminders
+from bot import driver, journeys, protection, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
@@ -447,6 +447,7 @@ async def readiness_done(turn: Turn, run: FlowRun) -> None:
         new_subject=new,
     )
     turn.say(result_text(run, result))
+    protection.show_scam(turn, protection.RESULT)
     turn.say(recommendation(result), page_markup(loan))
 
 
@@ -675,6 +676,7 @@ async def press(
         await _tick(turn, callback, callback_data, loan)
     elif act == "bank" and loan.stage in loans.IN_PROGRESS:
         outbox.add(callback.answer())
+        protection.show_scam(turn, protection.BANK)
         await driver.begin(turn, flow.BANK.key, answers={"loan_id": loan.id, "tz": tz_of(person)})
     elif act == "out" and loan.stage in loans.IN_PROGRESS:
         outbox.add(callback.answer())

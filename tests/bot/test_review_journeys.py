@@ -136,7 +136,11 @@ async def test_a_founding_files_name_correction_renames_the_cooperative_only(app
         await staff.press_data(ReviewCB(act="ret", id=sub.id, k=k(SubmissionKind.FOUNDING)).pack())
     )
     offered = str(staff.buttons())
-    assert "Name of the cooperative" in offered and "Cooperative type" in offered and "Purpose" in offered
+    assert (
+        "Name of the cooperative" in offered
+        and "Cooperative type" in offered
+        and "Purpose" in offered
+    )
     assert "What is your name" not in offered and "Phone" not in offered
     await staff.press("Name of the cooperative")
     await staff.press("Next: the reason")
