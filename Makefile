@@ -7,7 +7,8 @@ PYBABEL := $(VENV)/bin/pybabel
 KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 
-.PHONY: setup compile demo demo-data demo-reset run chat migrate test fuzz lint i18n bench clean
+.PHONY: setup compile demo demo-data demo-reset run chat migrate test fuzz lint i18n bench clean \
+	content-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +53,10 @@ migrate: setup
 
 test: setup
 	$(PY) -m pytest -n 3
+
+# Every fact in flows/content/*.toml valid, none stale or unofficial without the caution.
+content-check: setup
+	$(VENV)/bin/juragan content check
 
 # The adversarial suite with many more examples (random, not the standing suite's fixed ones);
 # JURAGAN_FUZZ_EXAMPLES=N for another count.

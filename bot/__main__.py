@@ -1,4 +1,5 @@
-"""`juragan`: run (long polling), webhook (production), chat (console), migrate, import, role."""
+"""`juragan`: run (long polling), webhook (production), chat (console), migrate, import, role,
+content check."""
 
 from __future__ import annotations
 
@@ -163,7 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     grant.add_argument(
         "--regions", help="only these regions, comma-separated codes like 35.78,35.73"
     )
+    content = sub.add_parser("content", help="check the facts in flows/content/*.toml")
+    content.add_argument("action", choices=["check"])
     args = parser.parse_args(argv)
+    if args.command == "content":  # needs no database and no settings
+        from bot.content_check import run as check_content
+
+        return check_content()
     try:
         settings = load_settings()
         if args.command in ("run", "webhook"):
