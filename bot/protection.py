@@ -62,7 +62,7 @@ def sources(found: Iterable[content.Sourced]) -> str:
 
 # The line above the page when it comes at a moment rather than from the menu.
 MOMENT = {
-    BANK: N_("Before you go to the bank, please read this."),
+    BANK: N_("Before you go to a bank, please read this."),
     RESULT: N_("Before you go to a bank, please read this."),
     JOIN: N_("Before you pay any simpanan to a cooperative, please read this."),
     BROKER: N_("You mentioned a calo or an agent. Please read this first."),

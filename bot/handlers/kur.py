@@ -76,9 +76,9 @@ NEXT = {
 # The team's review of the loan's readiness check (operations/kur.py: what a decision does).
 CHECK = {
     SubmissionStatus.SUBMITTED: N_("readiness check waiting for the team's review"),
-    SubmissionStatus.APPROVED: N_("readiness check approved by the team"),
+    SubmissionStatus.APPROVED: N_("readiness check seen by the team (not a loan approval)"),
     SubmissionStatus.RETURNED: N_("readiness check sent back to you for a correction"),
-    SubmissionStatus.REJECTED: N_("readiness check not approved by the team"),
+    SubmissionStatus.REJECTED: N_("readiness check: the team found you not ready yet"),
 }
 REASONS = {o.value: o.label for o in flow.REASONS}
 NOT_YOURS = N_("That button is not for you, or it is out of date. Nothing was changed.")
@@ -389,8 +389,9 @@ def _recommendation(
     )
     parts.append(
         _(
-            "This is not an approval: the bank decides after its own checks (SLIK, a visit to "
-            "your business, an interview). Nothing was sent to a bank."
+            "This is not a loan approval: the bank decides after its own checks (SLIK, a "
+            "visit to your business, an interview). Nothing was sent to a bank. The "
+            "programme's staff in your region see your answers, to help you."
         )
     )
     return "\n\n".join(parts)
@@ -530,7 +531,8 @@ async def bank_done(turn: Turn, run: FlowRun) -> None:
             "",
             _(
                 "Bring your documents (originals and copies). This is your own plan: nothing was "
-                "sent to the bank, and the bank decides after its checks."
+                "sent to the bank. Only the programme's staff in your region see your KUR "
+                "answers. The bank decides after its own checks."
             ),
         ]
     )
@@ -577,7 +579,8 @@ def intro() -> str:
         "💰 <b>KUR (Kredit Usaha Rakyat)</b> is a government programme of bank loans for small "
         "businesses, with a low interest rate and, up to Rp100 million, no extra collateral.\n\n"
         "First, a readiness check of about 10 questions shows what is ready and what is still "
-        "missing, and which KUR fits. Nothing is sent to a bank."
+        "missing, and which KUR fits. Nothing is sent to a bank. The programme's staff in your "
+        "region see your answers, to help you."
     )
 
 

@@ -9,27 +9,22 @@ where it comes from and "check with the office" (bot/protection.py).
 from __future__ import annotations
 
 import re
-import tomllib
-from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import ClassVar, TypeVar
-from urllib.parse import urlsplit
+from typing import ClassVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-M = TypeVar("M", bound=BaseModel)
+from flows.content import facts
 
-CONTENT_DIR = Path(__file__).resolve().parent
-HELP_FILE = CONTENT_DIR / "help.toml"
-COOP_FILE = CONTENT_DIR / "coop.toml"
+HELP_FILE = facts.CONTENT_DIR / "help.toml"
+COOP_FILE = facts.CONTENT_DIR / "coop.toml"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -37,25 +32,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Sourced(Strict):
-    """Where a fact comes from and when it was last confirmed (the content schema's fields)."""
-
-    source: str
-    official: bool
-    as_of: date
-    unconfirmed: str | None = None
-
-    @field_validator("source")
-    @classmethod
-    def _https(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.netloc or " " in value:
-            raise ValueError("source must be a full https:// address of the page")
-        return value
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.source).netloc.lower().removeprefix("www.")
+Sourced = facts.Fact  # source, official, as_of, unconfirmed (flows/content/facts.py)
 
 
 class Fact(Sourced):
@@ -154,30 +131,25 @@ class Coop(Strict):
         return self
 
 
-def _load(path: Path, model: type[M]) -> M:
-    """The file checked against its model; ValueError naming the file and what is wrong."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return model.model_validate(data)
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ValueError(f"{path.name}: {exc}") from None
+_help = facts.loader("help", Help, cautioned=True)  # bot/protection.py cites each source
+_coop = facts.loader("coop", Coop, cautioned=True)
 
 
 def load_help(path: Path = HELP_FILE) -> Help:
-    return _load(path, Help)
+    return facts.load(path, Help)
 
 
 def load_coop(path: Path = COOP_FILE) -> Coop:
-    return _load(path, Coop)
+    return facts.load(path, Coop)
 
 
 @cache
 def helps() -> Help:
     """help.toml, read once."""
-    return load_help()
+    return _help()
 
 
 @cache
 def coop() -> Coop:
     """coop.toml, read once."""
-    return load_coop()
+    return _coop()
