@@ -10,7 +10,7 @@ is one short note that changes nothing.
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -20,7 +20,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver, journeys, notices
@@ -39,7 +38,7 @@ from bot.handlers.coop import (
 from bot.handlers.review import FixCB
 from bot.outbox import Outbox
 from bot.protection import fact_text
-from bot.text import BABEL_LOCALES, current_locale, day, moment, t
+from bot.text import day, moment, t
 from flows import clock, regions
 from flows import found_coop as fc
 from flows.content import help as facts
@@ -228,37 +227,19 @@ async def plan_page(turn: Turn, plan: Founding) -> tuple[str, str, InlineKeyboar
 
 
 def steps_text(done: dict[str, Any], *, lead: bool) -> str:
-    """The steps, each done (with its day) or not, and what to do for the next one only."""
+    """The steps, each done or not, and what to do for the next one only."""
     count = sum(1 for m in fc.MILESTONES if m.key in done)
     lines = ["<b>" + t("Steps: {n} of {m} done", n=count, m=len(fc.MILESTONES)) + "</b>"]
     for number, milestone in enumerate(fc.MILESTONES, 1):
-        if milestone.key in done:
-            lines.append(
-                t(
-                    "✅ {n}. {step} ({date})",
-                    n=number,
-                    step=t(milestone.label),
-                    date=_short_day(done[milestone.key]),
-                )
-            )
-        else:
-            lines.append(f"⬜ {number}. {t(milestone.label)}")
+        mark = "✅" if milestone.key in done else "⬜"
+        lines.append(f"{mark} {number}. {t(milestone.label)}")
     parts = ["\n".join(lines)]
     following = fc.next_milestone(done)
     if following is not None:
         parts.append(t("<b>Next: {step}</b>", step=t(following.label)) + "\n" + t(following.about))
     if lead:
-        parts.append(_("Press a step when it is done; press it again to undo."))
+        parts.append(_("Press a step when it is done, again to undo."))
     return "\n\n".join(parts)
-
-
-def _short_day(value: object) -> str:
-    try:
-        return format_date(
-            date.fromisoformat(str(value)), "d MMM", locale=BABEL_LOCALES.get(current_locale())
-        )
-    except ValueError:
-        return html.escape(str(value))
 
 
 def _lead_rows(
