@@ -154,13 +154,21 @@ def show_help(turn: Turn) -> None:
     )
 
 
+def programme_text(key: str) -> str:
+    """One programme where it helps, with where it comes from."""
+    programme = content.helps().programme(key)
+    return fact_text(programme) + "\n" + sources([programme])
+
+
 def training_elsewhere(province_code: str | None) -> str:
     """When the bot has no session near the person: where else to find training."""
     helps = content.helps()
+    village = helps.programme("desa_migran_emas")
     return "\n".join(
         [
             fact_text(helps.training),
             bp3mi_text(province_code),
-            sources([helps.training, helps.bp3mi]),
+            fact_text(village),
+            sources([helps.training, helps.bp3mi, village]),
         ]
     )

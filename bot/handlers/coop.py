@@ -250,6 +250,9 @@ def card_text(coop: Cooperative) -> str:
     if coop.kind == "simpan_pinjam":
         lines.append("")
         lines.append(protection.fact_text(facts.coop().simpan_pinjam))
+    if coop.merah_putih:  # who may join one: people of that village
+        lines.append("")
+        lines.append(protection.programme_text("merah_putih"))
     if coop.sample:
         lines.append("")
         lines.append(

@@ -37,7 +37,7 @@ from bot.handlers.coop import (
 )
 from bot.handlers.review import FixCB
 from bot.outbox import Outbox
-from bot.protection import fact_text
+from bot.protection import fact_text, programme_text
 from bot.text import day, moment, t
 from flows import clock, regions
 from flows import found_coop as fc
@@ -114,6 +114,8 @@ async def found_done(turn: Turn, run: FlowRun) -> None:
             "🌱 Your founding plan is started. Send the invitation link below to fellow "
             "returnees: everyone who opens it can join as a founder."
         )
+        + "\n\n"
+        + programme_text("kp2mi_kemenkop")
     )
     await show_plan(turn, plan)
 

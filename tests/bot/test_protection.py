@@ -128,6 +128,7 @@ async def test_an_empty_training_list_points_to_kemnaker_and_the_blk(app, person
     said = texts(await chat.press("Training"))
     assert "No upcoming sessions" in said
     assert "pelatihan.kemnaker.go.id" in said and "BLK" in said and "BP3MI Jawa Timur" in said
+    assert "Desa Migran Emas" in said and "lingkarjateng.id" in said  # cited: a news site
 
 
 async def test_the_card_shows_the_legal_status_the_directory_knows(app, person) -> None:
@@ -171,3 +172,28 @@ async def test_an_unknown_legal_status_says_so_and_simpan_pinjam_needs_its_licen
     card = texts(await chat.press("Simpan Pinjam Genteng"))
     assert card.count("not in our directory") == 3
     assert "needs its own savings-and-loan licence" in card and "only to its own members" in card
+
+
+async def test_the_programmes_show_where_they_help(app, person) -> None:
+    rows, errors = parse_cooperatives(
+        ",".join(COOPERATIVE_COLUMNS)
+        + "\nKoperasi Kelurahan Merah Putih Genteng,konsumen,yes,no,35.78,Genteng,Toko,"
+        "Rp 100.000,10000,KTP Genteng,SHU,no\n"
+    )
+    assert not errors
+    async with app.sessionmaker() as session, session.begin():
+        await load_cooperatives(session, rows)
+    chat = person(9110)
+    await onboard(chat, lang="en")
+    await search_home(chat, "merah_putih")
+    card = texts(await chat.press("Merah Putih Genteng"))
+    assert "members live in that village or kelurahan" in card.lower()
+    assert "kopdesmerahputih.kop.id" in card
+    await chat.send("/menu")
+    await chat.press("Cooperative")
+    await chat.press("Found a new one")
+    await chat.choose("konsumen")
+    await chat.send("Toko sembako untuk purna PMI di Surabaya")
+    await chat.send("Koperasi Purna Migran Surabaya")
+    said = texts(await chat.choose("yes"))
+    assert "with mentoring until they grow" in said and "rmol.id" in said
