@@ -184,8 +184,8 @@ class ConsentOutdated(Filter):
             data = event.data or ""
             return not data.startswith(("c:", "e:"))
         if isinstance(event, Message):
-            command = (event.text or "").split(maxsplit=1)[0].split("@")[0].lower()
-            return command not in RIGHTS
+            words = (event.text or "").split(maxsplit=1)  # a sticker or a photo: none
+            return not words or words[0].split("@")[0].lower() not in RIGHTS
         return False
 
 

@@ -94,6 +94,7 @@ async def test_declining_the_new_notice_keeps_nothing_new_and_asks_again(app, pe
     assert await versions(app) == [OLD]
     assert (await one(app, Person)).name == "Siti Aminah"  # nothing deleted
     assert ASKED in texts(await chat.send("hello"))
+    assert ASKED in texts(await chat.sticker())  # no text at all: asked again, no error
 
 
 async def test_someone_in_the_middle_of_a_step_continues_after_agreeing(app, person) -> None:
