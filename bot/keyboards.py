@@ -57,7 +57,7 @@ class EraseCB(CallbackData, prefix="e"):
     ok: bool
 
 
-MENU_ITEMS = ("coop", "kur", "training", "progress", "help", "language")
+MENU_ITEMS = ("coop", "kur", "training", "progress", "help", "language", "scam", "official")
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -102,6 +102,8 @@ def _main_menu(locale: str) -> InlineKeyboardMarkup:
         "progress": "📊 " + _("My progress"),
         "help": "❓ " + _("Help"),
         "language": "🌐 " + _("Language"),
+        "scam": "🛡 " + _("Beware of scams"),
+        "official": "☎️ " + _("Official help"),
     }
     return InlineKeyboardMarkup(
         inline_keyboard=_rows([_button(texts[i], MenuCB(item=i)) for i in MENU_ITEMS], 2)

@@ -359,7 +359,7 @@ def sections(kept: Kept) -> list[str]:
         _reminders(kept, zone),
         _other(kept, zone),
         _(
-            "Telegram also gives us your account number, which we use only to reply to "
+            "Telegram also gives us your Telegram ID, which we use only to reply to "
             "you. To correct something: /profil. To delete everything: /hapusdata."
         ),
     ]

@@ -1,9 +1,10 @@
 """Founding a cooperative with fellow returnees: the plan, the founders, the legal steps.
 
-Facts (DOMAIN.md section 2): a primary cooperative needs at least 9 founders since UU Cipta
-Kerja (it was 20); then the founding meeting, the AD/ART, a Notaris Pembuat Akta Koperasi,
-legal entity through AHU Online (Kemenkum), NIK Koperasi through ODS, NIB through OSS, NPWP
-and a bank account in the cooperative's name.
+Facts (flows/content/coop.toml, from DOMAIN.md section 0): a primary cooperative needs at least
+9 founders since UU Cipta Kerja (it was 20); the Dinas Koperasi's information session, the
+AD/ART, the founding meeting, proof of paid simpanan, the business plan, the deed by a Notaris
+Pembuat Akta Koperasi, legal entity through AHU Online (Kemenkum), NIB, NPWP and a bank account
+in the cooperative's name; the NIK Koperasi comes after the first RAT.
 """
 
 from __future__ import annotations
@@ -13,79 +14,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import clock, validators
+from flows.content.help import coop as coop_content
 from flows.engine import END, Answers, Flow, Kind, Option, Step
 from flows.i18n import N_
 from flows.join_coop import KINDS
-
-MIN_FOUNDERS = 9
 
 
 @dataclass(frozen=True)
 class Milestone:
     key: str
-    label: str  # short, for buttons and lists
-    about: str  # what it means, in a sentence
+    label: str  # short, for buttons and lists (a msgid)
+    about: str  # what to do, shown for the next step only (a msgid)
 
 
-MEETING = "meeting"
-MILESTONES = (
-    Milestone(
-        "adart",
-        N_("AD/ART drafted"),
-        N_(
-            "Draft the AD/ART: the Anggaran Dasar (articles) and Anggaran Rumah Tangga (house "
-            "rules) that the founding meeting will agree."
-        ),
-    ),
-    Milestone(
-        MEETING,
-        N_("Founding meeting held"),
-        N_(
-            "Hold the rapat pendirian (founding meeting) with at least 9 founders: agree the "
-            "name and the AD/ART, choose the pengurus (board) and pengawas (supervisors), set "
-            "the simpanan pokok and wajib, and sign the berita acara (minutes)."
-        ),
-    ),
-    Milestone(
-        "notary",
-        N_("Deed by the notary"),
-        N_(
-            "A Notaris Pembuat Akta Koperasi (NPAK, a notary allowed to make cooperative deeds) "
-            "draws up the deed of establishment."
-        ),
-    ),
-    Milestone(
-        "ahu",
-        N_("Legal entity (AHU Online)"),
-        N_(
-            "The cooperative becomes a legal entity (badan hukum) through AHU Online of the "
-            "Ministry of Law (Kemenkum)."
-        ),
-    ),
-    Milestone(
-        "nik_koperasi",
-        N_("NIK Koperasi (ODS)"),
-        N_(
-            "Get the NIK Koperasi, the cooperative's identity number, through the ministry's "
-            "Online Data System (ODS)."
-        ),
-    ),
-    Milestone(
-        "nib",
-        N_("NIB (OSS)"),
-        N_("Get an NIB (Nomor Induk Berusaha, the business identity number) through OSS."),
-    ),
-    Milestone(
-        "npwp",
-        N_("NPWP"),
-        N_("Register the cooperative's own NPWP (tax number)."),
-    ),
-    Milestone(
-        "bank",
-        N_("Bank account"),
-        N_("Open a bank account in the cooperative's name."),
-    ),
-)
+# The steps and the minimum are data: flows/content/coop.toml (DOMAIN.md section 0).
+_COOP = coop_content()
+MIN_FOUNDERS = _COOP.min_founders
+MEETING = _COOP.meeting
+MILESTONES = tuple(Milestone(s.key, s.label, s.about) for s in _COOP.steps)
 MILESTONE_KEYS = tuple(m.key for m in MILESTONES)
 BY_KEY = {m.key: m for m in MILESTONES}
 

@@ -194,8 +194,8 @@ READINESS = Flow(
             options=CONFIRM,
             recap=True,
             hint=N_(
-                "Press Back to change an answer. Nothing is sent to a bank: this is only a check "
-                "for you."
+                "Press Back to change an answer. Nothing is sent to a bank. The programme's "
+                "staff in your region see your answers, to help you get ready."
             ),
         ),
     ),

@@ -14,7 +14,7 @@ import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,9 @@ COOPERATIVE_COLUMNS = (
     "name", "kind", "merah_putih", "migrant", "regency_code", "village", "description",
     "simpanan_pokok", "simpanan_wajib", "requirements", "benefits", "sample",
 )  # fmt: skip
+# Optional columns: a file may leave them out (a known cooperative then keeps what it has); an
+# empty cell means "not known". What a person should check before paying simpanan.
+COOPERATIVE_OPTIONAL = ("legal_number", "nik_koperasi", "last_rat")
 TRUE, FALSE = {"yes", "ya", "true", "1", "y"}, {"no", "tidak", "false", "0", "n", ""}
 
 
@@ -99,6 +102,47 @@ def _kind(raw: str) -> str:
     return value
 
 
+def _legal_number(raw: str) -> str | None:
+    """The badan hukum number as AHU writes it ("AHU-0001234.AH.01.29.TAHUN 2025"); free text
+    with at least one digit."""
+    value = " ".join(raw.split())
+    if not value:
+        return None
+    if len(value) > 80 or not value.isprintable() or not any(c.isdigit() for c in value):
+        raise Invalid(
+            "must be the legal entity number as written, with digits, at most 80 characters"
+        )
+    return value
+
+
+def _nik_koperasi(raw: str) -> str | None:
+    """The NIK Koperasi: digits (spaces or dots between them are dropped)."""
+    value = raw.strip().replace(" ", "").replace(".", "")
+    if not value:
+        return None
+    if not value.isdigit() or not 6 <= len(value) <= 30:
+        raise Invalid("must be the NIK Koperasi: digits only, 6 to 30 of them")
+    return value
+
+
+def _last_rat(raw: str) -> date | None:
+    """The day of the last RAT, YYYY-MM-DD, not in the future."""
+    value = raw.strip()
+    if not value:
+        return None
+    try:
+        held = date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("must be a date like 2026-03-28") from None
+    if held > clock.today() or held.year < 1945:
+        raise Invalid("must be a day that has passed, like 2026-03-28")
+    return held
+
+
+OPTIONAL_PARSERS = {
+    "legal_number": _legal_number, "nik_koperasi": _nik_koperasi, "last_rat": _last_rat,
+}  # fmt: skip
+
 PARSERS = {
     "name": _text(120), "kind": _kind, "merah_putih": _flag, "migrant": _flag,
     "regency_code": _regency, "village": _text(80), "description": _text(500),
@@ -133,14 +177,18 @@ def _checked_rows(
     columns: tuple[str, ...],
     parsers: dict[str, Callable[[str], Any]],
     errors: Report | list[RowError],
+    optional: dict[str, Callable[[str], Any]] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, parsed row) for every row whose every column parses, one at a time; each problem
-    goes to `errors` with its line number as a spreadsheet shows it (the header is line 1)."""
+    goes to `errors` with its line number as a spreadsheet shows it (the header is line 1).
+    `optional` columns are parsed only when the header has them."""
     reader = csv.DictReader(_without_bom(lines))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         errors.append(RowError(1, ", ".join(missing), "missing column(s) in the header"))
         return
+    given = {c: p for c, p in (optional or {}).items() if c in (reader.fieldnames or [])}
+    parsers = {**parsers, **given}
     line = 1
     rows = iter(reader)
     while True:
@@ -233,7 +281,7 @@ def _cooperatives(
     """Checked cooperative rows, one at a time; a second row for the same cooperative (same
     name in the same regency) is a problem."""
     seen: dict[tuple[str, str], int] = {}
-    for line, row in _checked_rows(lines, COOPERATIVE_COLUMNS, PARSERS, errors):
+    for line, row in _checked_rows(lines, COOPERATIVE_COLUMNS, PARSERS, errors, OPTIONAL_PARSERS):
         key = (row["name"].casefold(), row["regency_code"])
         if key in seen:
             errors.append(RowError(line, "name", f"same cooperative as line {seen[key]}"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -197,6 +197,11 @@ class Cooperative(Base):
     requirements: Mapped[str] = mapped_column(String(500))
     benefits: Mapped[str] = mapped_column(String(500))
     sample: Mapped[bool] = mapped_column(default=False)
+    # What the directory knows of its legal status (None: not known), shown on the card so a
+    # person can check before paying simpanan (migration 0018).
+    legal_number: Mapped[str | None] = mapped_column(String(80))  # badan hukum (AHU) number
+    nik_koperasi: Mapped[str | None] = mapped_column(String(30))
+    last_rat: Mapped[date | None]  # the last annual members' meeting (RAT)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

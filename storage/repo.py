@@ -60,8 +60,24 @@ _ACTIVE_RUN = (
     .limit(1)
 )
 _P, _R = Person.__table__, FlowRun.__table__
+# The profile consent (bot/handlers/start.py) and the text version a person agreed to last,
+# read with the person on every update: an older version is asked again before anything else.
+PROFILE_CONSENT = "profile_and_guidance"
+_C = Consent.__table__
+_CONSENT_VERSION = (
+    select(_C.c.text_version)
+    .where(_C.c.person_id == _P.c.id, _C.c.purpose == PROFILE_CONSENT)
+    .order_by(_C.c.id.desc())
+    .limit(1)
+    .correlate(_P)
+    .scalar_subquery()
+)
 _PERSON_AND_RUN = (
-    select(*[c.label(f"p_{c.name}") for c in _P.c], *[c.label(f"r_{c.name}") for c in _R.c])
+    select(
+        *[c.label(f"p_{c.name}") for c in _P.c],
+        *[c.label(f"r_{c.name}") for c in _R.c],
+        _CONSENT_VERSION.label("consent_version"),
+    )
     .select_from(_P.outerjoin(_R, and_(_R.c.person_id == _P.c.id, _R.c.status == RunStatus.ACTIVE)))
     .where(_P.c.telegram_id == bindparam("telegram_id"))
     .order_by(_R.c.updated_at.desc(), _R.c.id.desc())
@@ -163,9 +179,20 @@ async def person_and_active_run(
         return None, None
     values = row._mapping
     person = _record(Person, {c.name: values[f"p_{c.name}"] for c in _P.c})
+    person.__dict__[_CONSENT_SEEN] = values["consent_version"]  # not a column: see below
     if values["r_id"] is None:
         return person, None
     return person, _record(FlowRun, {c.name: values[f"r_{c.name}"] for c in _R.c})
+
+
+_CONSENT_SEEN = "_consent_version"
+
+
+def consent_version(person: Person) -> str | None:
+    """The text version of the profile consent the person agreed to last, as read with them by
+    `person_and_active_run` (None if they have none, or were read another way)."""
+    value = person.__dict__.get(_CONSENT_SEEN)
+    return value if isinstance(value, str) else None
 
 
 # The next free person id on SQLite once someone deleted their data (storage.privacy keeps the

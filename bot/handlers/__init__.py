@@ -1,6 +1,7 @@
 """Routers, one per audience or concern. Order matters.
 
-The broadcast router comes first only for a coordinator whose draft announcement waits for
+The consent gate comes first: it passes only someone who agreed to an older version of the
+consent notice, who is asked again before anything else. The broadcast router comes next only for a coordinator whose draft announcement waits for
 typed input (its filter passes nobody else). The flow router comes next because most updates are
 answers to a step; it never takes a command (a message starting with "/"), so /start, /help
 or /batal in the middle of a flow reach their own handlers. The intents router (free text
@@ -38,6 +39,7 @@ from bot.handlers import roles as roles_admin
 
 def get_routers() -> list[Router]:
     return [
+        start.gate(),  # someone who agreed to an older consent notice is asked again first
         broadcast.router(),
         flow.router(),
         intents.router(),

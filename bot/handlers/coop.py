@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys, notices
+from bot import driver, journeys, notices, protection
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
@@ -27,6 +27,7 @@ from bot.outbox import Outbox
 from bot.text import day, label, rupiah, t
 from flows import clock, regions
 from flows import join_coop as jc
+from flows.content import help as facts
 from flows.i18n import N_
 from flows.validators import mask_nik
 from operations import coops as ops
@@ -244,6 +245,14 @@ def card_text(coop: Cooperative) -> str:
     lines.append("")
     lines.append(t("<b>Requirements:</b> {text}", text=html.escape(coop.requirements)))
     lines.append(t("<b>How members benefit:</b> {text}", text=html.escape(coop.benefits)))
+    lines.append("")
+    lines.append(legal_status(coop))
+    if coop.kind == "simpan_pinjam":
+        lines.append("")
+        lines.append(protection.fact_text(facts.coop().simpan_pinjam))
+    if coop.merah_putih:  # who may join one: people of that village
+        lines.append("")
+        lines.append(protection.programme_text("merah_putih"))
     if coop.sample:
         lines.append("")
         lines.append(
@@ -254,6 +263,23 @@ def card_text(coop: Cooperative) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def legal_status(coop: Cooperative) -> str:
+    """What the directory knows of the cooperative's legal status, to check before paying."""
+    unknown = _("not in our directory")
+    number = html.escape(coop.legal_number) if coop.legal_number else unknown
+    nik = html.escape(coop.nik_koperasi) if coop.nik_koperasi else unknown
+    rat = day(coop.last_rat) if coop.last_rat else unknown
+    return "\n".join(
+        [
+            "⚖️ <b>" + _("Legal status") + "</b>",
+            t("Badan hukum (legal entity) number: {value}", value=number),
+            t("NIK Koperasi: {value}", value=nik),
+            t("Last RAT (annual members' meeting): {value}", value=rat),
+            _("Check these with the pengurus or the Dinas Koperasi before you pay any simpanan."),
+        ]
+    )
 
 
 async def show_card(turn: Turn, coop: Cooperative) -> None:
@@ -309,6 +335,7 @@ async def ask_to_join(turn: Turn, coop: Cooperative) -> None:
             "We will use the NIK saved in your profile: {nik}.", nik=mask_nik(turn.person.nik)
         )
     turn.say(intro)
+    protection.show_scam(turn, protection.JOIN)
     await driver.begin(
         turn,
         "join_request",

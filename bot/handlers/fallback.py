@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
+from bot import protection
 from bot.handlers import intents
 from bot.outbox import Outbox
 from storage.models import Person
@@ -26,6 +27,8 @@ async def anything_else(message: Message, person: Person | None, outbox: Outbox)
     if text and not text.startswith("/") and person.onboarded_at is not None:
         await intents.reply(message, person, outbox)
         return
+    if protection.mentions_broker(message.text):
+        outbox.add(message.answer(protection.scam_text(protection.BROKER)))
     outbox.add(
         message.answer(
             _("I did not catch that. Please choose from the menu:"), reply_markup=kb.main_menu()

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver
+from bot import driver, protection
 from bot import keyboards as kb
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
@@ -66,6 +66,8 @@ async def answer(
     if message.contact is not None and _input(message).phone is None:
         driver.show(turn, run, error=_("Please share your own number with the button below."))
         return
+    if protection.mentions_broker(message.text):  # warned once, then the step goes on
+        protection.show_scam(turn, protection.BROKER)
     await driver.handle(turn, run, _input(message))
 
 

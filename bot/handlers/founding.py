@@ -10,7 +10,7 @@ is one short note that changes nothing.
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -37,9 +37,11 @@ from bot.handlers.coop import (
 )
 from bot.handlers.review import FixCB
 from bot.outbox import Outbox
+from bot.protection import fact_text, programme_text
 from bot.text import day, moment, t
 from flows import clock, regions
 from flows import found_coop as fc
+from flows.content import help as facts
 from flows.i18n import N_
 from flows.validators import time_of_day
 from operations import coops as ops
@@ -112,18 +114,13 @@ async def found_done(turn: Turn, run: FlowRun) -> None:
             "🌱 Your founding plan is started. Send the invitation link below to fellow "
             "returnees: everyone who opens it can join as a founder."
         )
+        + "\n\n"
+        + programme_text("kp2mi_kemenkop")
     )
     await show_plan(turn, plan)
 
 
 # --- The plan page ----------------------------------------------------------------------------
-
-
-def _iso_day(value: object) -> str:
-    try:
-        return day(date.fromisoformat(str(value)))
-    except ValueError:
-        return html.escape(str(value))
 
 
 def _closed_on(plan: Founding, zone: str) -> str:
@@ -169,9 +166,11 @@ def status_note(plan: Founding, file: Submission | None, lead: Person | None, zo
     return ""
 
 
-async def plan_page(turn: Turn, plan: Founding) -> tuple[str, InlineKeyboardMarkup]:
-    """The plan: founders and lead, invitation link, meeting, the legal steps, where it stands
-    with the team; for the lead, buttons for the steps, the meeting, handing over, cancelling."""
+async def plan_page(turn: Turn, plan: Founding) -> tuple[str, str, InlineKeyboardMarkup]:
+    """The plan in two messages: who and when (founders and lead, invitation link, meeting,
+    where it stands with the team), then the steps (each done or not, and what to do for the
+    next one only) with the buttons: for the lead, the steps, the meeting, handing over,
+    cancelling."""
     people = await coops.members(turn.session, founding_id=plan.id)
     lead = next((p for p in people if p.id == plan.founder_id), None)
     file = await coops.founding_file(turn.session, plan.id)
@@ -200,6 +199,8 @@ async def plan_page(turn: Turn, plan: Founding) -> tuple[str, InlineKeyboardMark
             "still say 20 are out of date)."
         ),
     ]
+    if plan.kind == "simpan_pinjam":
+        parts.append(fact_text(facts.coop().simpan_pinjam))
     if is_open:
         parts.append(t("Invitation link: {link}", link=link))
     parts.append(
@@ -208,28 +209,13 @@ async def plan_page(turn: Turn, plan: Founding) -> tuple[str, InlineKeyboardMark
             when=moment(plan.meeting_at, zone) if plan.meeting_at else _("not set yet"),
         )
     )
-    steps = ["<b>" + _("Steps") + "</b>"]
-    for number, milestone in enumerate(fc.MILESTONES, 1):
-        if milestone.key in done:
-            steps.append(
-                t(
-                    "✅ {n}. {step} (done on {date})",
-                    n=number,
-                    step=t(milestone.label),
-                    date=_iso_day(done[milestone.key]),
-                )
-            )
-        else:
-            steps.append(f"⬜ {number}. {t(milestone.label)}")
-        steps.append("<i>" + t(milestone.about) + "</i>")
-    parts.append("\n".join(steps))
     note = status_note(plan, file, lead, zone)
     if note:
         parts.append(note)
+    steps = steps_text(done, lead=is_open and turn.person.id == plan.founder_id)
     rows: list[list[InlineKeyboardButton]] = []
     if is_open and turn.person.id == plan.founder_id:
         rows += _lead_rows(plan, done, file, others=len(people) > 1)
-        parts.append(_("Press a step when it is done; press it again to undo."))
     if is_open:
         share = (
             "https://t.me/share/url?url="
@@ -239,7 +225,23 @@ async def plan_page(turn: Turn, plan: Founding) -> tuple[str, InlineKeyboardMark
         )
         rows.append([InlineKeyboardButton(text="📤 " + _("Share the invitation"), url=share)])
     rows.append([kb._button("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
-    return "\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
+    return "\n\n".join(parts), steps, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def steps_text(done: dict[str, Any], *, lead: bool) -> str:
+    """The steps, each done or not, and what to do for the next one only."""
+    count = sum(1 for m in fc.MILESTONES if m.key in done)
+    lines = ["<b>" + t("Steps: {n} of {m} done", n=count, m=len(fc.MILESTONES)) + "</b>"]
+    for number, milestone in enumerate(fc.MILESTONES, 1):
+        mark = "✅" if milestone.key in done else "⬜"
+        lines.append(f"{mark} {number}. {t(milestone.label)}")
+    parts = ["\n".join(lines)]
+    following = fc.next_milestone(done)
+    if following is not None:
+        parts.append(t("<b>Next: {step}</b>", step=t(following.label)) + "\n" + t(following.about))
+    if lead:
+        parts.append(_("Press a step when it is done, again to undo."))
+    return "\n\n".join(parts)
 
 
 def _lead_rows(
@@ -267,21 +269,24 @@ def _lead_rows(
 
 
 async def show_plan(turn: Turn, plan: Founding, *, edit: Message | None = None) -> None:
-    text, markup = await plan_page(turn, plan)
+    """The plan's two messages; `edit`: a step's button was pressed, so only the steps message
+    (the one with the buttons) changes."""
+    summary, steps, markup = await plan_page(turn, plan)
     if edit is not None:
         turn.outbox.add(
             EditMessageText(
                 chat_id=turn.chat_id,
                 message_id=edit.message_id,
-                text=text,
+                text=steps,
                 reply_markup=markup,
                 disable_web_page_preview=True,
             )
         )
         return
+    turn.outbox.add(SendMessage(chat_id=turn.chat_id, text=summary, disable_web_page_preview=True))
     turn.outbox.add(
         SendMessage(
-            chat_id=turn.chat_id, text=text, reply_markup=markup, disable_web_page_preview=True
+            chat_id=turn.chat_id, text=steps, reply_markup=markup, disable_web_page_preview=True
         )
     )
 

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import operations.kur
-from bot import driver, journeys, reminders
+from bot import driver, journeys, protection, reminders
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
@@ -77,9 +77,9 @@ NEXT = {
 # The team's review of the loan's readiness check (operations/kur.py: what a decision does).
 CHECK = {
     SubmissionStatus.SUBMITTED: N_("readiness check waiting for the team's review"),
-    SubmissionStatus.APPROVED: N_("readiness check approved by the team"),
+    SubmissionStatus.APPROVED: N_("readiness check seen by the team (not a loan approval)"),
     SubmissionStatus.RETURNED: N_("readiness check sent back to you for a correction"),
-    SubmissionStatus.REJECTED: N_("readiness check not approved by the team"),
+    SubmissionStatus.REJECTED: N_("readiness check: the team found you not ready yet"),
 }
 REASONS = {o.value: o.label for o in flow.REASONS}
 NOT_YOURS = N_("That button is not for you, or it is out of date. Nothing was changed.")
@@ -390,8 +390,9 @@ def _pmi_text() -> str:
 
 
 NOT_APPROVAL = N_(
-    "This is not an approval: the bank decides after its own checks (SLIK, a visit to "
-    "your business, an interview). Nothing was sent to a bank."
+    "This is not a loan approval: the bank decides after its own checks (SLIK, a visit to "
+    "your business, an interview). Nothing was sent to a bank. The programme's staff in your "
+    "region see your answers, to help you."
 )
 
 
@@ -505,6 +506,7 @@ async def readiness_done(turn: Turn, run: FlowRun) -> None:
     )
     for text in result_text(run, result):
         turn.say(text)
+    protection.show_scam(turn, protection.RESULT)
     messages = recommendation(result)
     for text in messages[:-1]:
         turn.say(text)
@@ -590,7 +592,8 @@ async def bank_done(turn: Turn, run: FlowRun) -> None:
             "",
             _(
                 "Bring your documents (originals and copies). This is your own plan: nothing was "
-                "sent to the bank, and the bank decides after its checks."
+                "sent to the bank. Only the programme's staff in your region see your KUR "
+                "answers. The bank decides after its own checks."
             ),
         ]
     )
@@ -637,7 +640,8 @@ def intro() -> str:
         "💰 <b>KUR (Kredit Usaha Rakyat)</b> is a government programme of bank loans for small "
         "businesses, with a low interest rate and, up to {limit}, no extra collateral.\n\n"
         "First, a readiness check of about {n} questions shows what is ready and what is still "
-        "missing, and which KUR fits. Nothing is sent to a bank.",
+        "missing, and which KUR fits. Nothing is sent to a bank. The programme's staff in your "
+        "region see your answers, to help you.",
         limit=rupiah(facts.RULES.no_collateral_up_to.amount),
         n=len(flow.READINESS.steps) - 1,
     )
@@ -738,6 +742,7 @@ async def press(
         await _tick(turn, callback, callback_data, loan)
     elif act == "bank" and loan.stage in loans.IN_PROGRESS:
         outbox.add(callback.answer())
+        protection.show_scam(turn, protection.BANK)
         await driver.begin(turn, flow.BANK.key, answers={"loan_id": loan.id, "tz": tz_of(person)})
     elif act == "out" and loan.stage in loans.IN_PROGRESS:
         outbox.add(callback.answer())

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys, roles
+from bot import driver, journeys, protection, roles
 from bot import keyboards as kb
 from bot.handlers import progress
 from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
@@ -150,6 +150,10 @@ async def menu_item(
         await driver.begin(
             turn_for(callback, session=session, person=person, outbox=outbox), "profile_edit"
         )
+    elif item == "scam":
+        protection.show_scam(turn_for(callback, session=session, person=person, outbox=outbox))
+    elif item == "official":
+        protection.show_help(turn_for(callback, session=session, person=person, outbox=outbox))
     elif item == "progress":
         await progress.show(turn_for(callback, session=session, person=person, outbox=outbox))
     elif item in journeys.ENTRIES:

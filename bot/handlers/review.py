@@ -525,6 +525,20 @@ AFTER_REJECTION = {
 }
 
 
+# A reviewer's decision on a KUR readiness check is not the bank's: never worded as a loan
+# approval or refusal.
+KUR_CHECKED = {
+    SubmissionStatus.APPROVED.value: N_(
+        "✅ A staff member has checked your KUR readiness check. This is not a loan approval: "
+        "the bank decides, after its own checks. The next steps are on /progres."
+    ),
+    SubmissionStatus.REJECTED.value: N_(
+        "✖️ A staff member has checked your KUR readiness check and thinks you are not ready "
+        "to apply yet. This is not the bank's answer."
+    ),
+}
+
+
 @notices.renders("review.decided")
 async def decided_notice(
     session: AsyncSession, person: Person, args: dict[str, Any]
@@ -537,6 +551,9 @@ async def decided_notice(
     what = _what(submission)
     reason = html.escape(str(args.get("reason") or ""))
     status = args.get("status")
+    kur = submission.kind == SubmissionKind.KUR_READINESS.value
+    if kur and status == SubmissionStatus.APPROVED.value:
+        return t(KUR_CHECKED[status]), None
     if status == SubmissionStatus.APPROVED.value:
         text = (
             "✅ "
@@ -548,7 +565,9 @@ async def decided_notice(
     if status == SubmissionStatus.REJECTED.value:
         after = AFTER_REJECTION.get(submission.kind)
         lines = [
-            "✖️ " + _("{what} was not approved.").format(what=what),
+            t(KUR_CHECKED[status])
+            if kur
+            else "✖️ " + _("{what} was not approved.").format(what=what),
             _("The reviewer wrote: {reason}").format(reason=reason),
             t(after) if after else _("You can ask your coordinator about it, or try again later."),
         ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from aiogram import Router
-from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters import CommandObject, CommandStart, Filter
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,8 +26,10 @@ from storage.models import FlowRun, Person, Role, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-CONSENT_PURPOSE = "profile_and_guidance"
-CONSENT_VERSION = "2026-11"
+CONSENT_PURPOSE = repo.PROFILE_CONSENT
+# The version of the notice in consent_texts(). A new text gets a new version; whoever agreed to
+# an older one is asked again at their next visit, before anything else (ConsentOutdated).
+CONSENT_VERSION = "2026-12"
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
@@ -54,20 +58,47 @@ def greeting() -> str:
     )
 
 
-def consent_text() -> str:
-    return _(
-        "Before we begin, please read this.\n\n"
-        "<b>What we keep:</b> your name, phone number, home region, where and how long you "
-        "worked abroad, and your answers in the steps you choose.\n"
-        "<b>Why:</b> to guide you, remind you of your next step, and pass your sign-ups to "
-        "the people who handle them.\n"
-        "<b>Who sees it:</b> only the Pulang Juragan team and the coordinators or staff "
-        "handling your sign-up. We never sell it.\n"
-        "<b>Your rights:</b> /datasaya shows everything we keep, /profil lets you correct it, "
-        "and /hapusdata deletes it at once.\n\n"
-        "This follows the Personal Data Protection Law (UU No. 27 Tahun 2022). "
-        "Do you agree?"
-    )
+def consent_texts() -> list[str]:
+    """The consent notice (version CONSENT_VERSION), in three short messages: what we keep,
+    why and who sees it, the person's rights and the question. The buttons go under the last."""
+    return [
+        _(
+            "Before we begin, please read this.\n\n"
+            "<b>What we keep</b>\n"
+            "• Your profile: name, phone number, home region, country and years abroad, what "
+            "you want to do first, your language.\n"
+            "• Your Telegram ID, to reply to you.\n"
+            "• Your answers in the steps you choose. The KUR check asks about money: the "
+            "capital you need, your other loans, your SLIK record. The law counts these as "
+            "sensitive (specific) personal data.\n"
+            "• Your NIK, only if you ask to join a cooperative. We always show it masked."
+        ),
+        _(
+            "<b>Why we keep it</b>\n"
+            "• To guide you step by step and show your progress.\n"
+            "• To remind you of your next step.\n"
+            "• To pass your sign-ups (a join request, a KUR check, a founding plan, a "
+            "training) to the people who handle them.\n"
+            "• To count, without names, how far people get, so the programme gets better.\n\n"
+            "<b>Who sees it:</b> the Pulang Juragan team, and the programme's staff and "
+            "coordinators in your region who handle your sign-up. A cooperative's board sees "
+            "your request to join it. Nothing goes to a bank. We never sell your data."
+        ),
+        _(
+            "<b>Your rights:</b> /datasaya shows everything we keep, /profil corrects it, "
+            "and /hapusdata deletes it at once.\n\n"
+            "This follows the Personal Data Protection Law (UU No. 27 Tahun 2022). "
+            "Do you agree?"
+        ),
+    ]
+
+
+def ask_consent(answer: Callable[..., Any], payload: str = "") -> list[Any]:
+    """The notice's messages, the last with Agree / Do not agree (`answer`: message.answer)."""
+    texts = consent_texts()
+    return [answer(text) for text in texts[:-1]] + [
+        answer(texts[-1], reply_markup=kb.consent(payload))
+    ]
 
 
 async def start(
@@ -83,7 +114,8 @@ async def start(
     payload = checked_payload(command.args)
     if person is None:
         outbox.add(message.answer(greeting()))
-        outbox.add(message.answer(consent_text(), reply_markup=kb.consent(payload)))
+        for method in ask_consent(message.answer, payload):
+            outbox.add(method)
         return
     if payload:
         await repo.update_person(session, person, start_payload=payload)
@@ -116,6 +148,78 @@ async def start(
     )
 
 
+def outdated_consent(person: Person) -> bool:
+    """They agreed to an older version of the notice (and not yet to this one)."""
+    version = repo.consent_version(person)
+    return version is not None and version != CONSENT_VERSION
+
+
+async def _carry_on(turn: driver.Turn, run: FlowRun | None) -> None:
+    """After renewed consent: the profile if unfinished, the step they were at, or the menu."""
+    if turn.person.onboarded_at is None and run is None:
+        await driver.begin(turn, "onboarding")
+    elif run is not None:
+        n, m = driver.progress(run)
+        turn.say(
+            t(
+                "You were at step {n} of {m} of “{title}”.",
+                n=n,
+                m=m,
+                title=t(registry.get(run.flow).title),
+            ),
+            kb.resume(run.id, restart=run.flow == "onboarding"),
+        )
+    else:
+        turn.say(_("What would you like to do?"), kb.main_menu())
+
+
+class ConsentOutdated(Filter):
+    """Passes for anything from someone who agreed to an older notice, except their answer to
+    it and their rights (/datasaya, /hapusdata and its buttons), which work at any time."""
+
+    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
+        if person is None or not outdated_consent(person):
+            return False
+        if isinstance(event, CallbackQuery):
+            data = event.data or ""
+            return not data.startswith(("c:", "e:"))
+        if isinstance(event, Message):
+            words = (event.text or "").split(maxsplit=1)  # a sticker or a photo: none
+            return not words or words[0].split("@")[0].lower() not in RIGHTS
+        return False
+
+
+RIGHTS = ("/datasaya", "/mydata", "/hapusdata", "/deletemydata")
+
+
+async def ask_again(event: TelegramObject, outbox: Outbox) -> None:
+    """Someone who agreed to an older notice: the new one, before anything else."""
+    if isinstance(event, CallbackQuery):
+        outbox.add(event.answer())
+        answer: Callable[..., Any] = lambda text, **kw: reply(event, text, **kw)  # noqa: E731
+    else:
+        assert isinstance(event, Message)
+        answer = event.answer
+    outbox.add(
+        answer(
+            _(
+                "We have updated this notice: it now names all the data we keep and why. "
+                "What you gave us is kept as it was. Please read it and tell us if you agree."
+            )
+        )
+    )
+    for method in ask_consent(answer):
+        outbox.add(method)
+
+
+def gate() -> Router:
+    """Before every other router: a renewed notice comes before anything else."""
+    r = Router(name="consent_gate")
+    r.message.register(ask_again, ConsentOutdated())
+    r.callback_query.register(ask_again, ConsentOutdated())
+    return r
+
+
 def _name(person: Person) -> str:
     return html.escape(person.name or "")
 
@@ -132,12 +236,15 @@ async def consent(
     person: Person | None,
     outbox: Outbox,
     locale: str,
+    active_run: FlowRun | None = None,
 ) -> None:
-    """Agree: the person's record begins here. Refuse: nothing is kept."""
+    """Agree: the person's record begins here (or, asked again after a new notice, their
+    consent is renewed). Refuse: nothing is kept."""
     outbox.add(callback.answer())
     pressed = pressed_message(callback)
     if pressed is not None:
         outbox.add(pressed.edit_reply_markup(reply_markup=None))
+    outdated = person is not None and outdated_consent(person)
     if not callback_data.ok:
         if person is None:
             outbox.add(
@@ -149,9 +256,28 @@ async def consent(
                     ),
                 )
             )
+        elif outdated:  # asked again after a new notice: nothing new is kept, nothing deleted
+            outbox.add(
+                reply(
+                    callback,
+                    _(
+                        "That is fine, we respect your choice. We keep nothing new about you. "
+                        "What you gave us before stays until you delete it with /hapusdata. "
+                        "If you change your mind, just send /start."
+                    ),
+                )
+            )
         return
-    if person is not None:  # a double tap, or consent given on another device
-        return
+    if person is not None:
+        if outdated:  # agreed to the new notice: carry on where they were
+            await repo.give_consent(
+                session, person=person, purpose=CONSENT_PURPOSE, text_version=CONSENT_VERSION
+            )
+            person.__dict__.pop("_consent_version", None)
+            turn = turn_for(callback, session=session, person=person, outbox=outbox)
+            turn.say(_("Thank you! Your answer is saved."))
+            await _carry_on(turn, active_run)
+        return  # else a double tap, or consent given on another device
     person = await repo.create_person_if_new(
         session,
         telegram_id=callback.from_user.id,

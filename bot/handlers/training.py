@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import driver, journeys, notices, roles
+from bot import driver, journeys, notices, protection, roles
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import IsCommand, needs_profile, pressed_message, turn_for
@@ -156,6 +156,7 @@ async def list_page(
                 "Try all topics or another region, or look again in a few days."
             )
         )
+        parts.append(protection.training_elsewhere(turn.person.province_code))
     for n, training in enumerate(shown, start=page * PAGE_SIZE + 1):
         parts.append(f"{n}. " + block(training, taken.get(training.id, 0), tz))
     if found.total:

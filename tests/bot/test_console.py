@@ -95,7 +95,7 @@ async def test_the_review_loop_script_returns_corrects_and_approves(
     seeing what the other's action sent them as it happens."""
     said = await _console(settings, (DEMO / "review-loop.txt").read_text(), tmp_path)
     returned = said.index("→ [1 Siti Aminah]: ↩️ Cek kesiapan KUR Anda perlu sedikit perbaikan")
-    approved = said.index("→ [1 Siti Aminah]: ✅ Cek kesiapan KUR Anda disetujui.")
+    approved = said.index("→ [1 Siti Aminah]: ✅ Petugas sudah memeriksa cek kesiapan KUR Anda.")
     assert returned < said.index("— you are now [1 Siti Aminah]") < approved
     assert "     [1] ✏️ Perbaiki sekarang" in said[returned:]  # her button, pressable as her
     assert "— you are now [staff Staf Demo], staff (Telegram id 101001)" in said

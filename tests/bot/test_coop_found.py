@@ -76,7 +76,18 @@ async def test_founding_plan_with_wrong_answers_creates_plan_and_invite(app, per
     assert await count(app, FoundingMember, FoundingMember.founding_id == plan.id) == 1
     assert f"https://t.me/pulang_juragan_bot?start=f-{plan.code}" in page
     assert "1 of at least 9" in page and "Baiq" in page
-    for step in ("Founding meeting held", "NPAK", "AHU Online", "ODS", "NIB", "NPWP", "Bank"):
+    for step in (
+        "Info session (Dinas Koperasi)",
+        "Founding meeting held",
+        "Simpanan paid (bukti setor)",
+        "Business plan",
+        "NPAK",
+        "AHU Online",
+        "NIB",
+        "NPWP",
+        "Bank",
+        "NIK Koperasi (after first RAT)",
+    ):
         assert step in page
     assert "20" in page and "out of date" in page  # the old rule, named as outdated
     assert any("Share" in b for b in chat.buttons())
@@ -97,7 +108,7 @@ async def test_eight_cofounders_milestones_meeting_and_one_submission(app, perso
     await founder.press("AD/ART drafted")
     assert "adart" in (await one(app, Founding)).milestones
     page = texts(await founder.press("AD/ART drafted"))
-    assert "adart" not in (await one(app, Founding)).milestones and "⬜ 1." in page
+    assert "adart" not in (await one(app, Founding)).milestones and "⬜ 2." in page
     # a double tap: two presses of the same (unmarked) button mark it once, not on-off
     shown = founder.last_keyboard_message()
     await founder.press("AD/ART drafted", message=shown)
@@ -166,8 +177,8 @@ async def test_eight_cofounders_milestones_meeting_and_one_submission(app, perso
     assert await count(app, Submission) == 1
 
     progress = texts(await founder.send("/progres"))
-    assert "9 of 9 founders, 1 of 8 steps done" in progress
-    assert "Next: AD/ART drafted" in progress
+    assert "9 of 9 founders, 1 of 11 steps done" in progress
+    assert "Next: Info session (Dinas Koperasi)" in progress
 
 
 async def test_forged_callbacks_change_nothing(app, person) -> None:

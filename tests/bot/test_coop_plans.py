@@ -135,7 +135,7 @@ async def test_after_the_lead_deletes_their_data_the_next_founder_works_the_plan
     assert "Ani now leads the plan" in texts(budi.replies())
     await ani.press("Buka rencananya", message=ani.last_keyboard_message())
     page = texts(await ani.press("AD/ART disusun"))
-    assert "✅ 1. AD/ART disusun" in page
+    assert "✅ 2. AD/ART disusun" in page
     await ani.press("Atur tanggal rapat")
     await ani.send("15/01/2027")
     said = texts(await ani.choose("10.00"))

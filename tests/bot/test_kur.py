@@ -154,7 +154,8 @@ async def test_the_recommendation_follows_the_amount(
     assert "as of" in said and "https://" in said
     assert "KUR Penempatan PMI" in said and "not for a business at home" in said
     assert "KemenP2MI" in said and "SISKOP2MI" in said
-    assert "not an approval" in said
+    assert "not a loan approval" in said
+    assert "staff in your region see your answers" in said  # who sees them, besides no bank
     loan = await loan_of(app, chat)
     assert (loan.scheme, loan.amount, loan.stage) == (scheme, amount, LoanStage.PREPARING)
     submission = await one(app, Submission)

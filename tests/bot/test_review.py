@@ -68,7 +68,10 @@ async def test_approve_tells_the_returnee_in_their_language_and_is_audited(app, 
     _chat, sub = await kur_submission(app, person, 8302, lang="id")
     staff = await reviewer(app, person)
     calls = await staff.press_data(ReviewCB(act="ok", id=sub.id, k=2).pack())
-    assert "✅ Cek kesiapan KUR Anda disetujui." in to(app.bot.session.calls, 8302)
+    told = to(app.bot.session.calls, 8302)
+    assert "✅ Petugas sudah memeriksa cek kesiapan KUR Anda." in told
+    assert "Ini bukan persetujuan pinjaman; yang memutuskan bank" in told
+    assert "disetujui." not in told  # a reviewer's check never reads as a loan approval
     assert (await one(app, Submission)).status == SubmissionStatus.APPROVED
     assert await count(app, AuditEntry, AuditEntry.action == "review.approve") == 1
     # a second decision on it changes nothing and says who was first
@@ -102,7 +105,9 @@ async def test_reject_with_a_typed_reason(app, person) -> None:
     assert (
         got.status == SubmissionStatus.REJECTED and got.reason == "Usaha belum berjalan enam bulan."
     )
-    assert "not approved" in to(app.bot.session.calls, 8304)
+    assert "not ready to apply yet. This is not the bank's answer." in to(
+        app.bot.session.calls, 8304
+    )
     assert "Usaha belum berjalan enam bulan." in to(app.bot.session.calls, 8304)
 
 

@@ -308,7 +308,7 @@ async def test_a_rejected_kur_check_ends_the_loan_and_progres_offers_a_new_check
     reminders = {r.status for r in [await one(app, Reminder)]}
     assert reminders == {ReminderStatus.CANCELLED}
     said = await progres(returnee)
-    assert "readiness check not approved by the team" in said
+    assert "readiness check: the team found you not ready yet" in said
     assert "Usaha belum berjalan enam bulan." in said
     assert "🔄 Start a new check" in returnee.buttons()
     said = texts(await returnee.press("Start a new check"))
@@ -322,6 +322,6 @@ async def test_an_approved_kur_check_shows_on_progres_with_the_next_step(app, pe
     staff = await reviewer(app, person)
     await staff.press_data(ReviewCB(act="ok", id=sub.id, k=k(SubmissionKind.KUR_READINESS)).pack())
     said = await progres(returnee)
-    assert "readiness check approved by the team" in said
+    assert "readiness check seen by the team (not a loan approval)" in said
     assert "Tick your documents" in said
     assert (await one(app, Loan)).stage == LoanStage.PREPARING

@@ -134,7 +134,8 @@ async def test_the_same_update_twice_at_once_is_handled_once(running: Running) -
     statuses = await asyncio.gather(*(running.post(update) for _ in range(4)))
     assert statuses == [200, 200, 200, 200]
     texts = [c.params["text"] for c in sends(running.fake)]
-    assert len(texts) == len(set(texts)) == 2  # /start's welcome and consent question, once
+    # /start's welcome and the consent notice (three messages), once
+    assert len(texts) == len(set(texts)) == 4
     assert await running.processed() == 1
     _, metrics = await running.get("/metrics")
     assert 'juragan_updates_total{outcome="handled",type="message"} 1.0' in metrics
@@ -285,7 +286,7 @@ async def test_a_reply_telegram_asks_to_hold_back_waits_and_goes(running: Runnin
     delivered = [c for c in sends(running.fake) if c.error_code is None]
     failed = [c.error_code for c in sends(running.fake) if c.error_code is not None]
     assert failed == [429, 502]
-    assert len(delivered) == 2 and "UU No. 27" in delivered[-1].params["text"]
+    assert len(delivered) == 4 and "UU No. 27" in delivered[-1].params["text"]
 
 
 async def test_metrics_count_the_reminders_and_announcements_waiting(

@@ -301,5 +301,6 @@ async def test_sigterm_lets_the_update_in_flight_finish_and_answer(tmp_path: Pat
         assert await posting == 200
         log = await stopping
     assert instance.proc.returncode == 0, log
-    assert len([c for c in fake.calls_to("sendMessage") if c.error_code is None]) == 2
+    # the welcome and the consent notice (three messages)
+    assert len([c for c in fake.calls_to("sendMessage") if c.error_code is None]) == 4
     assert "finishing the updates in flight" in log and log.rstrip().endswith("stopped")

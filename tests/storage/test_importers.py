@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import event, func, select
@@ -175,3 +176,49 @@ def test_a_file_that_is_not_utf8_is_refused_without_a_traceback(tmp_path) -> Non
     done = subprocess.run(run, env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "not UTF-8" in done.stderr and "nothing loaded" in done.stderr
+
+
+LEGAL_HEADER = HEADER + ",legal_number,nik_koperasi,last_rat"
+
+
+def test_the_legal_status_columns_are_optional_and_checked() -> None:
+    text = "\n".join([
+        LEGAL_HEADER,
+        GOOD + ",AHU-0001234.AH.01.29.TAHUN 2025,3578 0100 2000 0123,2026-03-28",
+        GOOD.replace("Koperasi A", "Koperasi B") + ",,,",
+        GOOD.replace("Koperasi A", "Koperasi C") + ",tanpa nomor,35A,kemarin",
+        GOOD.replace("Koperasi A", "Koperasi D") + ",,,2999-01-01",
+    ])  # fmt: skip
+    rows, errors = parse_cooperatives(text)
+    assert {(e.line, e.column) for e in errors} == {
+        (4, "legal_number"),
+        (4, "nik_koperasi"),
+        (4, "last_rat"),
+        (5, "last_rat"),
+    }
+    first, second = rows
+    assert first["legal_number"] == "AHU-0001234.AH.01.29.TAHUN 2025"
+    assert first["nik_koperasi"] == "3578010020000123"
+    assert first["last_rat"] == date(2026, 3, 28)
+    assert (second["legal_number"], second["nik_koperasi"], second["last_rat"]) == (None,) * 3
+    # a file without the columns leaves them out (a stored entry keeps what it has)
+    rows, errors = parse_cooperatives(HEADER + "\n" + GOOD)
+    assert errors == [] and "legal_number" not in rows[0] and "last_rat" not in rows[0]
+
+
+async def test_a_file_without_the_legal_columns_keeps_what_is_stored(database_url: str) -> None:
+    with_status, _ = parse_cooperatives(
+        LEGAL_HEADER + "\n" + GOOD + ",AHU-0001234.AH.01.29.TAHUN 2025,3578010020000123,2026-03-28"
+    )
+    without, _ = parse_cooperatives(HEADER + "\n" + GOOD.replace("Toko", "Toko dan warung"))
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await load_cooperatives(session, with_status)
+    async with sessions() as session, session.begin():
+        assert await load_cooperatives(session, without) == (0, 1)
+    async with sessions() as session:
+        coop = (await session.scalars(select(Cooperative))).one()
+    assert coop.description == "Toko dan warung" and coop.nik_koperasi == "3578010020000123"
+    assert coop.last_rat == date(2026, 3, 28) and coop.legal_number.startswith("AHU-")
+    await engine.dispose()
