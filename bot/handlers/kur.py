@@ -20,7 +20,7 @@ from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import current_locale, day, moment, number, rupiah, t
+from bot.text import current_locale, day, moment, number, rupiah, rupiah_text, t
 from flows import clock, regions
 from flows import kur as flow
 from flows import reminders as rules
@@ -321,7 +321,7 @@ def _scheme_text(scheme: facts.Scheme, locale: str) -> str:
         else _("no additional collateral (agunan tambahan)")
     )
     lines = [
-        f"<b>{scheme.name}</b>: " + t("up to {amount}", amount=rupiah(scheme.max_amount)),
+        f"<b>{scheme.name}</b>: " + t("up to {amount}", amount=rupiah_text(scheme.max_amount)),
         t("Interest: {rate}", rate=rate),
         t("Tenor: {tenor}", tenor=tenor),
         t("Collateral: {collateral}", collateral=collateral),
@@ -359,7 +359,7 @@ def _recommendation(
                 "No KUR scheme fits {amount}: the largest, KUR Kecil, goes up to {ceiling}. You "
                 "could ask for {ceiling} or less, or ask the bank about other business credit.",
                 amount=rupiah(amount),
-                ceiling=rupiah(facts.KECIL.max_amount),
+                ceiling=rupiah_text(facts.KECIL.max_amount),
             )
         )
     else:
@@ -370,7 +370,7 @@ def _recommendation(
                 "Your business is new or still a plan: KUR Super Mikro (up to {ceiling}) can "
                 "accept mentoring, entrepreneurship training or a business group instead of 6 "
                 "months. You could start with it.",
-                ceiling=rupiah(facts.SUPER_MIKRO.max_amount),
+                ceiling=rupiah_text(facts.SUPER_MIKRO.max_amount),
             )
         )
     parts.append(
@@ -406,7 +406,7 @@ def result_text(run: FlowRun, result: flow.Assessment) -> str:
             + "\n".join("✅ " + t(flow.READY[c]) for c in result.ready)
         )
     if result.todo:
-        limit = rupiah(facts.NPWP_ABOVE)
+        limit = rupiah_text(facts.NPWP_ABOVE)
         parts.append(
             "<b>"
             + _("To do")
