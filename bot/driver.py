@@ -41,21 +41,29 @@ class Turn:
     bot: Bot | None = None
     role: Role = Role.RETURNEE  # checked on the server for every privileged action
 
-    def say(self, text: str, markup: Any = None) -> None:
+    def say(self, text: str, markup: Any = None, *, limit: int = READING_LIMIT) -> None:
         """Send a text; one over what a person reads at once goes as several messages, split
-        between paragraphs, the buttons under the last."""
-        *before, last = messages(text.split("\n\n"), READING_LIMIT) or [text]
+        between paragraphs, the buttons under the last. (A staff table paged by its own buttons,
+        the audit log or a funnel, passes Telegram's own limit.)"""
+        *before, last = messages(text.split("\n\n"), limit) or [text]
         for piece in before:
             self.outbox.add(SendMessage(chat_id=self.chat_id, text=piece))
         self.outbox.add(SendMessage(chat_id=self.chat_id, text=last, reply_markup=markup))
 
-    def put(self, text: str, markup: Any = None, pressed: Message | None = None) -> None:
+    def put(
+        self,
+        text: str,
+        markup: Any = None,
+        pressed: Message | None = None,
+        *,
+        limit: int = READING_LIMIT,
+    ) -> None:
         """Turn the message whose button was pressed into this view, or send it as new (a view
         too long for one message: its first part in place, the rest sent after it)."""
         if pressed is None:
-            self.say(text, markup)
+            self.say(text, markup, limit=limit)
             return
-        first, *rest = messages(text.split("\n\n"), READING_LIMIT) or [text]
+        first, *rest = messages(text.split("\n\n"), limit) or [text]
         self.outbox.add(
             EditMessageText(
                 chat_id=self.chat_id,
@@ -65,7 +73,7 @@ class Turn:
             )
         )
         if rest:
-            self.say("\n\n".join(rest), markup)
+            self.say("\n\n".join(rest), markup, limit=limit)
 
 
 Finisher = Callable[[Turn, FlowRun], Awaitable[None]]

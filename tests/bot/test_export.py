@@ -273,7 +273,7 @@ async def test_the_excel_file_opens_back_typed_and_masked(app, person) -> None:
     assert (
         b["NIB or SKU"] == "NIB"
         and b["e-KTP"] == "Yes"
-        and b["SLIK checked"] == "Done, all current"
+        and b["SLIK checked"] == "Done, all paid on time"
     )
     assert b["Capital needed (Rp)"] is None  # an amount only in a full export
     for n in (1, 2, 3):
@@ -708,7 +708,7 @@ def test_all_kinds_each_under_their_own_columns_read_as_a_person_reads_them() ->
     codes = {"running_less", "married", "sku", "consumer_ok", "waitlisted", "produsen"}
     data = files.to_xlsx(rows, full=True, locale="id")
     assert sheet_titles(data) == [
-        "Permohonan bergabung",
+        "Pendaftaran anggota",
         "Berkas pendirian",
         "Cek kesiapan KUR",
         "Pendaftaran pelatihan",
@@ -730,7 +730,7 @@ def test_all_kinds_each_under_their_own_columns_read_as_a_person_reads_them() ->
     assert amount.number_format == '"Rp"#,##0'  # a number, shown as rupiah
     entries = read_zip(files.to_csv_zip(rows, full=True, locale="id"))
     assert list(entries) == [
-        "permohonan-bergabung.csv",
+        "pendaftaran-anggota.csv",
         "berkas-pendirian.csv",
         "cek-kesiapan-kur.csv",
         "pendaftaran-pelatihan.csv",
