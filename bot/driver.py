@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
 from bot.outbox import Outbox
-from bot.text import day, label, rupiah, t
+from bot.text import READING_LIMIT, day, label, messages, rupiah, t
 from flows import engine, registry
 from flows.engine import END, Advanced, Input, Kind, Matches, Rejected, RunState, Stayed
 from flows.validators import mask_phone
@@ -41,19 +41,39 @@ class Turn:
     bot: Bot | None = None
     role: Role = Role.RETURNEE  # checked on the server for every privileged action
 
-    def say(self, text: str, markup: Any = None) -> None:
-        self.outbox.add(SendMessage(chat_id=self.chat_id, text=text, reply_markup=markup))
+    def say(self, text: str, markup: Any = None, *, limit: int = READING_LIMIT) -> None:
+        """Send a text; one over what a person reads at once goes as several messages, split
+        between paragraphs, the buttons under the last. (A staff table paged by its own buttons,
+        the audit log or a funnel, passes Telegram's own limit.)"""
+        *before, last = messages(text.split("\n\n"), limit) or [text]
+        for piece in before:
+            self.outbox.add(SendMessage(chat_id=self.chat_id, text=piece))
+        self.outbox.add(SendMessage(chat_id=self.chat_id, text=last, reply_markup=markup))
 
-    def put(self, text: str, markup: Any = None, pressed: Message | None = None) -> None:
-        """Turn the message whose button was pressed into this view, or send it as new."""
+    def put(
+        self,
+        text: str,
+        markup: Any = None,
+        pressed: Message | None = None,
+        *,
+        limit: int = READING_LIMIT,
+    ) -> None:
+        """Turn the message whose button was pressed into this view, or send it as new (a view
+        too long for one message: its first part in place, the rest sent after it)."""
         if pressed is None:
-            self.say(text, markup)
+            self.say(text, markup, limit=limit)
             return
+        first, *rest = messages(text.split("\n\n"), limit) or [text]
         self.outbox.add(
             EditMessageText(
-                chat_id=self.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
+                chat_id=self.chat_id,
+                message_id=pressed.message_id,
+                text=first,
+                reply_markup=None if rest else markup,
             )
         )
+        if rest:
+            self.say("\n\n".join(rest), markup, limit=limit)
 
 
 Finisher = Callable[[Turn, FlowRun], Awaitable[None]]
@@ -310,14 +330,7 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         )
         if pressed is not None:
             text, markup = render(run)
-            turn.outbox.add(
-                EditMessageText(
-                    chat_id=turn.chat_id,
-                    message_id=pressed.message_id,
-                    text=text,
-                    reply_markup=markup,
-                )
-            )
+            turn.put(text, markup, pressed)
         return
     assert isinstance(outcome, Advanced)
     state = outcome.state
@@ -342,11 +355,7 @@ async def handle(turn: Turn, run: FlowRun, given: Input, *, pressed: Message | N
         # One call instead of two: the pressed message becomes the next question, headed by
         # the answer just given, so the chat keeps the record and stays short.
         text, markup = render(run, answered=f"✅ {t(step.prompt)} <b>{answer}</b>")
-        turn.outbox.add(
-            EditMessageText(
-                chat_id=turn.chat_id, message_id=pressed.message_id, text=text, reply_markup=markup
-            )
-        )
+        turn.put(text, markup, pressed)
         return
     _acknowledge(turn, step, answer, pressed)
     if state.done:

@@ -10,7 +10,7 @@ not `registered`; "Running less than 6 months", not `running_less`; the legal st
 name. In XLSX ids, counts and amounts are numbers (amounts shown as rupiah) and times are real
 dates in the exporter's zone (named in the header), so they sort and sum; CSV has no types, so
 there times are written as Babel formats them ("24 Nov 2026 09.00") and amounts as rupiah
-("Rp 25.000.000"). The phone number and NIK are masked (`+62 812-****-7890`,
+("Rp25.000.000"). The phone number and NIK are masked (`+62 812-****-7890`,
 `3578********0001`) and amounts left out unless the export is `full` (staff and admins who ask
 for it; the handler checks the right). The NIK is a column of join requests only: it is asked
 only there.
@@ -94,7 +94,7 @@ _NUMBER_LIKE = re.compile(
 TEXT_MARK = "'"  # a CSV cell starting with it is text: read it without this first character
 _MOMENT_FORMATS = {"id": "dd/mm/yyyy hh:mm", "en": "yyyy-mm-dd hh:mm"}
 _DAY_FORMATS = {"id": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
-_MONEY_FORMAT = '"Rp "#,##0'
+_MONEY_FORMAT = '"Rp"#,##0'
 _SHEET_TITLE = N_("Submissions")  # the sheet of rows of no known kind
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n, gettext
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
 from flows import snapshots
 from flows.engine import Option
@@ -44,9 +44,26 @@ def current_locale() -> str:
 
 
 def rupiah(amount: int | float, locale: str | None = None) -> str:
-    """Rp 15.000.000 in Indonesian, IDR 15,000,000 style in English: whole rupiah."""
+    """An exact amount, whole rupiah: Rp15.000.000 in Indonesian, Rp15,000,000 in English
+    (locales/glossary.toml: one money format, "Rp" joined to the number)."""
     loc = BABEL_LOCALES.get(locale or current_locale(), "id_ID")
-    return format_currency(amount, "IDR", format="¤ #,##0", locale=loc, currency_digits=False)
+    return "Rp" + format_decimal(round(amount), format="#,##0", locale=loc)
+
+
+# Round amounts in running text: "Rp25 juta", "Rp1,5 miliar" (English: million, billion).
+_WORDS = {"id": ("juta", "miliar"), "en": ("million", "billion")}
+
+
+def rupiah_text(amount: int | float, locale: str | None = None) -> str:
+    """An amount in running text, "Rp25 juta" / "Rp25 million", when it is a round number of
+    millions or billions (at most one decimal); any other amount exactly, as `rupiah`."""
+    lang = locale or current_locale()
+    million, billion = _WORDS.get(lang, _WORDS["id"])
+    loc = BABEL_LOCALES.get(lang, "id_ID")
+    for unit, word in ((10**9, billion), (10**6, million)):
+        if amount >= unit and (amount * 10) % unit == 0:
+            return f"Rp{format_decimal(amount / unit, format='#,##0.#', locale=loc)} {word}"
+    return rupiah(amount, lang)
 
 
 def number(value: int | float, locale: str | None = None) -> str:
@@ -106,6 +123,8 @@ def shown(
 
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for a message's text, in UTF-16 code units
+# What a person reads on a phone at once (issue 15): a longer text the bot builds is split.
+READING_LIMIT = 600
 
 
 def utf16_len(text: str) -> int:

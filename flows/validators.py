@@ -31,7 +31,7 @@ NIK_LENGTH = N_("A NIK has exactly 16 digits. Please type the number on your KTP
 NIK_IMPLAUSIBLE = N_("That NIK does not look right. Please check it against your KTP.")
 MONEY_INVALID = N_("Please type the amount in rupiah, like 15000000, 15.000.000 or 15 juta.")
 MONEY_NOT_POSITIVE = N_("Please type an amount greater than zero.")
-MONEY_TOO_LARGE = N_("That amount is too large. Please type at most Rp {max}.")
+MONEY_TOO_LARGE = N_("That amount is too large. Please type at most Rp{billions} billion.")
 DATE_INVALID = N_("Please type a date like 17/08/2026, 17 Agustus 2026 or besok.")
 DATE_IMPOSSIBLE = N_("That date does not exist. Please check the day and the month.")
 DATE_TOO_EARLY = N_("Please choose a date on or after {date}.")
@@ -289,7 +289,7 @@ def money(raw: str) -> int:
     if match["neg"] or match["neg2"]:
         raise Invalid(MONEY_NOT_POSITIVE)
     if amount > MONEY_MAX:
-        raise Invalid(MONEY_TOO_LARGE, max=MONEY_MAX)
+        raise Invalid(MONEY_TOO_LARGE, billions=MONEY_MAX // 10**9)
     rupiah = int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if rupiah <= 0:
         raise Invalid(MONEY_NOT_POSITIVE)

@@ -29,7 +29,7 @@ from bot import keyboards as kb
 from bot import roles
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import moment, number, t
+from bot.text import MESSAGE_LIMIT, moment, number, t
 from flows import clock, regions
 from flows.i18n import N_
 from storage import audit as store
@@ -232,7 +232,7 @@ async def command(
         return
     turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
     text, markup = await page_view(session, person, "all", 0)
-    turn.say(text, markup)
+    turn.say(text, markup, limit=MESSAGE_LIMIT)
 
 
 async def pressed(
@@ -262,7 +262,7 @@ async def pressed(
         return
     outbox.add(callback.answer())
     text, markup = await page_view(session, person, data.k, data.p)
-    turn.put(text, markup, pressed_message(callback))
+    turn.put(text, markup, pressed_message(callback), limit=MESSAGE_LIMIT)
 
 
 def router() -> Router:

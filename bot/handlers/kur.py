@@ -20,7 +20,7 @@ from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers.common import needs_profile, pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import current_locale, day, moment, number, pack, rupiah, t
+from bot.text import current_locale, day, moment, number, pack, rupiah, rupiah_text, t
 from flows import clock, regions
 from flows import kur as flow
 from flows import reminders as rules
@@ -133,8 +133,8 @@ def _figures() -> dict[str, str | int]:
     return {
         "months": facts.SIX_MONTHS,
         "age": facts.MIN_AGE,
-        "limit": rupiah(facts.NPWP_ABOVE),
-        "ceiling": rupiah(facts.SUPER_MIKRO.max_amount),
+        "limit": rupiah_text(facts.NPWP_ABOVE),
+        "ceiling": rupiah_text(facts.SUPER_MIKRO.max_amount),
     }
 
 
@@ -233,7 +233,7 @@ def checklist(loan: Loan) -> tuple[str, InlineKeyboardMarkup]:
     buttons: list[tuple[str, CallbackData]] = []
     for doc in docs:
         name = t(doc.label)
-        note = f" ({t(doc.note, limit=rupiah(facts.NPWP_ABOVE))})" if doc.note else ""
+        note = f" ({t(doc.note, limit=rupiah_text(facts.NPWP_ABOVE))})" if doc.note else ""
         if doc.key in have:
             ticked = day(date.fromisoformat(have[doc.key]))
             lines.append("✅ " + name + note + " – " + t("ready since {date}", date=ticked))
@@ -352,7 +352,7 @@ def _scheme_text(scheme: facts.Scheme, locale: str) -> str:
     else:
         collateral = _("no additional collateral (agunan tambahan)")
     lines = [
-        f"<b>{scheme.name}</b>: " + t("up to {amount}", amount=rupiah(scheme.max_amount)),
+        f"<b>{scheme.name}</b>: " + t("up to {amount}", amount=rupiah_text(scheme.max_amount)),
         t("Interest: {rate}", rate=rate),
         t("Tenor: {tenor}", tenor=tenor),
         t("Collateral: {collateral}", collateral=collateral),
@@ -413,7 +413,7 @@ def _recommendation(
             "No KUR scheme fits {amount}: the largest, KUR Kecil, goes up to {ceiling}. You "
             "could ask for {ceiling} or less, or ask the bank about other business credit.",
             amount=rupiah(amount),
-            ceiling=rupiah(facts.KECIL.max_amount),
+            ceiling=rupiah_text(facts.KECIL.max_amount),
         )
         first += "\n" + cite([facts.KECIL.entry.ceiling])
     else:
@@ -642,7 +642,7 @@ def intro() -> str:
         "First, a readiness check of about {n} questions shows what is ready and what is still "
         "missing, and which KUR fits. Nothing is sent to a bank. The programme's staff in your "
         "region see your answers, to help you.",
-        limit=rupiah(facts.RULES.no_collateral_up_to.amount),
+        limit=rupiah_text(facts.RULES.no_collateral_up_to.amount),
         n=len(flow.READINESS.steps) - 1,
     )
 

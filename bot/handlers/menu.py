@@ -14,7 +14,7 @@ from bot import keyboards as kb
 from bot.handlers import progress
 from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
 from bot.outbox import Outbox
-from bot.text import t
+from bot.text import READING_LIMIT, messages, t
 from flows import registry
 from storage import repo
 from storage.models import FlowRun, Person, Role
@@ -49,11 +49,11 @@ async def help_command(
     """Help (with the commands of the person's role, if any), plus a button back into
     whatever the person was doing."""
     markup = None
-    text = help_text()
+    parts = [help_text()]
     privileged = roles.commands_for(role) if person is not None else []
     if privileged:
-        text += (
-            "\n\n<b>"
+        parts.append(
+            "<b>"
             + _("For your role")
             + "</b>\n"
             + "\n".join(f"/{command} – {t(about)}" for command, about in privileged)
@@ -72,7 +72,10 @@ async def help_command(
                 ),
                 kb.ResumeCB(act="continue", run=run.id),
             )
-    outbox.add(message.answer(text, reply_markup=markup))
+    *before, last = messages(parts, READING_LIMIT)
+    for text in before:
+        outbox.add(message.answer(text))
+    outbox.add(message.answer(last, reply_markup=markup))
 
 
 async def menu_command(message: Message, person: Person | None, outbox: Outbox) -> None:

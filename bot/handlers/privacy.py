@@ -18,7 +18,7 @@ from bot.handlers.common import reply as reply_to
 from bot.handlers.kur import STAGES
 from bot.mydata import SUBMISSION_KINDS, profile_lines
 from bot.outbox import Outbox
-from bot.text import messages, moment, t
+from bot.text import READING_LIMIT, messages, moment, t
 from flows import clock, regions
 from flows.i18n import N_
 from operations.people import delete_person
@@ -65,7 +65,7 @@ async def my_data(
         outbox.add(message.answer(t(NOTHING_KEPT)))
         return
     kept = await store.kept(session, person=person)
-    for text in messages(mydata.sections(kept)):
+    for text in messages(mydata.sections(kept), READING_LIMIT):
         outbox.add(message.answer(text, disable_web_page_preview=True))
 
 

@@ -33,7 +33,7 @@ from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import BuiltFile, Outbox
 from bot.stats import JOURNEY_TITLES, funnel_png, funnel_text, period_label, region_label
-from bot.text import current_locale, t
+from bot.text import MESSAGE_LIMIT, current_locale, t
 from flows import clock, regions
 from flows.i18n import N_
 from storage import funnel as store
@@ -191,7 +191,7 @@ async def command(
     data = StatsCB()
     funnel = await compute(session, data, person, role)
     scope = roles.scope(person, role)
-    turn.say(funnel_text(funnel, current_locale()), view_markup(data, scope))
+    turn.say(funnel_text(funnel, current_locale()), view_markup(data, scope), limit=MESSAGE_LIMIT)
     await _chart(turn, funnel)
 
 
@@ -225,7 +225,12 @@ async def pressed(
     if data.act == CHART:
         await _chart(turn, funnel)
         return
-    turn.put(funnel_text(funnel, current_locale()), view_markup(data, scope), message)
+    turn.put(
+        funnel_text(funnel, current_locale()),
+        view_markup(data, scope),
+        message,
+        limit=MESSAGE_LIMIT,
+    )
 
 
 def router() -> Router:

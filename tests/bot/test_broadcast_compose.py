@@ -120,7 +120,7 @@ async def test_choosing_who_gets_it_shows_the_count(app, person) -> None:
     assert "KUR: documents not complete yet" in said
     await chat.press("Choose who gets it")
     said = texts(await chat.press("By training session"))
-    assert "Nobody who accepted announcements is linked to one yet" in said
+    assert "Nobody in this group accepts announcements yet" in said
     assert (await one_draft(app)).segment == {
         "kind": "journey_step",
         "flow": "kur_documents_incomplete",

@@ -273,7 +273,7 @@ async def test_the_excel_file_opens_back_typed_and_masked(app, person) -> None:
     assert (
         b["NIB or SKU"] == "NIB"
         and b["e-KTP"] == "Yes"
-        and b["SLIK checked"] == "Done, all current"
+        and b["SLIK checked"] == "Done, all paid on time"
     )
     assert b["Capital needed (Rp)"] is None  # an amount only in a full export
     for n in (1, 2, 3):
@@ -305,7 +305,7 @@ async def test_full_numbers_only_for_reviewers_who_ask(app, person) -> None:
     assert "NIK" not in header and "Seat or waitlist" not in header
     b = rows[ids["B"]]
     assert (
-        b["Capital needed (Rp)"] == "IDR 25,000,000"
+        b["Capital needed (Rp)"] == "Rp25,000,000"
         and b["Business now"] == "Running 6 months or more"
     )
     _header, rows = read_csv(entries["founding-files.csv"])
@@ -708,7 +708,7 @@ def test_all_kinds_each_under_their_own_columns_read_as_a_person_reads_them() ->
     codes = {"running_less", "married", "sku", "consumer_ok", "waitlisted", "produsen"}
     data = files.to_xlsx(rows, full=True, locale="id")
     assert sheet_titles(data) == [
-        "Permohonan bergabung",
+        "Pendaftaran anggota",
         "Berkas pendirian",
         "Cek kesiapan KUR",
         "Pendaftaran pelatihan",
@@ -727,17 +727,17 @@ def test_all_kinds_each_under_their_own_columns_read_as_a_person_reads_them() ->
     amount = money.cell(
         row=2, column=[c.value for c in money[1]].index("Modal yang dibutuhkan (Rp)") + 1
     )
-    assert amount.number_format == '"Rp "#,##0'  # a number, shown as rupiah
+    assert amount.number_format == '"Rp"#,##0'  # a number, shown as rupiah
     entries = read_zip(files.to_csv_zip(rows, full=True, locale="id"))
     assert list(entries) == [
-        "permohonan-bergabung.csv",
+        "pendaftaran-anggota.csv",
         "berkas-pendirian.csv",
         "cek-kesiapan-kur.csv",
         "pendaftaran-pelatihan.csv",
     ]
     header, got = read_csv(entries["cek-kesiapan-kur.csv"])
     assert got[2]["Keadaan usaha"] == "Berjalan kurang dari 6 bulan"
-    assert got[2]["Modal yang dibutuhkan (Rp)"] == "Rp 15.000.000"
+    assert got[2]["Modal yang dibutuhkan (Rp)"] == "Rp15.000.000"
     assert got[2]["Dikirim (WIB)"] == "24 Nov 2026 09.00"
     header, got = read_csv(entries["pendaftaran-pelatihan.csv"])
     assert got[3]["Kursi atau daftar tunggu"] == "Di daftar tunggu"

@@ -388,7 +388,7 @@ async def test_open_documents_are_reminded_after_three_days_in_the_persons_langu
     now[0] = NOW + timedelta(days=3)
     assert (await app.ticker.tick()).sent == 1
     note = sent_to(app, 8203)[-1]
-    assert "still has 4 of 5 papers" in note.text
+    assert "still has 4 of 5 documents" in note.text
     buttons = [b for row in note.reply_markup.inline_keyboard for b in row]
     assert [b.callback_data for b in buttons] == [LoanCB(act="docs", loan=loan.id).pack()]
     replies = await chat.press_data(buttons[0].callback_data)

@@ -37,7 +37,10 @@ from tests.support.talk import count, onboard, one
 
 GROUP = Chat(id=-1001234567890, type="supergroup", title="Purna PMI Jatim")
 CHANNEL = Chat(id=-1009876543210, type="channel", title="Info Koperasi")
-LINE_ID, LINE_EN = "Silakan chat saya langsung.", "Please chat with me directly."
+LINE_ID, LINE_EN = (
+    "Silakan kirim pesan langsung kepada saya.",
+    "Please write to me in a private chat.",
+)
 SECRETS = ("Siti", "Aminah", "7890", "0812", "Surabaya", "3578")
 COMMANDS = (
     "/datasaya@pulang_juragan_bot",

@@ -124,7 +124,7 @@ async def test_a_kur_check_reads_its_options_with_or_without_its_run(app, person
     expected = (
         "• Keadaan usaha: <b>Berjalan kurang dari 6 bulan</b>",
         "• Usaha: <b>Warung sembako</b>",
-        "• Modal yang dibutuhkan: <b>Rp 40.000.000</b>",
+        "• Modal yang dibutuhkan: <b>Rp40.000.000</b>",
     )
     said = await card(chat, waiting.id, SubmissionKind.KUR_READINESS)
     assert all(line in said for line in expected), said

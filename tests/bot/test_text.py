@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.text import day, moment, number, rupiah
+from bot.text import day, moment, number, rupiah, rupiah_text
 
 
 def test_rupiah_in_indonesian_and_english() -> None:
-    assert rupiah(15_000_000, "id") == "Rp 15.000.000"
-    assert rupiah(15_000_000, "en") == "IDR 15,000,000"
+    assert rupiah(15_000_000, "id") == "Rp15.000.000"
+    assert rupiah(15_000_000, "en") == "Rp15,000,000"
+
+
+def test_round_amounts_in_running_text_are_in_words() -> None:
+    assert rupiah_text(25_000_000, "id") == "Rp25 juta"
+    assert rupiah_text(25_000_000, "en") == "Rp25 million"
+    assert rupiah_text(1_500_000, "id") == "Rp1,5 juta"
+    assert rupiah_text(1_500_000_000, "en") == "Rp1.5 billion"
+    assert rupiah_text(500_000_000, "id") == "Rp500 juta"
+    # not round, or under a million: exact
+    assert rupiah_text(1_234_567, "id") == "Rp1.234.567"
+    assert rupiah_text(100_000, "en") == "Rp100,000"
 
 
 def test_numbers_and_dates_follow_the_locale() -> None:

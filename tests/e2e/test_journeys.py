@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from storage.db import create_engine, create_sessionmaker
 from storage.models import FlowRun, Founding, FoundingMember, Loan, Submission
 from tests.support.fake_bot_api import FakeBotAPI
-from tests.support.process import expect, press, start, step, stop
+from tests.support.process import expect, press, press_when_shown, start, step, stop
 
 FOUNDER, COFOUNDER = 7101, 7102
 
@@ -65,7 +65,8 @@ async def test_kur_readiness_survives_a_kill_and_goes_on_at_the_samestep(
             await step(fake, FOUNDER, lambda: press(fake, "Belum pernah", FOUNDER), "9 dari")
             await step(fake, FOUNDER, lambda: press(fake, "Tidak ada", FOUNDER), "10 dari")
             await step(fake, FOUNDER, lambda: press(fake, "Belum", FOUNDER), "11 dari")
-            await step(fake, FOUNDER, lambda: press(fake, "Lihat hasil", FOUNDER), "KUR Mikro")
+            shown = lambda: press_when_shown(fake, "Lihat hasil", FOUNDER)  # noqa: E731
+            await step(fake, FOUNDER, shown, "KUR Mikro")
             assert await _count(database_url, Loan, Loan.amount == 40_000_000) == 1
             assert await _count(database_url, Submission, Submission.kind == "kur_readiness") == 1
             run = await _count(database_url, FlowRun, FlowRun.flow == "kur_readiness")

@@ -67,15 +67,28 @@ async def stop(proc: asyncio.subprocess.Process) -> str:
     return output.decode()
 
 
-def press(fake: FakeBotAPI, label: str, uid: int) -> None:
-    """Press the newest inline button whose text contains `label` in this person's chat."""
+def _button(fake: FakeBotAPI, label: str, uid: int) -> tuple[int, str] | None:
     for message in reversed(fake.sent_to(uid)):
         rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
         for button in [b for row in rows for b in row]:
             if label in button["text"]:
-                fake.press(uid, message["message_id"], data=button["callback_data"])
-                return
-    raise AssertionError(f"no button {label!r}")
+                return message["message_id"], button["callback_data"]
+    return None
+
+
+def press(fake: FakeBotAPI, label: str, uid: int) -> None:
+    """Press the newest inline button whose text contains `label` in this person's chat."""
+    found = _button(fake, label, uid)
+    if found is None:
+        raise AssertionError(f"no button {label!r}")
+    fake.press(uid, found[0], data=found[1])
+
+
+async def press_when_shown(fake: FakeBotAPI, label: str, uid: int) -> None:
+    """Press it once it is there: a page too long for one message comes in parts, its
+    buttons under the last, which may arrive after the text a step waited for."""
+    await fake.wait_until(lambda: _button(fake, label, uid) is not None, timeout=30)
+    press(fake, label, uid)
 
 
 async def expect(fake: FakeBotAPI, uid: int, since: int, text: str) -> None:
