@@ -17,7 +17,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import Message
 from pydantic import Field
 
-from bot import driver, journeys
+from bot import driver, journeys, protection
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers import facts_pages, privacy, progress, reminders, training
@@ -115,7 +115,16 @@ async def _person(press: Press) -> None:
     if desk is not None:
         press.turn.say(t(N_("Ask your question here:")), kb.single(*desk))
         return
-    facts_pages.show(press.turn, "person")
+    press.turn.say(t(facts_pages.PERSON))
+    protection.show_help(press.turn)
+
+
+async def _scam(press: Press) -> None:
+    protection.show_scam(press.turn)
+
+
+async def _official(press: Press) -> None:
+    protection.show_help(press.turn)
 
 
 def _fact(key: str) -> Opener:
@@ -151,15 +160,17 @@ ROUTES: dict[str, Route] = {
     "fact_savings": Route(
         "💵", N_("Cooperative savings"), "page fact_savings", _fact("fact_savings")
     ),
-    "fact_scam": Route("⚠️", N_("Watch out for scams"), "page fact_scam", _fact("fact_scam")),
+    "fact_scam": Route("⚠️", N_("Watch out for scams"), "the scam page (help.toml)", _scam),
     "fact_contacts": Route(
-        "☎️", N_("Official contacts"), "page fact_contacts", _fact("fact_contacts")
+        "☎️", N_("Official contacts"), "the official help page (help.toml)", _official
     ),
     "progress": Route("📊", N_("My progress"), "/progres", _progress),
     "reminders": Route("🔔", N_("My reminders"), "/pengingat", _reminders),
     "my_data": Route("📄", N_("My data"), "/datasaya", _command("datasaya")),
     "erase": Route("🗑", N_("Delete my data"), "/hapusdata (asks again)", _command("hapusdata")),
-    "person": Route("🙋", N_("Talk to a person"), "help desk hook, else contacts", _person),
+    "person": Route(
+        "🙋", N_("Talk to a person"), "help desk hook, else the official help page", _person
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """Short fact pages a typed question leads to (issue 18): what KUR is, what an NIB is, the
-cooperative savings, the scams to watch for, and the official contacts.
+cooperative savings. (The scams to watch for and the official contacts are the pages of
+bot/protection.py, from flows/content/help.toml.)
 
 Written from /work/shared/DOMAIN.md section 0 (checked December 2026). They are here, in one
 module, until the content data of issue 15 holds such pages; then `PAGES` should read from it.
@@ -32,7 +33,7 @@ WHAT_IS_KUR = N_(
     "• <b>KUR Kecil</b>: up to Rp500 juta, with collateral.\n\n"
     "A returnee's own business applies like any small business (KUR Penempatan PMI is only "
     "for the costs of going abroad). You apply at the bank itself (BRI, BNI, Mandiri, BSI, BCA, "
-    "BTN, regional banks, Pegadaian). KUR has <b>no fee</b>: anyone who asks for money to "
+    "regional banks, Pegadaian). KUR has <b>no fee</b>: anyone who asks for money to "
     "\u201carrange\u201d a KUR is a calo. The bank decides; nobody can promise approval."
 )
 WHAT_IS_NIB = N_(
@@ -54,27 +55,6 @@ SAVINGS = N_(
     "cooperative's statutes (AD/ART) and members' meeting.\n\n"
     "Before you pay, check the cooperative is real: its legal-entity (badan hukum) number, its "
     "NIK Koperasi and the date of its last annual meeting (RAT). Ask for a receipt."
-)
-SCAMS = N_(
-    "⚠️ <b>Watch out for scams</b>\n\n"
-    "Savings brought home are what scammers want. Be careful with:\n"
-    "• a calo who asks for money to \u201carrange\u201d a KUR or a job abroad (KUR has no fee);\n"
-    "• illegal online lenders (pinjol), loan sharks (rentenir, bank emok);\n"
-    "• investment offers with big, sure profits;\n"
-    "• a cooperative that collects savings but has no legal-entity number;\n"
-    "• anyone asking in a chat for a photo of your KTP, a selfie with your KTP, or an OTP code.\n\n"
-    "Before you pay anyone, check with OJK: phone 157, WhatsApp 081-157-157-157. "
-    "This bot never asks for money, a KTP photo or an OTP."
-)
-CONTACTS = N_(
-    "☎️ <b>Official help</b>\n\n"
-    "• <b>KP2MI</b> (migrant workers): 0-800-1000, free in Indonesia; +62-21-29244800 from "
-    "abroad; WhatsApp 0811-8080-141. Or the BP3MI office of your province.\n"
-    "• <b>OJK</b> (to check a lender, a pinjol or an investment): 157, WhatsApp "
-    "081-157-157-157.\n"
-    "• <b>Cooperatives</b>: the Dinas Koperasi of your regency.\n"
-    "• <b>NIB</b>: DPMPTSP or the Mal Pelayanan Publik.\n"
-    "• <b>Training</b>: pelatihan.kemnaker.go.id and the BLK near you."
 )
 PERSON = N_("🙋 To talk to a person, these official services answer questions:")
 
@@ -98,9 +78,6 @@ PAGES: dict[str, Page] = {
     "fact_kur": Page(WHAT_IS_KUR, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
     "fact_nib": Page(WHAT_IS_NIB, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
     "fact_savings": Page(SAVINGS, lambda: [_journey("coop", "🤝 " + _("Cooperative")), _menu()]),
-    "fact_scam": Page(SCAMS, lambda: [_menu()]),
-    "fact_contacts": Page(CONTACTS, lambda: [_menu()]),
-    "person": Page(CONTACTS, lambda: [_menu()], lead=PERSON),
 }
 
 
