@@ -40,6 +40,10 @@ from storage.db import Transactions, create_engine, create_sessionmaker
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 OFFLINE_TOKEN = "1:offline"
+# Webhook mode: how long stored replies may still be being sent by the instance that committed
+# them (its sends wait out a 429 for at most MAX_WAIT, ATTEMPTS times: bot/outbox.py); a copy of
+# the update meeting younger ones is answered 503, and Telegram delivers it again later.
+REPLAY_AFTER = 150.0
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,7 @@ def build_dispatcher(
             i18n,
             admin_ids=settings.admin_ids,
             default_locale=settings.default_locale,
+            replay_after=REPLAY_AFTER if settings.webhook_url else 0.0,
         )
     )
     dp.include_routers(*get_routers())

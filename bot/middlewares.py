@@ -9,6 +9,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LOCALES
 from bot.outbox import Outbox, ReplayedCopies, as_data, from_data
+from flows import clock
 from flows.i18n import N_
 from storage import repo
 from storage.db import Transactions
@@ -323,8 +325,14 @@ class UpdateContext(BaseMiddleware):
         *,
         admin_ids: frozenset[int],
         default_locale: str,
+        replay_after: float = 0.0,
     ) -> None:
         self.sessionmaker, self.i18n, self.default_locale = sessionmaker, i18n, default_locale
+        # Webhook mode, where several instances may hold copies of one update: stored replies
+        # younger than this may still be being sent by the instance that committed them, so a
+        # copy meeting them asks Telegram to deliver it again later instead of replaying them.
+        # Long polling (one process takes the updates) replays at once.
+        self.replay_after = timedelta(seconds=replay_after)
         self.transactions = transactions
         self.admin_ids = admin_ids
         self.in_flight: set[int] = set()  # update ids this process is handling or answering
@@ -392,8 +400,15 @@ class UpdateContext(BaseMiddleware):
         async with self.transactions.begin() as connection:
             session = self.sessionmaker(bind=connection)
             try:
-                seen, stored = await repo.seen_update(session, update_id=event.update_id)
+                seen, stored, at = await repo.seen_update(session, update_id=event.update_id)
                 if seen:
+                    if stored and at is not None and clock.now() - at < self.replay_after:
+                        data["outcome"] = "retry"  # another instance may be sending them now
+                        log.info(
+                            "update %s is being answered by another instance; asked again later",
+                            event.update_id,
+                        )
+                        return UNHANDLED
                     self._redelivered(event, stored, data)
                     return UNHANDLED
                 data["session"] = session

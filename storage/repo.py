@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -48,7 +49,7 @@ _RECORD_UPDATE = {
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _U = ProcessedUpdate.__table__
-_SEEN = select(_U.c.replies).where(_U.c.update_id == bindparam("b_update_id"))
+_SEEN = select(_U.c.replies, _U.c.processed_at).where(_U.c.update_id == bindparam("b_update_id"))
 _FORGET_REPLIES = (
     update(_U).where(_U.c.update_id == bindparam("b_update_id")).values(replies=null())
 )
@@ -121,11 +122,21 @@ async def mark_processed(
     return bool((await connection.execute(stmt, values)).rowcount)
 
 
-async def seen_update(session: AsyncSession, *, update_id: int) -> tuple[bool, list[Any] | None]:
-    """Whether an update id was recorded, and the replies still stored with it."""
+async def seen_update(
+    session: AsyncSession, *, update_id: int
+) -> tuple[bool, list[Any] | None, datetime | None]:
+    """Whether an update id was recorded, the replies still stored with it, and when it was
+    recorded."""
     connection = await _connection(session)
     row = (await connection.execute(_SEEN, {"b_update_id": update_id})).first()
-    return (False, None) if row is None else (True, row.replies)
+    if row is None:
+        return False, None, None
+    at = row.processed_at
+    if isinstance(at, str):  # SQLite through Core: the stored text
+        at = datetime.fromisoformat(at)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return True, row.replies, at
 
 
 async def forget_replies(transactions: Transactions, *, update_id: int) -> None:

@@ -28,9 +28,12 @@ WHAT_IS_KUR = N_(
     "KUR (Kredit Usaha Rakyat) is a bank loan for micro and small businesses, with interest "
     "the government helps pay: 6 percent a year for KUR Mikro and KUR Kecil since 1 January 2026 "
     "(for Super Mikro, ask the bank: sources disagree).\n\n"
-    "• <b>KUR Super Mikro</b>: up to Rp10 juta, only if you have never had a KUR.\n"
-    "• <b>KUR Mikro</b>: up to Rp100 juta, no extra collateral.\n"
-    "• <b>KUR Kecil</b>: up to Rp500 juta, with collateral.\n\n"
+    "• <b>KUR Super Mikro</b>: up to Rp10 million, only if you have never had a KUR.\n"
+    "• <b>KUR Mikro</b>: up to Rp100 million, no extra collateral.\n"
+    "• <b>KUR Kecil</b>: up to Rp500 million, with collateral."
+)
+# The second message of the KUR page (each msgstr fits one message: tests/test_message_length.py).
+KUR_APPLY = N_(
     "A returnee's own business applies like any small business (KUR Penempatan PMI is only "
     "for the costs of going abroad). You apply at the bank itself (BRI, BNI, Mandiri, BSI, BCA, "
     "regional banks, Pegadaian). KUR has <b>no fee</b>: anyone who asks for money to "
@@ -42,7 +45,7 @@ WHAT_IS_NIB = N_(
     "you get it yourself at oss.go.id or in the OSS app, with your NIK, an e-mail address and "
     "a phone number. For a low-risk business it often comes within minutes.\n\n"
     "Banks accept an NIB (or a Surat Keterangan Usaha from the village office) for a KUR. "
-    "For a loan above Rp50 juta an NPWP is needed too.\n\n"
+    "For a loan above Rp50 million an NPWP is needed too.\n\n"
     "Help in person: the one-stop service office (DPMPTSP) or the Mal Pelayanan Publik of your "
     "regency."
 )
@@ -64,6 +67,7 @@ class Page:
     text: str  # msgid
     buttons: Callable[[], list[tuple[str, CallbackData]]]
     lead: str | None = None  # msgid of a line above the text
+    more: tuple[str, ...] = ()  # msgids of paragraphs after the text (a page over one message)
 
 
 def _menu() -> tuple[str, CallbackData]:
@@ -75,15 +79,20 @@ def _journey(item: str, text: str) -> tuple[str, CallbackData]:
 
 
 PAGES: dict[str, Page] = {
-    "fact_kur": Page(WHAT_IS_KUR, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
+    "fact_kur": Page(
+        WHAT_IS_KUR,
+        lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()],
+        more=(KUR_APPLY,),
+    ),
     "fact_nib": Page(WHAT_IS_NIB, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
     "fact_savings": Page(SAVINGS, lambda: [_journey("coop", "🤝 " + _("Cooperative")), _menu()]),
 }
 
 
 def show(turn: Turn, key: str) -> None:
-    """Send the page `key` (one of PAGES) with its buttons."""
+    """Send the page `key` (one of PAGES) with its buttons (a longer page as several messages,
+    split between paragraphs by `turn.say`, the buttons under the last)."""
     page = PAGES[key]
     parts = [t(page.lead)] if page.lead else []
-    parts += [t(page.text), "<i>" + t(AS_OF) + "</i>"]
+    parts += [t(page.text), *(t(more) for more in page.more), "<i>" + t(AS_OF) + "</i>"]
     turn.say("\n\n".join(parts), kb.buttons_column(page.buttons()))

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import intent_routes as routes
 from bot import keyboards as kb
+from bot import protection
 from bot.handlers.common import needs_profile, pressed_message, turn_for
 from bot.intent_routes import IntentCB
 from bot.outbox import Outbox
@@ -62,7 +63,10 @@ def _menu_button() -> tuple[str, CallbackData]:
 
 
 async def reply(message: Message, person: Person, outbox: Outbox) -> None:
-    """Offer what the text most likely means, or say warmly that it was not understood."""
+    """Offer what the text most likely means, or say warmly that it was not understood. A
+    message that mentions a calo or an agent gets the scam warning first."""
+    if protection.mentions_broker(message.text):
+        outbox.add(message.answer(protection.scam_text(protection.BROKER)))
     understood = intents.understand((message.text or "")[:READ_AT_MOST])
     offered = _offer(understood)
     if offered:
@@ -90,8 +94,8 @@ async def reply(message: Message, person: Person, outbox: Outbox) -> None:
     else:
         text = _(
             "Sorry, I did not understand that. I understand short messages like "
-            "\u201cpinjam modal 25 juta\u201d, \u201cgabung koperasi\u201d or "
-            "\u201cpelatihan menjahit\u201d. Or choose from the menu:"
+            "\u201cborrow Rp25 million\u201d, \u201cjoin a cooperative\u201d or "
+            "\u201csewing training\u201d. Or choose from the menu:"
         )
     markup = kb.main_menu()
     desk = routes.help_desk()

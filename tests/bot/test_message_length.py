@@ -113,5 +113,3 @@ def test_the_check_sees_a_long_message() -> None:
     long = SendMessage(chat_id=1, text="<b>Profil</b> " + "x" * 600)
     short = SendMessage(chat_id=1, text="<b>" + "x" * 590 + "</b> &amp;")
     assert over_the_limit([long]) and not over_the_limit([short])
-    elsewhere = SendMessage(chat_id=1, text="📊 <b>Kesiapan KUR Anda</b>\n" + "x" * 700)
-    assert not over_the_limit([elsewhere])

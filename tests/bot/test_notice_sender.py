@@ -46,9 +46,9 @@ async def test_a_queued_notice_is_sent_once_in_the_persons_language(app) -> None
     await queue(app, who.id, sid)
     done = await app.notices.work()
     assert done.sent == 1
-    assert sent_to(app, 730000) == [
-        "✅ Cek kesiapan KUR Anda disetujui.\nLangkah berikutnya ada di /progres."
-    ]
+    [said] = sent_to(app, 730000)  # in Indonesian, and never read as a loan approval
+    assert said.startswith("✅ Petugas sudah memeriksa cek kesiapan KUR Anda.")
+    assert "bukan persetujuan pinjaman" in said
     assert (await app.notices.work()).claimed == 0  # sent once
     async with app.sessionmaker() as session:
         row = (await session.scalars(select(OutboxNotice))).one()

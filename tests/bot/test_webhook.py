@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -19,11 +20,12 @@ from aiogram.methods import SendMessage
 from aiohttp import web
 from sqlalchemy import func, select, text
 
-from bot.app import App, build_app
+from bot.app import REPLAY_AFTER, App, build_app
 from bot.config import Settings
 from bot.logs import JsonFormatter, SafeTracebacks, guard_personal_data
 from bot.outbox import as_data
 from bot.web import Server
+from flows import clock
 from storage import repo
 from storage.db import create_engine
 from storage.models import ProcessedUpdate
@@ -146,10 +148,16 @@ async def test_a_redelivered_update_committed_but_never_answered_gets_its_replie
     running: Running,
 ) -> None:
     """An instance died between the commit of update 9 and its replies: Telegram, without a
-    200, posts it again (to any instance), which sends the stored replies, not the handler's."""
+    200, posts it again (to any instance). While the replies are young the instance that
+    committed them may still be sending them (held back by a 429): the copy is answered 503 and
+    Telegram posts it again later. Then the stored replies are sent, not the handler's."""
     stored = SendMessage(chat_id=UID, text="Tersimpan sebelum mati")
     async with running.app.sessionmaker() as session, session.begin():
         await repo.mark_processed(session, update_id=9, replies=as_data([stored]))
+    assert await running.post(text_update(9, "/start")) == 503  # maybe still being sent
+    assert sends(running.fake) == []
+    later = clock.now() + timedelta(seconds=REPLAY_AFTER + 1)
+    clock.set_clock(lambda: later)  # the autouse fixture restores the clock
     assert await running.post(text_update(9, "/start")) == 200
     assert [c.params["text"] for c in sends(running.fake)] == ["Tersimpan sebelum mati"]
     async with running.app.sessionmaker() as session:

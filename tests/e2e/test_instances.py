@@ -237,7 +237,10 @@ async def test_two_instances_share_one_database_each_update_and_reminder_once(
                 statuses = await asyncio.gather(
                     *(fake.post_update(i.url, u) for u in updates for i in (a, b))
                 )
-                assert set(statuses) == {200}
+                # A copy meeting replies the other instance may still be sending is answered
+                # 503 (Telegram posts it again later); every update got its 200 from one.
+                assert set(statuses) <= {200, 503}
+                assert all(200 in statuses[2 * i : 2 * i + 2] for i in range(len(updates)))
                 replies = Counter(
                     (c.params["chat_id"], c.params["text"])
                     for c in fake.calls[since:]
