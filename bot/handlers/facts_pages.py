@@ -18,26 +18,23 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
 from bot.driver import Turn
-from bot.text import t
+from bot.handlers import kur
+from bot.text import number, rupiah_text, t
+from flows.content import kur as facts
 from flows.i18n import N_
 
 AS_OF = N_("As of December 2026. Rules change every year: check with the bank or office.")
 
-WHAT_IS_KUR = N_(
-    "🏦 <b>What is KUR?</b>\n\n"
+KUR_IS = N_(
     "KUR (Kredit Usaha Rakyat) is a bank loan for micro and small businesses, with interest "
-    "the government helps pay: 6 percent a year for KUR Mikro and KUR Kecil since 1 January 2026 "
-    "(for Super Mikro, ask the bank: sources disagree).\n\n"
-    "• <b>KUR Super Mikro</b>: up to Rp10 million, only if you have never had a KUR.\n"
-    "• <b>KUR Mikro</b>: up to Rp100 million, no extra collateral.\n"
-    "• <b>KUR Kecil</b>: up to Rp500 million, with collateral."
+    "the government helps pay."
 )
-# The second message of the KUR page (each msgstr fits one message: tests/test_message_length.py).
+# The second message of the KUR page; {banks}: the lenders kur.toml confirms.
 KUR_APPLY = N_(
     "A returnee's own business applies like any small business (KUR Penempatan PMI is only "
-    "for the costs of going abroad). You apply at the bank itself (BRI, BNI, Mandiri, BSI, BCA, "
-    "regional banks, Pegadaian). KUR has <b>no fee</b>: anyone who asks for money to "
-    "\u201carrange\u201d a KUR is a calo. The bank decides; nobody can promise approval."
+    "for the costs of going abroad). You apply at the lender itself ({banks}, and regional "
+    "banks: ask there). KUR has <b>no fee</b>: anyone who asks for money to \u201carrange\u201d "
+    "a KUR is a calo. The bank decides; nobody can promise approval."
 )
 WHAT_IS_NIB = N_(
     "🪪 <b>What is an NIB?</b>\n\n"
@@ -45,7 +42,7 @@ WHAT_IS_NIB = N_(
     "you get it yourself at oss.go.id or in the OSS app, with your NIK, an e-mail address and "
     "a phone number. For a low-risk business it often comes within minutes.\n\n"
     "Banks accept an NIB (or a Surat Keterangan Usaha from the village office) for a KUR. "
-    "For a loan above Rp50 million an NPWP is needed too.\n\n"
+    "For a loan above {limit} an NPWP is needed too.\n\n"
     "Help in person: the one-stop service office (DPMPTSP) or the Mal Pelayanan Publik of your "
     "regency."
 )
@@ -68,6 +65,36 @@ class Page:
     buttons: Callable[[], list[tuple[str, CallbackData]]]
     lead: str | None = None  # msgid of a line above the text
     more: tuple[str, ...] = ()  # msgids of paragraphs after the text (a page over one message)
+    build: Callable[[], list[str]] | None = None  # the page's messages, built from content data
+
+
+def kur_texts() -> list[str]:
+    """What KUR is, with the schemes' ceilings, the rate and the lenders as flows/content/kur.toml
+    states them (an unconfirmed figure is never named), their source, and how to apply."""
+    stated = []
+    lines = ["🏦 <b>" + _("What is KUR?") + "</b>", t(KUR_IS)]
+    if facts.RULES.one_rate.confirmed and facts.RULES.one_rate.percent is not None:
+        lines.append(
+            t(
+                "Since 1 January 2026 every KUR loan, also a second or a third, has the same "
+                "rate: {rate}%.",
+                rate=number(facts.RULES.one_rate.percent),
+            )
+        )
+        stated.append(facts.RULES.one_rate)
+    schemes = []
+    for scheme in (facts.SUPER_MIKRO, facts.MIKRO, facts.KECIL):
+        line = f"• <b>{scheme.name}</b>: " + t(
+            "up to {amount}", amount=rupiah_text(scheme.max_amount)
+        )
+        if scheme.first_kur_only:
+            line += ". " + _("Only for someone who has never had a KUR.")
+        schemes.append(line)
+        stated.append(scheme.entry.ceiling)
+    lines.append("\n".join(schemes))
+    lines.append(kur.cite(stated))
+    banks = ", ".join(bank.fact.name for bank in facts.BANKS)
+    return ["\n\n".join(lines), t(KUR_APPLY, banks=banks)]
 
 
 def _menu() -> tuple[str, CallbackData]:
@@ -80,9 +107,9 @@ def _journey(item: str, text: str) -> tuple[str, CallbackData]:
 
 PAGES: dict[str, Page] = {
     "fact_kur": Page(
-        WHAT_IS_KUR,
+        KUR_IS,
         lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()],
-        more=(KUR_APPLY,),
+        build=lambda: kur_texts(),
     ),
     "fact_nib": Page(WHAT_IS_NIB, lambda: [_journey("kur", "💰 " + _("KUR loan")), _menu()]),
     "fact_savings": Page(SAVINGS, lambda: [_journey("coop", "🤝 " + _("Cooperative")), _menu()]),
@@ -93,6 +120,14 @@ def show(turn: Turn, key: str) -> None:
     """Send the page `key` (one of PAGES) with its buttons (a longer page as several messages,
     split between paragraphs by `turn.say`, the buttons under the last)."""
     page = PAGES[key]
+    if page.build is not None:
+        built = page.build()
+        for text in built[:-1]:
+            turn.say(text)
+        turn.say(built[-1], kb.buttons_column(page.buttons()))
+        return
     parts = [t(page.lead)] if page.lead else []
-    parts += [t(page.text), *(t(more) for more in page.more), "<i>" + t(AS_OF) + "</i>"]
+    limit = rupiah_text(facts.NPWP_ABOVE)
+    parts += [t(page.text, limit=limit), *(t(more) for more in page.more)]
+    parts.append("<i>" + t(AS_OF) + "</i>")
     turn.say("\n\n".join(parts), kb.buttons_column(page.buttons()))

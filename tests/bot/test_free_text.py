@@ -9,7 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.intent_routes import ROUTES, IntentCB
+from bot.text import rupiah_text
 from flows import intents
+from flows.content import kur as facts
 from storage.models import Base, FlowRun, Loan, Person, RunStatus
 from tests.support.talk import count, onboard, one, texts
 
@@ -105,6 +107,11 @@ async def test_a_fact_page_and_a_person_wish_lead_to_true_pages(app, person) -> 
     await chat.send("apa itu kur")
     shown = texts(await chat.press("What is KUR?"))
     assert "no fee" in shown and "calo" in shown
+    # Its figures and lenders are kur.toml's (a fact changed there changes the page), with
+    # where they come from; a lender the file leaves unconfirmed is not named.
+    assert f"up to {rupiah_text(facts.MIKRO.max_amount, 'en')}" in shown
+    assert all(bank.name in shown for bank in facts.BANKS)
+    assert "BTN" not in shown and "news, not an official site" in shown
     await chat.send("mau ngobrol sama petugas")
     shown = texts(await chat.press("Talk to a person"))
     assert "0-800-1000" in shown and "157" in shown
