@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -131,12 +131,7 @@ async def seen_update(
     row = (await connection.execute(_SEEN, {"b_update_id": update_id})).first()
     if row is None:
         return False, None, None
-    at = row.processed_at
-    if isinstance(at, str):  # SQLite through Core: the stored text
-        at = datetime.fromisoformat(at)
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return True, row.replies, at
+    return True, row.replies, row.processed_at  # aware UTC (the column's UTCDateTime)
 
 
 async def forget_replies(transactions: Transactions, *, update_id: int) -> None:
