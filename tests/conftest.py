@@ -80,6 +80,18 @@ def compile_catalogs() -> None:
 
 compile_catalogs()
 
+# The tests that start processes or a browser take seconds each: they go first, so pytest-xdist's
+# workers share them out at the start instead of one worker finishing them alone at the end.
+SLOW_FIRST = ("tests/e2e/", "tests/desk/test_browser.py", "tests/desk/test_settings.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def slow_first(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return 0 if path.startswith(SLOW_FIRST) else 1
+
+    items.sort(key=slow_first)
+
 # Property tests judge results, not speed: on a busy 2-core CI machine a slow draw or example
 # must not fail the suite (speed is measured in bench/, never in tests).
 hypothesis_settings.register_profile(

@@ -1,4 +1,4 @@
-"""`juragan run` killed (SIGKILL) at random moments while 50 people type, and started again:
+"""`juragan run` killed (SIGKILL) at random moments while 30 people type, and started again:
 every message is answered, and a message is answered twice only if it was in flight at a kill.
 
 Long polling confirms an update to Telegram with the next getUpdates' offset. The bot confirms
@@ -32,9 +32,9 @@ from storage.models import ProcessedUpdate
 from tests.support.fake_bot_api import FakeBotAPI
 from tests.support.process import Spawned
 
-PEOPLE = 50
-MESSAGES = 4  # each, 200 in all
-KILLS = 3
+PEOPLE = 30
+MESSAGES = 4  # each, 120 in all
+KILLS = 2
 FIRST_UID = 61_000
 ANSWER = "Kirim /start"  # what someone new hears, whatever they type (bot.handlers.fallback)
 
