@@ -1,6 +1,6 @@
 """APScheduler, started with the bot: periodic jobs over rows in the database (reminders
 every REMINDER_TICK_SECONDS, broadcasts every BROADCAST_POLL_SECONDS, and hourly the update ids
-too old to be redelivered).
+too old to be redelivered, every SUMMARY_SECONDS the funnels' summary tables).
 
 The scheduler holds no state worth keeping: reminders and deliveries are rows, so a restart
 loses nothing. Only the instance holding the sender lock (bot.leader) sends reminders and
@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import Sender
 from bot.leader import Leader
 from bot.notice_sender import NoticeSender
 from bot.reminders import Ticker
+from flows import clock
+from storage import funnel_summary
 
 log = logging.getLogger(__name__)
 MAX_PASSES = 1000  # one job run at most (~an hour of sending); the next run goes on
+SUMMARY_SECONDS = 600  # the funnels' recent cohorts are at most this old in /statistik
 
 
 class _ExpectedSkips(logging.Filter):
@@ -83,7 +87,23 @@ def build_scheduler(
         every_(poll, _notices, notices, name="notices")
     every_(every, _tick, ticker, leader, heartbeat, name="reminders")
     every_(3600, _prune, ticker, name="prune")
+    every_(SUMMARY_SECONDS, summarise, ticker.sessionmaker, leader, name="funnel-summary")
     return scheduler
+
+
+async def summarise(
+    sessionmaker: async_sessionmaker[AsyncSession], leader: Leader | None = None
+) -> str | None:
+    """Recount the funnels' summary tables (storage.funnel_summary), on the leading instance
+    only: the recent days every SUMMARY_SECONDS, all days once a day."""
+    try:
+        if leader is not None and not await leader.hold():
+            return None
+        async with sessionmaker() as session, session.begin():
+            return await funnel_summary.refresh(session, clock.now())
+    except Exception:
+        log.exception("counting the funnels' summary failed; the next run retries")
+        return None
 
 
 async def _prune(ticker: Ticker) -> None:

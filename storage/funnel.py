@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select
@@ -160,14 +160,14 @@ def _last_answered(dialect: str) -> ColumnElement[Any]:
     return _R.c.history[-1].as_string()
 
 
-async def _reached(
+async def _reached_rows(
     session: AsyncSession,
     flow_key: str,
     since: datetime | None,
     until: datetime,
     regions: Sequence[str] | None,
-) -> tuple[int, list[int]]:
-    """(runs started, runs that reached each step of the flow, in the flow's order)."""
+) -> list[tuple[str, str | None, int]]:
+    """(current step, last step answered of a finished run, runs) of the cohort, live."""
     connection = await repo._connection(session)
     frm, where = _runs(flow_key, since, until, regions)
     finished = _R.c.step == END
@@ -185,6 +185,11 @@ async def _reached(
     rows = await connection.execute(
         select(inner.c.step, inner.c.last, func.count()).group_by(inner.c.step, inner.c.last)
     )
+    return [(step, last, int(n)) for step, last, n in rows]
+
+
+def _furthest(flow_key: str, rows: Sequence[tuple[str, str | None, int]]) -> tuple[int, list[int]]:
+    """(runs started, runs that reached each step of the flow, in the flow's order)."""
     steps = [s.key for s in registry.get(flow_key).steps]
     index = {key: i for i, key in enumerate(steps)}
     started = 0
@@ -283,6 +288,51 @@ async def _training(
     )
 
 
+async def _run_rows(
+    session: AsyncSession,
+    flow_key: str,
+    since: datetime | None,
+    until: datetime,
+    regions: Sequence[str] | None,
+    cut: date | None,
+) -> list[tuple[str, str | None, int]]:
+    """The cohort's runs by (step, last answered): whole UTC days from the summary tables when
+    the scheduler keeps them (storage.funnel_summary; `cut` its day), the rest live."""
+    from storage import funnel_summary as summary
+
+    parts = summary.split(cut, since, until)
+    if parts is None:
+        return await _reached_rows(session, flow_key, since, until, regions)
+    rows = await summary.run_rows(session, flow_key, parts.first, parts.end, regions)
+    for start, end in parts.live:
+        rows += await _reached_rows(session, flow_key, start, end, regions)
+    return rows
+
+
+async def _counts(
+    session: AsyncSession,
+    journey: str,
+    since: datetime | None,
+    until: datetime,
+    regions: Sequence[str] | None,
+    cut: date | None,
+) -> dict[str, int]:
+    """The cohort's submissions (and loans), as `_run_rows` reads its runs (founding files are
+    always counted live: whether one counts depends on the whole period)."""
+    from storage import funnel_summary as summary
+
+    parts = None
+    if journey in summary.SUMMARISED:
+        parts = summary.split(cut, since, until)
+    if parts is None:
+        return await _submissions(session, journey, since, until, regions)
+    counts = await summary.submission_counts(session, journey, parts.first, parts.end, regions)
+    for start, end in parts.live:
+        for key, n in (await _submissions(session, journey, start, end, regions)).items():
+            counts[key] += n
+    return counts
+
+
 async def funnel(
     session: AsyncSession,
     journey: str,
@@ -301,9 +351,14 @@ async def funnel(
     if journey == TRAINING:
         stages = await _training(session, since, until, scope)
     else:
+        from storage import funnel_summary as summary
+
         flow_key = MAIN_FLOW[journey]
-        started, reached = await _reached(session, flow_key, since, until, scope)
-        counts = await _submissions(session, journey, since, until, scope)
+        cut = await summary.cut(session)
+        started, reached = _furthest(
+            flow_key, await _run_rows(session, flow_key, since, until, scope, cut)
+        )
+        counts = await _counts(session, journey, since, until, scope, cut)
         built = [Stage(STARTED, started)]
         for step, n in zip(registry.get(flow_key).steps, reached, strict=True):
             built.append(Stage(STEP + step.key, n, built[-1].key))

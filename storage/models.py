@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -618,3 +619,52 @@ class OutboxNotice(Base):
 # constructor (storage.repo._record), which would otherwise meet an unconfigured mapper when a
 # fresh process's first query is for a person who already exists.
 configure_mappers()
+
+
+class FunnelRunDay(Base):
+    """The funnels' summary of flow runs (storage/funnel_summary.py): how many runs of a journey's
+    flow started on a UTC day by people of a regency stood at each (step, last step answered),
+    as of the last refresh. No person in it, only counts; kept beside the live tables."""
+
+    __tablename__ = "funnel_run_days"
+    __table_args__ = (Index("ix_funnel_run_days_flow_day", "flow", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    step: Mapped[str] = mapped_column(String(40))
+    last: Mapped[str | None] = mapped_column(String(40))
+    runs: Mapped[int] = mapped_column(Integer)
+
+
+class FunnelSubmissionDay(Base):
+    """The funnels' summary of submissions (join requests, KUR readiness checks) by the UTC day
+    their run started and the person's regency: submitted, approved, and the loans' bank stages."""
+
+    __tablename__ = "funnel_submission_days"
+    __table_args__ = (Index("ix_funnel_submission_days_kind_day", "kind", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    day: Mapped[date] = mapped_column(Date)
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    submitted: Mapped[int] = mapped_column(Integer)
+    approved: Mapped[int] = mapped_column(Integer)
+    survey: Mapped[int] = mapped_column(Integer, default=0)
+    akad: Mapped[int] = mapped_column(Integer, default=0)
+    cair: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FunnelSummaryState(Base):
+    """One row: the summaries hold the cohorts of days before `cut` (UTC), recounted for days
+    from `recent_from` on at `refreshed_at`, and all days at `full_at`."""
+
+    __tablename__ = "funnel_summary_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cut: Mapped[date] = mapped_column(Date)
+    refreshed_at: Mapped[datetime]
+    full_at: Mapped[datetime]

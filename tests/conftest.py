@@ -64,6 +64,9 @@ TABLES = [
     "desk_login_tokens",
     "desk_sessions",
     "outbox_notices",
+    "funnel_run_days",
+    "funnel_submission_days",
+    "funnel_summary_state",
 ]
 
 

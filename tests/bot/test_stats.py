@@ -608,7 +608,8 @@ async def test_ten_thousand_runs_in_a_few_grouped_queries(app, capsys) -> None:
             got = await funnel_of(app, fn.KUR, since=since, until=until, regions=regions)
             timings[name] = time.perf_counter() - t0
             assert counts(got) == oracle(stored, places_of, links, since, regions), name
-            assert len(statements) <= 2, statements  # runs; then submissions with their loans
+            # the summary's day (none kept: all live), runs, submissions with their loans
+            assert len(statements) <= 3, statements
     finally:
         event.remove(app.engine.sync_engine, "before_cursor_execute", seen)
     assert counts(got)["started"] > 1000 and counts(got)["cair"] > 0
