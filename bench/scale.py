@@ -50,9 +50,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from flows import registry, segments  # noqa: E402
 from flows.engine import END  # noqa: E402
+from storage import broadcasts as broadcast_queries  # noqa: E402
 from storage import funnel as funnel_queries  # noqa: E402
+from storage import (
+    funnel_summary,  # noqa: E402
+    reviews,  # noqa: E402
+)
 from storage import reminders as reminder_queries  # noqa: E402
-from storage import reviews  # noqa: E402
 from storage import segments as segment_queries  # noqa: E402
 from storage.db import create_engine, create_sessionmaker  # noqa: E402
 from storage.migrate import downgrade, upgrade  # noqa: E402
@@ -547,21 +551,43 @@ async def busiest_regency(engine: AsyncEngine) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
-async def measure(engine: AsyncEngine, sizes: dict[str, int]) -> list[Figure]:
-    regency, province = await busiest_regency(engine)
-    since = NOW - timedelta(days=90)
+async def forget_summary(engine: AsyncEngine) -> None:
+    """The funnels read live again (the summary tables as a new installation has them)."""
+    async with engine.begin() as connection:
+        for table in ("funnel_summary_state", "funnel_run_days", "funnel_submission_days"):
+            await connection.execute(text(f"DELETE FROM {table}"))
+
+
+async def count_summary(engine: AsyncEngine) -> list[Figure]:
+    """The scheduler's job (bot.scheduler.summarise): all days, then the recent ones."""
+    figures = []
+    for mode, full in (("all days", True), (f"last {funnel_summary.RECENT_DAYS} days", False)):
+        started = time.perf_counter()
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await funnel_summary.refresh(session, NOW, full=full)
+        took = (time.perf_counter() - started) * 1000
+        figures.append(
+            Figure(f"funnel summary counted: {mode} (the scheduler's job)", None, 1, took, took,
+                   took, note="every 10 min (recent), once a day (all); not on a person's path")
+        )  # fmt: skip
+    return figures
+
+
+async def funnels(
+    engine: AsyncEngine, since: datetime, regency: str, *, live: bool
+) -> list[Figure]:
+    """The four journeys' funnels over 90 days, country and one regency: read live (no summary
+    counted), or from the summary tables with live edges."""
+    if live:
+        await forget_summary(engine)
+    how = "live" if live else "summary"
     figures: list[Figure] = []
-
-    async def select_1(session: Any) -> int:
-        return int((await session.execute(text("SELECT 1"))).scalar_one())
-
-    figures.append(await timed(engine, "baseline: SELECT 1 round trip", None, select_1, runs=50))
     for journey, label in (
         ("kur", "KUR"),
         ("join", "join"),
         ("found", "found"),
         ("training", "training"),
-    ):  # noqa: E501
+    ):
         key = getattr(funnel_queries, journey.upper())
 
         async def country(session: Any, key: str = key) -> Any:
@@ -572,17 +598,25 @@ async def measure(engine: AsyncEngine, sizes: dict[str, int]) -> list[Figure]:
                 session, key, since=since, until=NOW, regions=[regency]
             )
 
-        figures.append(
-            await timed(
-                engine, f"/statistik {label} funnel, country, 90 days", 1000, country, runs=3
-            )  # fmt: skip
-        )
-        figures.append(
-            await timed(
-                engine, f"/statistik {label} funnel, one regency, 90 days", 200, one_regency, runs=5
-            )  # fmt: skip
-        )
+        name = f"/statistik {label} funnel, %s, 90 days ({how})"
+        figures.append(await timed(engine, name % "country", 1000, country, runs=3))
+        figures.append(await timed(engine, name % "one regency", 200, one_regency, runs=5))
 
+    return figures
+
+
+async def measure(engine: AsyncEngine, sizes: dict[str, int]) -> list[Figure]:
+    regency, province = await busiest_regency(engine)
+    since = NOW - timedelta(days=90)
+    figures: list[Figure] = []
+
+    async def select_1(session: Any) -> int:
+        return int((await session.execute(text("SELECT 1"))).scalar_one())
+
+    figures.append(await timed(engine, "baseline: SELECT 1 round trip", None, select_1, runs=50))
+    figures += await funnels(engine, since, regency, live=True)
+    figures += await count_summary(engine)
+    figures += await funnels(engine, since, regency, live=False)
     for spec, label in (
         (segments.Segment(kind=segments.REGION, region=province), "province"),
         (
@@ -618,6 +652,7 @@ async def measure(engine: AsyncEngine, sizes: dict[str, int]) -> list[Figure]:
     figures.append(
         await timed(engine, "reminder tick, nothing due (1M pending)", 50, tick, runs=10)
     )
+    figures.append(await broadcast_start(engine))
     return figures
 
 
@@ -665,6 +700,54 @@ async def migration_blocking(url: str, engine: AsyncEngine) -> Figure:
     )
 
 
+async def broadcast_start(engine: AsyncEngine) -> Figure:
+    """Starting an announcement to everyone opted in (storage.broadcasts.start: the delivery
+    rows written in one INSERT … SELECT, the weekly cap checked against the past deliveries)
+    while a writer updates people and flow runs as answers do; rolled back afterwards. The
+    target is 30 s for 500,000 recipients, so the figure's target is scaled to the recipients
+    this database has (the time grows linearly with the rows written)."""
+    rng = random.Random(11)
+    waits: list[float] = []
+    stop = asyncio.Event()
+
+    async def writer() -> None:
+        async with engine.connect() as connection:
+            while not stop.is_set():
+                person = rng.randrange(1, 1000)
+                started = time.perf_counter()
+                await connection.execute(
+                    text("UPDATE people SET updated_at = now() WHERE id = :id"), {"id": person}
+                )
+                await connection.commit()
+                waits.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(writer())
+    async with create_sessionmaker(engine)() as session:
+        draft = await broadcast_queries.create_draft(
+            session, author_id=None, text="Bench", segment=segments.Segment(kind=segments.ALL)
+        )
+        started = time.perf_counter()
+        recipients = await broadcast_queries.start(session, draft, now=NOW, cap_per_week=2) or 0
+        took = (time.perf_counter() - started) * 1000
+        await session.rollback()
+    stop.set()
+    await task
+    target = 30_000 * max(recipients, 1) / 500_000
+    return Figure(
+        "broadcast start: delivery rows written (all opted in)",
+        target,
+        1,
+        took,
+        took,
+        took,
+        rows=recipients,
+        note=f"{took / max(recipients, 1) * 500:.0f} ms per 500 rows, so "
+        f"{took / max(recipients, 1) * 500_000 / 1000:.1f} s for 500,000; "
+        f"longest update meanwhile {max(waits, default=0):.0f} ms",
+    )
+
+
 async def sizes_report(engine: AsyncEngine) -> list[tuple[str, int, int, int]]:
     """(table, rows estimate, table bytes, index bytes) for every table, biggest first."""
     async with engine.connect() as connection:
@@ -692,7 +775,8 @@ def table(figures: list[Figure], baseline_ms: float) -> str:
             f"{f.name:<52} {f.p50_ms:8.1f} {f.p95_ms:8.1f} {f.max_ms:8.1f} {target:>8} "
             f"{ratio:11.0f}  {verdict}"
         )
-    return "\n".join(lines)
+    notes = [f"  {f.name}: {f.note}" for f in figures if f.note]
+    return "\n".join(lines + (["", "notes:", *notes] if notes else []))
 
 
 async def main(argv: list[str] | None = None) -> int:
