@@ -49,13 +49,20 @@ from storage.funnel import (
     SURVEY,
     _last_answered,
 )
-from storage.models import FunnelRunDay, FunnelSubmissionDay, FunnelSummaryState, SubmissionStatus
+from storage.models import (
+    FunnelRunDay,
+    FunnelRunProvinceDay,
+    FunnelSubmissionDay,
+    FunnelSummaryState,
+    SubmissionStatus,
+)
 
 RECENT_DAYS = 100
 FULL_EVERY = timedelta(days=1)
 SUMMARISED = (JOIN, KUR)  # journeys whose submissions are counted by day (FOUND's stay live)
 
 _RD = FunnelRunDay.__table__
+_PD = FunnelRunProvinceDay.__table__
 _SD = FunnelSubmissionDay.__table__
 _ST = FunnelSummaryState.__table__
 
@@ -103,11 +110,11 @@ async def cut(session: AsyncSession) -> date | None:
 def _within(table: Any, regions: Sequence[str]) -> Any:
     if not regions:
         return false()
+    regencies = [code for code in regions if "." in code]
+    provinces = [code for code in regions if "." not in code]
     return or_(
-        *(
-            table.c.regency_code == code if "." in code else table.c.province_code == code
-            for code in regions
-        )
+        *([table.c.regency_code.in_(regencies)] if regencies else []),
+        *([table.c.province_code.in_(provinces)] if provinces else []),
     )
 
 
@@ -125,15 +132,18 @@ async def run_rows(
     end: date,
     regions: Sequence[str] | None,
 ) -> list[tuple[str, str | None, int]]:
-    """(current step, last step answered, runs) of the summarised days, as the live query's."""
+    """(current step, last step answered, runs) of the summarised days, as the live query's:
+    from the provinces' counts for the country or provinces, else from the regencies'."""
     connection = await repo._connection(session)
-    where = [_RD.c.flow == flow_key, *_days(_RD, first, end)]
+    by_province = regions is None or all("." not in code for code in regions)
+    table = _PD if by_province else _RD
+    where = [table.c.flow == flow_key, *_days(table, first, end)]
     if regions is not None:
-        where.append(_within(_RD, regions))
+        where.append(_within(table, regions))
     rows = await connection.execute(
-        select(_RD.c.step, _RD.c.last, func.sum(_RD.c.runs))
+        select(table.c.step, table.c.last, func.sum(table.c.runs))
         .where(*where)
-        .group_by(_RD.c.step, _RD.c.last)
+        .group_by(table.c.step, table.c.last)
     )
     return [(step, last, int(n)) for step, last, n in rows]
 
@@ -187,7 +197,7 @@ async def refresh(session: AsyncSession, now: datetime, *, full: bool | None = N
     cohort = [*window, _R.c.answers[CORRECTION].as_string().is_(None)]
     frm = _R.outerjoin(_P, _P.c.id == _R.c.person_id)
 
-    for table in (_RD, _SD):  # the days recounted (every day a recount can write)
+    for table in (_RD, _PD, _SD):  # the days recounted (every day a recount can write)
         await connection.execute(
             delete(table).where(table.c.day >= first) if first is not None else delete(table)
         )
@@ -214,11 +224,20 @@ async def refresh(session: AsyncSession, now: datetime, *, full: bool | None = N
             ),
         )
     )
+    counted = select(
+        _RD.c.flow, _RD.c.day, _RD.c.province_code, _RD.c.step, _RD.c.last, func.sum(_RD.c.runs)
+    )
+    if first is not None:
+        counted = counted.where(_RD.c.day >= first)
+    await connection.execute(
+        insert(_PD).from_select(
+            ["flow", "day", "province_code", "step", "last", "runs"],
+            counted.group_by(_RD.c.flow, _RD.c.day, _RD.c.province_code, _RD.c.step, _RD.c.last),
+        )
+    )
     for journey in SUMMARISED:
         kind = SUBMISSION[journey].value
-        joined: Any = _S.join(_R, _R.c.id == _S.c.run_id).outerjoin(
-            _P, _P.c.id == _R.c.person_id
-        )
+        joined: Any = _S.join(_R, _R.c.id == _S.c.run_id).outerjoin(_P, _P.c.id == _R.c.person_id)
         loan: list[Any] = []
         if journey == KUR:
             joined = joined.outerjoin(_L, _L.c.id == _S.c.ref_id)
@@ -253,8 +272,17 @@ async def refresh(session: AsyncSession, now: datetime, *, full: bool | None = N
         group = [inner.c.day, inner.c.province_code, inner.c.regency_code]
         await connection.execute(
             insert(_SD).from_select(
-                ["day", "province_code", "regency_code", "submitted", "approved", SURVEY, AKAD,
-                 CAIR, "kind"],
+                [
+                    "day",
+                    "province_code",
+                    "regency_code",
+                    "submitted",
+                    "approved",
+                    SURVEY,
+                    AKAD,
+                    CAIR,
+                    "kind",
+                ],
                 select(*group, *counted, literal(kind)).group_by(*group),
             )  # fmt: skip
         )

@@ -627,7 +627,10 @@ class FunnelRunDay(Base):
     as of the last refresh. No person in it, only counts; kept beside the live tables."""
 
     __tablename__ = "funnel_run_days"
-    __table_args__ = (Index("ix_funnel_run_days_flow_day", "flow", "day"),)
+    __table_args__ = (
+        Index("ix_funnel_run_days_flow_day", "flow", "day"),
+        Index("ix_funnel_run_days_flow_regency_day", "flow", "regency_code", "day"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow: Mapped[str] = mapped_column(String(40))
@@ -639,12 +642,31 @@ class FunnelRunDay(Base):
     runs: Mapped[int] = mapped_column(Integer)
 
 
+class FunnelRunProvinceDay(Base):
+    """`funnel_run_days` added up by province: what a funnel for the country or provinces reads
+    (a few dozen rows a day instead of one per regency, step and day)."""
+
+    __tablename__ = "funnel_run_province_days"
+    __table_args__ = (Index("ix_funnel_run_province_days_flow_day", "flow", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    step: Mapped[str] = mapped_column(String(40))
+    last: Mapped[str | None] = mapped_column(String(40))
+    runs: Mapped[int] = mapped_column(Integer)
+
+
 class FunnelSubmissionDay(Base):
     """The funnels' summary of submissions (join requests, KUR readiness checks) by the UTC day
     their run started and the person's regency: submitted, approved, and the loans' bank stages."""
 
     __tablename__ = "funnel_submission_days"
-    __table_args__ = (Index("ix_funnel_submission_days_kind_day", "kind", "day"),)
+    __table_args__ = (
+        Index("ix_funnel_submission_days_kind_day", "kind", "day"),
+        Index("ix_funnel_submission_days_kind_regency_day", "kind", "regency_code", "day"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))

@@ -65,6 +65,7 @@ TABLES = [
     "desk_sessions",
     "outbox_notices",
     "funnel_run_days",
+    "funnel_run_province_days",
     "funnel_submission_days",
     "funnel_summary_state",
 ]

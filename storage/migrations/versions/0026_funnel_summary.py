@@ -34,6 +34,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_funnel_run_days_flow_day", "funnel_run_days", ["flow", "day"])
+    op.create_index(
+        "ix_funnel_run_days_flow_regency_day", "funnel_run_days", ["flow", "regency_code", "day"]
+    )
+    op.create_table(
+        "funnel_run_province_days",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("flow", sa.String(length=40), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("province_code", sa.String(length=2), nullable=True),
+        sa.Column("step", sa.String(length=40), nullable=False),
+        sa.Column("last", sa.String(length=40), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_funnel_run_province_days_flow_day", "funnel_run_province_days", ["flow", "day"]
+    )
     op.create_table(
         "funnel_submission_days",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,8 +65,11 @@ def upgrade() -> None:
         sa.Column("cair", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index("ix_funnel_submission_days_kind_day", "funnel_submission_days", ["kind", "day"])
     op.create_index(
-        "ix_funnel_submission_days_kind_day", "funnel_submission_days", ["kind", "day"]
+        "ix_funnel_submission_days_kind_regency_day",
+        "funnel_submission_days",
+        ["kind", "regency_code", "day"],
     )
     op.create_table(
         "funnel_summary_state",
@@ -63,7 +83,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("funnel_summary_state")
-    op.drop_index("ix_funnel_submission_days_kind_day", table_name="funnel_submission_days")
-    op.drop_table("funnel_submission_days")
-    op.drop_index("ix_funnel_run_days_flow_day", table_name="funnel_run_days")
+    op.drop_table("funnel_submission_days")  # its indexes with it
+    op.drop_table("funnel_run_province_days")
     op.drop_table("funnel_run_days")
