@@ -40,7 +40,9 @@ async def session_in(app, regency: str = "35.78", *, title: str = "Jualan online
         return training.id
 
 
-async def participants(app, training_id: int, n: int, *, seats: int, start: int = 900000) -> list[int]:
+async def participants(
+    app, training_id: int, n: int, *, seats: int, start: int = 900000
+) -> list[int]:
     """n people in a session: the first `seats` with a seat, the rest waiting; their ids."""
     now = clock.now()
     ids = []
@@ -301,7 +303,9 @@ async def test_attendance_before_the_day_is_refused(app, person, browser) -> Non
     [a] = await participants(app, tid, 1, seats=1)
     client = await signed(app, person, browser, regions=["35.78"])
     csrf = await csrf_of(client, f"/meja/pelatihan/{tid}")
-    answer = await client.post(f"/meja/pelatihan/{tid}/hadir", data={"csrf": csrf, "present": str(a)})
+    answer = await client.post(
+        f"/meja/pelatihan/{tid}/hadir", data={"csrf": csrf, "present": str(a)}
+    )
     assert answer.status == 409
     async with app.sessionmaker() as s:
         assert (await s.get(TrainingRegistration, a)).attended_at is None
@@ -322,7 +326,9 @@ async def test_the_list_downloads_masked_and_audited(app, person, browser, fmt) 
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     else:
         sheet = load_workbook(io.BytesIO(data)).active
-        rows = [[str(c) if c is not None else "" for c in r] for r in sheet.iter_rows(values_only=True)]
+        rows = [
+            [str(c) if c is not None else "" for c in r] for r in sheet.iter_rows(values_only=True)
+        ]
     assert len(rows) == 4 and rows[1][1] == "Peserta 00"
     assert "+6281234500000" not in str(rows) and "****" in rows[1][3]
     async with app.sessionmaker() as s:
