@@ -286,7 +286,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         subject=f"training:{training.id}",
         details={"rows": len(people), "format": fmt, "full": full},
     )  # fmt: skip
-    header = [t("No."), t("Name"), t("Region"), t("Phone"), t("Place"), t("Present")]
+    header = [t("No."), t("Name"), t("Region"), t("Phone"), t("Registration"), t("Present")]
     body = [
         [
             n,
