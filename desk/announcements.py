@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from aiohttp import web
+from markupsafe import Markup
 
 from bot import roles
 from bot.broadcasts import FOOTER_ROOM, TEXT_LIMIT, body, segment_label
@@ -172,7 +173,7 @@ async def listing(request: web.Request) -> web.Response:
             "status": t(STATUS_LABELS[BroadcastStatus(b.status)]),
             "badge": BADGES.get(b.status, "withdrawn"),
             "excerpt": _excerpt(b.text) or "—",
-            "for": await segment_label(db, b.segment),
+            "for": Markup(await segment_label(db, b.segment)),  # its names escaped already
             "regions": _regions_label(b.regions),
             "n": _counts(counts[b.id]),
         }
@@ -238,7 +239,7 @@ async def page(request: web.Request, *, error: str = "", status: int = 200) -> w
             "b": broadcast,
             "status_label": t(STATUS_LABELS[BroadcastStatus(broadcast.status)]),
             "badge": BADGES.get(broadcast.status, "withdrawn"),
-            "for": await segment_label(db, broadcast.segment),
+            "for": Markup(await segment_label(db, broadcast.segment)),
             "regions": _regions_label(broadcast.regions),
             "reach": await reach.count(db, broadcast.segment, broadcast.regions) if draft else 0,
             "n": _counts(await store.progress(db, broadcast.id)),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from aiohttp import web
 
 from bot import roles
 from bot.exports import TEXT_MARK, _clean, _not_kept_as_text
-from bot.text import short_moment, t
+from bot.text import t
 from desk.app import DB, VIEWER, Viewer, render, see_other, sign_in_first, url
 from desk.app import refused as refuse_page
 from flows import clock, regions
@@ -298,7 +297,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         ]
         for n, p in enumerate(people, start=1)
     ]
-    stamp = short_moment(clock.now(), _zone(viewer)).replace(" ", "-").replace(".", "")
+    stamp = clock.now().astimezone(ZoneInfo(_zone(viewer))).strftime("%Y%m%d-%H%M")
     name = f"peserta-pelatihan-{training.id}-{stamp}.{fmt}"
     data = _xlsx(header, body) if fmt == "xlsx" else _csv(header, body)
     kind = (
@@ -477,10 +476,6 @@ async def save(request: web.Request) -> web.Response:
     saved = done.changed["training"][0]
     word = "edited" if training is not None else "created"
     return see_other(url(request, f"pelatihan/{saved}?done={word}"))
-
-
-def when_of(value: datetime | None, viewer: Viewer) -> str:
-    return short_moment(value, _zone(viewer)) if value is not None else "—"
 
 
 def routes(app: web.Application) -> None:
