@@ -10,4 +10,8 @@ people must hear is written as outbox rows the bot sends (`bot/notice_sender.py`
   `juragan desk`.
 - `signin`: the sign-in and sign-out pages.
 - `review`: the review queue, one submission, decisions one by one and in bulk.
+- `trainings`: training sessions: the list, add and change, cancel, participants, attendance,
+  the participant list downloaded.
+- `announcements`: announcements with their counts; pause, resume, cancel; compose, count,
+  preview, send now or schedule.
 """

@@ -404,3 +404,86 @@ TRAINING_EDIT = Flow(
 )
 
 FLOWS: tuple[Flow, ...] = (TRAINING_EDIT,)
+
+
+# --- the desk's session form: the same rules, every field at once -------------------------------
+
+CHOOSE_ONE = N_("Please choose one of the options.")
+FORM_FIELDS = (
+    *("title", "organiser", "topic", "date", "start", "end", "mode", "place", "link"),
+    *("region", "seats", "approval"),
+)
+
+
+def region_allowed(code: str, scope: list[str] | None) -> bool:
+    """A session's place a coordinator may choose: the whole country only without a scope,
+    else a known province or regency inside it."""
+    if code == ALL:
+        return scope is None
+    return regions.get(code) is not None and regions.inside(code, scope)
+
+
+def check_form(
+    raw: dict[str, str], *, tz: str, scope: list[str] | None
+) -> tuple[dict[str, object], dict[str, Invalid]]:
+    """A session as the desk's form gives it (times in the coordinator's zone `tz`), read
+    with the rules of the bot's /pelatihan_baru flow: (the values for operations.trainings,
+    which are complete only without errors; the error of each field that has one)."""
+    answers: Answers = {"tz": tz}
+    if scope is not None:
+        answers["scope"] = list(scope)
+    errors: dict[str, Invalid] = {}
+
+    def read(key: str, check: Callable[[str], object]) -> None:
+        try:
+            answers[key] = check(raw.get(key, "").strip())
+        except Invalid as exc:
+            errors[key] = exc
+
+    def choose(options: Sequence[str]) -> Callable[[str], str]:
+        def pick(value: str) -> str:
+            if value not in options:
+                raise Invalid(CHOOSE_ONE)
+            return value
+
+        return pick
+
+    read("title", lambda v: validators.text(v, min_len=5, max_len=150))
+    read("organiser", lambda v: validators.text(v, min_len=2, max_len=150))
+    read("topic", choose(sorted(TOPIC_KEYS)))
+    read("date", lambda v: _date(v, answers))
+    if "date" in answers:
+        read("start", lambda v: _start(v, answers))
+    if "start" in answers:
+        read("end", lambda v: _end(v, answers))
+    read("mode", choose(("place", "online")))
+    if answers.get("mode") == "online":
+        read("link", url)
+    else:
+        read("place", lambda v: validators.text(v, min_len=3, max_len=200))
+
+    def place_of(value: str) -> str:
+        if not region_allowed(value, scope):
+            raise Invalid(CHOOSE_ONE)
+        return value
+
+    read("region", place_of)
+    read("seats", lambda v: validators.integer(v, min_value=1, max_value=SEATS_MAX))
+    read("approval", choose(("yes", "no")))
+    if errors:
+        return {}, errors
+    online = answers["mode"] == "online"
+    province, regency = region_of(answers)
+    return {
+        "title": answers["title"],
+        "organiser": answers["organiser"],
+        "topic": answers["topic"],
+        "starts_at": starts_utc(answers),
+        "ends_at": ends_utc(answers),
+        "place": None if online else answers["place"],
+        "link": answers["link"] if online else None,
+        "province_code": province,
+        "regency_code": regency,
+        "seats": int(answers["seats"]),  # type: ignore[call-overload]
+        "needs_approval": answers["approval"] == "yes",
+    }, errors

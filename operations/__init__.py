@@ -14,8 +14,9 @@ Modules, one per part of the domain:
 - `notices`: Notice, and the Done result every operation returns.
 - `decisions`: decide a submission (approve / reject / return) and correct a returned one;
   each kind's effects on its journey are registered by the module of that kind.
-- `trainings`: register, cancel, promote the waitlist, cancel a session.
+- `trainings`: register, cancel, promote the waitlist, add, change or cancel a session, mark
+  attendance.
 - `coops`: join, found, hand over a plan, cancel a plan.
 - `people`: delete a person (the erasure, and what it does to others' journeys).
-- `broadcasts`: send an announcement.
+- `broadcasts`: draft, send or schedule an announcement; pause, resume, cancel it.
 """

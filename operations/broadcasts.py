@@ -17,6 +17,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flows import regions
+from flows.segments import Segment
 from operations.notices import Done
 from storage import broadcasts as store
 from storage import segments as reach
@@ -90,3 +92,92 @@ async def send_broadcast(
         details={"segment": broadcast.segment, "regions": broadcast.regions, "recipients": people},
     )
     return done
+
+
+# --- composing a draft, and pause, resume, cancel ------------------------------------------------
+
+# What each control does: the status it asks for, and the audit action it leaves.
+CONTROLS = {
+    "pause": (BroadcastStatus.PAUSED, "broadcast.pause"),
+    "resume": (BroadcastStatus.SENDING, "broadcast.resume"),
+    "cancel": (BroadcastStatus.CANCELLED, "broadcast.cancel"),
+}
+
+
+def inside(codes: list[str] | None, scope: list[str] | None) -> bool:
+    """A broadcast bounded by `codes` (None: everywhere) is inside `scope` (None: anywhere)."""
+    if scope is None:
+        return True
+    return codes is not None and all(regions.inside(code, scope) for code in codes)
+
+
+def regions_now(codes: list[str] | None, scope: list[str] | None) -> list[str] | None:
+    """The regions a draft keeps when its author's scope is `scope` today: the ones chosen if
+    they are all inside it, else the whole scope (it reaches only today's regions)."""
+    return codes if inside(codes, scope) else (list(scope) if scope is not None else None)
+
+
+@dataclass
+class Drafted(Done):
+    broadcast_id: int = 0
+
+
+async def draft(
+    session: AsyncSession,
+    *,
+    author_id: int,
+    text: str,
+    segment: Segment,
+    chosen: list[str],
+    scope: list[str] | None,
+    button: tuple[str, str] | None = None,
+    broadcast_id: int | None = None,
+) -> Drafted:
+    """A new draft (or, given `broadcast_id`, the author's draft changed) for `segment` among
+    the people of the regions `chosen` (none: everywhere inside `scope`). Refused "outside"
+    (a region chosen outside `scope`), "gone" (no such draft of this author's, or no longer a
+    draft)."""
+    if any(regions.get(code) is None or not regions.inside(code, scope) for code in chosen):
+        return Drafted(ok=False, refused="outside")
+    bounded = sorted(set(chosen)) if chosen else (list(scope) if scope is not None else None)
+    label, url = button if button is not None else (None, None)
+    if broadcast_id is None:
+        new_id = await store.create_draft(
+            session, author_id=author_id, text=text, segment=segment, regions=bounded,
+            button_text=label, button_url=url,
+        )  # fmt: skip
+        return Drafted(changed={"broadcast": [new_id]}, broadcast_id=new_id)
+    found = await store.get(session, broadcast_id)
+    if found is None or found.author_id != author_id:
+        return Drafted(ok=False, refused="gone")
+    if not await store.edit_draft(
+        session, broadcast_id, text=text, segment=segment, regions=bounded,
+        button_text=label, button_url=url, stage=None,
+    ):  # fmt: skip
+        return Drafted(ok=False, refused="gone")
+    return Drafted(changed={"broadcast": [broadcast_id]}, broadcast_id=broadcast_id)
+
+
+async def control(
+    session: AsyncSession,
+    *,
+    broadcast_id: int,
+    act: str,
+    actor_id: int,
+    any_author: bool = False,
+) -> Done:
+    """Pause, resume or cancel an announcement (`act`), audited; a cancel of a draft discards
+    it. `actor_id` must be its author unless `any_author` (an admin). Refused "gone",
+    "not_yours", "already" (not in a state this act applies to: a second press)."""
+    status, action = CONTROLS[act]
+    broadcast = await store.get(session, broadcast_id)
+    if broadcast is None:
+        return Done.refuse("gone")
+    if broadcast.author_id != actor_id and not any_author:
+        return Done.refuse("not_yours")
+    if not await store.set_status(session, broadcast_id, status):
+        return Done.refuse("already")
+    await store.audit(
+        session, actor_id=actor_id, action=action, subject=f"broadcast:{broadcast_id}"
+    )
+    return Done(changed={"broadcast": [broadcast_id]})

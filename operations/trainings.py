@@ -26,9 +26,10 @@ request). A return keeps the seat and its reminders while the person corrects.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,8 +38,8 @@ from flows import reminders as rules
 from operations.decisions import on_decided
 from operations.notices import Done
 from operations.reminders import remind
+from storage import audit, submissions, trainings
 from storage import reminders as reminder_rows
-from storage import submissions, trainings
 from storage.models import (
     Person,
     RegistrationStatus,
@@ -383,3 +384,44 @@ async def decided(
         return done
     await reminder_rows.cancel(session, prefix=reminder_prefix(ended.id))
     return done.merge(await seated(session, promoted, now=now))
+
+
+# --- coordinators: attendance on the day --------------------------------------------------------
+
+
+async def mark_attendance(
+    session: AsyncSession,
+    *,
+    training_id: int,
+    present: set[int],
+    actor_id: int,
+    scope: list[str] | None,
+    today: date,
+    now: datetime,
+) -> Done:
+    """Who came: the seat holders whose registration ids are in `present` are marked present,
+    the others not (audited, "training.attendance"). Marked from the session's day on (its
+    day in its own zone, `today` in that zone): refused "gone" (no such session, or
+    cancelled), "outside" (not inside `scope`), "too_early" (the day has not come)."""
+    training = await trainings.get(session, training_id)
+    if training is None or training.cancelled:
+        return Done.refuse("gone")
+    if not _inside(training, scope):
+        return Done.refuse("outside")
+    if training.starts_at.astimezone(ZoneInfo(session_zone(training))).date() > today:
+        return Done.refuse("too_early")
+    came, unmarked = await trainings.set_attendance(session, training_id, present=present, now=now)
+    if came or unmarked:
+        await audit.audit(
+            session,
+            actor_id=actor_id,
+            action="training.attendance",
+            subject=f"training:{training_id}",
+            details={"present": came, "not_present": unmarked},
+        )
+    return Done(changed={"training": [training_id], "attended": came, "unmarked": unmarked})
+
+
+def session_zone(training: Training) -> str:
+    """The time zone of a session's place (WIB for a nationwide one)."""
+    return regions.zone_of(training.province_code)

@@ -666,3 +666,43 @@ async def failures(session: AsyncSession, broadcast_id: int) -> list[Failure]:
         .order_by(_D.c.id)
     )
     return [Failure(*row) for row in rows]
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[str],
+    drafts_of: int | None,
+    before: int | None = None,
+    limit: int = 500,
+) -> list[Broadcast]:
+    """Broadcasts of these statuses, newest first (ids below `before`); drafts only of the
+    author `drafts_of` when given (a draft is its author's work until it is sent)."""
+    connection = await repo._connection(session)
+    query = select(_B).where(_B.c.status.in_(list(statuses)))
+    if drafts_of is not None:
+        query = query.where(
+            or_(_B.c.status != BroadcastStatus.DRAFT.value, _B.c.author_id == drafts_of)
+        )
+    if before is not None:
+        query = query.where(_B.c.id < before)
+    rows = await connection.execute(query.order_by(_B.c.id.desc()).limit(limit))
+    return [repo._record(Broadcast, dict(row._mapping)) for row in rows]
+
+
+async def progress_of(
+    session: AsyncSession, broadcast_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """`progress` of many broadcasts in one query."""
+    counts = {i: {s.value: 0 for s in DeliveryStatus} for i in broadcast_ids}
+    if not broadcast_ids:
+        return counts
+    connection = await repo._connection(session)
+    rows = await connection.execute(
+        select(_D.c.broadcast_id, _D.c.status, func.count())
+        .where(_D.c.broadcast_id.in_(list(broadcast_ids)))
+        .group_by(_D.c.broadcast_id, _D.c.status)
+    )
+    for broadcast_id, status, n in rows:
+        counts[broadcast_id][status] = int(n)
+    return counts

@@ -407,6 +407,8 @@ class TrainingRegistration(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     promoted_at: Mapped[datetime | None]
+    # Marked present on the day, at the desk (None: not marked); who marked it is audited.
+    attended_at: Mapped[datetime | None]
 
 
 class ReminderStatus(StrEnum):

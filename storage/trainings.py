@@ -405,3 +405,102 @@ async def registered_people(
         .order_by(TrainingRegistration.id)
     )
     return [(reg, person) for reg, person in rows.all()]
+
+
+# --- the desk: sessions inside a coordinator's regions, participants, attendance ---------------
+
+
+def placed_within(codes: list[str] | None) -> Any:
+    """Sessions placed inside these regions (None: every session; a nationwide session is
+    inside no list of regions)."""
+    if codes is None:
+        return Training.id.is_not(None)
+    arms = [
+        Training.regency_code == code if "." in code else Training.province_code == code
+        for code in codes
+    ]
+    return or_(*arms) if arms else Training.id.is_(None)
+
+
+async def desk_list(
+    session: AsyncSession,
+    *,
+    scope: list[str] | None,
+    region: str | None,
+    past: bool,
+    now: datetime,
+    page: int = 0,
+    size: int = 50,
+) -> Page[Training]:
+    """Sessions inside `scope` (and inside `region` when one is chosen), cancelled ones too:
+    upcoming soonest first, or past (begun) latest first."""
+    query = select(Training).where(placed_within(scope))
+    if region is not None:
+        query = query.where(placed_within([region]))
+    if past:
+        query = query.where(Training.starts_at <= now).order_by(
+            Training.starts_at.desc(), Training.id.desc()
+        )
+    else:
+        query = query.where(Training.starts_at > now).order_by(Training.starts_at, Training.id)
+    return await paging.page(session, query, number=page, size=size)
+
+
+async def waiting(session: AsyncSession, training_ids: list[int]) -> dict[int, int]:
+    """People on the waitlist per training."""
+    if not training_ids:
+        return {}
+    rows = await session.execute(
+        select(TrainingRegistration.training_id, func.count())
+        .where(
+            TrainingRegistration.training_id.in_(training_ids),
+            TrainingRegistration.status == RegistrationStatus.WAITLISTED,
+        )
+        .group_by(TrainingRegistration.training_id)
+    )
+    return {training_id: int(n) for training_id, n in rows.all()}
+
+
+async def participants(
+    session: AsyncSession, training_id: int
+) -> list[tuple[TrainingRegistration, Person]]:
+    """Everyone with a seat (in the order they got it), then the waitlist in its order."""
+    rows = await session.execute(
+        select(TrainingRegistration, Person)
+        .join(Person, Person.id == TrainingRegistration.person_id)
+        .where(
+            TrainingRegistration.training_id == training_id,
+            TrainingRegistration.status.in_([s.value for s in ACTIVE]),
+        )
+        .order_by(
+            (TrainingRegistration.status == RegistrationStatus.WAITLISTED.value),
+            TrainingRegistration.created_at,
+            TrainingRegistration.id,
+        )
+    )
+    return [(reg, person) for reg, person in rows.all()]
+
+
+async def set_attendance(
+    session: AsyncSession, training_id: int, *, present: set[int], now: datetime
+) -> tuple[list[int], list[int]]:
+    """Mark the seat holders of a session present (their registration ids in `present`) or
+    not; (ids newly marked present, ids no longer marked present). Others are left alone."""
+    seats = list(
+        await session.scalars(
+            select(TrainingRegistration).where(
+                TrainingRegistration.training_id == training_id,
+                TrainingRegistration.status == RegistrationStatus.REGISTERED.value,
+            )
+        )
+    )
+    came, unmarked = [], []
+    for registration in seats:
+        if registration.id in present and registration.attended_at is None:
+            registration.attended_at = now
+            came.append(registration.id)
+        elif registration.id not in present and registration.attended_at is not None:
+            registration.attended_at = None
+            unmarked.append(registration.id)
+    await session.flush()
+    return came, unmarked

@@ -50,7 +50,7 @@ from flows import reminders as rules
 from flows import segments as specs
 from flows.errors import Invalid
 from flows.validators import date_id, time_of_day, visible
-from operations.broadcasts import send_broadcast
+from operations.broadcasts import control, regions_now, send_broadcast
 from storage import broadcasts as store
 from storage import segments as reach
 from storage.models import Broadcast, BroadcastStatus, Person, Role
@@ -401,9 +401,9 @@ async def pressed(
     if (
         broadcast.status == BroadcastStatus.DRAFT
         and broadcast.author_id == person.id
-        and broadcast.regions != scope
+        and regions_now(broadcast.regions, scope) != broadcast.regions
     ):  # the author's regions changed since the draft began: it reaches only today's
-        await store.edit_draft(session, broadcast.id, regions=scope)
+        await store.edit_draft(session, broadcast.id, regions=regions_now(broadcast.regions, scope))
         broadcast = await store.get(session, broadcast.id)
         assert broadcast is not None
     turn = turn_for(callback, session=session, person=person, outbox=outbox, role=role)
@@ -982,22 +982,17 @@ async def _control(
             message,
         )
         return
-    target = {
-        "pause": BroadcastStatus.PAUSED,
-        "resume": BroadcastStatus.SENDING,
-        "stopok": BroadcastStatus.CANCELLED,
-    }[data.act]
-    changed = (
-        False if data.v == "view" else await store.set_status(turn.session, broadcast.id, target)
-    )
-    if changed:
-        await store.audit(
+    changed = False
+    if data.v != "view":
+        done = await control(
             turn.session,
+            broadcast_id=broadcast.id,
+            act={"pause": "pause", "resume": "resume", "stopok": "cancel"}[data.act],
             actor_id=turn.person.id,
-            action=f"broadcast.{data.act.removesuffix('ok').replace('stop', 'cancel')}",
-            subject=f"broadcast:{broadcast.id}",
+            any_author=turn.role == Role.ADMIN,
         )
-    elif data.v != "view":
+        changed = done.ok
+    if not changed and data.v != "view":
         outbox.add(callback.answer(_("Already done.")))
     if changed or data.v == "view":
         outbox.add(callback.answer())

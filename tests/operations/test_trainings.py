@@ -373,3 +373,49 @@ async def test_a_rejection_once_the_session_has_begun_promotes_nobody(sessions) 
     assert done.notices == []
     assert (await reg_of(sessions, tid, a)).status == RegistrationStatus.REJECTED
     assert (await reg_of(sessions, tid, b)).status == RegistrationStatus.WAITLISTED
+
+
+# --- attendance -----------------------------------------------------------------------------------
+
+
+async def test_attendance_marks_seat_holders_on_the_day_audited(sessions) -> None:
+    from datetime import date
+
+    from storage.models import AuditEntry
+
+    tid = await session_(sessions, seats=2)
+    a, b, c = await people(sessions, 3)
+    await register(sessions, tid, a, b, c)  # c waits
+    ra, rb, rc = [(await reg_of(sessions, tid, p)).id for p in (a, b, c)]
+    async with sessions() as session, session.begin():
+        early = await ops.mark_attendance(
+            session, training_id=tid, present={ra}, actor_id=a, scope=["35"],
+            today=date(2027, 1, 9), now=NOW,
+        )  # fmt: skip
+        outside = await ops.mark_attendance(
+            session, training_id=tid, present={ra}, actor_id=a, scope=["51"],
+            today=date(2027, 1, 10), now=NOW,
+        )  # fmt: skip
+        done = await ops.mark_attendance(
+            session, training_id=tid, present={ra, rc}, actor_id=a, scope=["35"],
+            today=date(2027, 1, 10), now=NOW,
+        )  # fmt: skip
+    assert early.refused == "too_early" and outside.refused == "outside"
+    assert done.ok and done.changed["attended"] == [ra]
+    async with sessions() as session:
+        marked = {r.id: r.attended_at for r in await session.scalars(select(TrainingRegistration))}
+        [entry] = (await session.scalars(select(AuditEntry))).all()
+    assert marked[ra] == NOW and marked[rb] is None and marked[rc] is None  # not the waitlist
+    assert entry.action == "training.attendance" and entry.details["present"] == [ra]
+
+
+async def test_attendance_of_a_cancelled_session_is_refused(sessions) -> None:
+    from datetime import date
+
+    tid = await session_(sessions, cancelled=True)
+    async with sessions() as session, session.begin():
+        done = await ops.mark_attendance(
+            session, training_id=tid, present=set(), actor_id=None, scope=None,
+            today=date(2027, 1, 10), now=NOW,
+        )  # fmt: skip
+    assert done.refused == "gone"
