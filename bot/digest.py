@@ -26,8 +26,8 @@ from flows import clock, regions
 from flows import reminders as rules
 from flows.i18n import N_
 from storage import coops, reviews
-from storage import tickets as tickets_store
 from storage import reminders as store
+from storage import tickets as tickets_store
 from storage.models import Role
 
 DIGEST = rules.Kind(

@@ -134,9 +134,7 @@ async def inbox(
     else:
         raise ValueError(tab)
     person = select(Person.name).where(Person.id == Ticket.person_id).scalar_subquery()
-    staff = (
-        select(Person.name).where(Person.id == Ticket.assignee_id).scalar_subquery()
-    )
+    staff = select(Person.name).where(Person.id == Ticket.assignee_id).scalar_subquery()
     first = (
         select(TicketMessage.text)
         .where(TicketMessage.ticket_id == Ticket.id, TicketMessage.kind == "person")
@@ -192,9 +190,7 @@ async def digest(session: AsyncSession, *, scope: list[str] | None) -> Digest:
     owed = and_(inside, Ticket.status.in_(OPEN), Ticket.waiting_since.is_not(None))
     waiting = await session.scalar(select(func.count()).select_from(Ticket).where(owed))
     late = await session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(owed, Ticket.flagged_overdue_at.is_not(None))
+        select(func.count()).select_from(Ticket).where(owed, Ticket.flagged_overdue_at.is_not(None))
     )
     return Digest(int(waiting or 0), int(late or 0))
 

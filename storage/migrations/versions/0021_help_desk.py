@@ -47,9 +47,7 @@ def upgrade() -> None:
         sa.Column("flagged_overdue_at", WHEN),
     )
     op.create_index("ix_tickets_person_status", "tickets", ["person_id", "status"])
-    op.create_index(
-        "ix_tickets_status_region", "tickets", ["status", "queue_region", "updated_at"]
-    )
+    op.create_index("ix_tickets_status_region", "tickets", ["status", "queue_region", "updated_at"])
     op.create_index("ix_tickets_assignee_status", "tickets", ["assignee_id", "status"])
     op.create_index("ix_tickets_waiting", "tickets", ["waiting_since"])
     op.create_table(
@@ -85,9 +83,7 @@ def upgrade() -> None:
         "ticket_waits",
         _person("person_id", cascade=True, nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
-        sa.Column(
-            "ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE")
-        ),
+        sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE")),
         sa.Column("until", WHEN, nullable=False),
         sa.PrimaryKeyConstraint("person_id"),
     )
