@@ -179,7 +179,7 @@ async def reply(
     ticket.updated_at = now
     await session.flush()
     done = Done(changed={TICKET: [ticket.id], MESSAGE: [message.id]})
-    done.tell(ticket.person_id, "tickets.reply", ticket=ticket.id, message=message.id)
+    done.tell(ticket.person_id, "tickets.reply", ticket=ticket.id, said=message.id)
     return done
 
 
