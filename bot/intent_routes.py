@@ -107,11 +107,13 @@ async def _command_page(press: Press, command: str) -> None:
 
 
 async def _person(press: Press) -> None:
+    """Staff of the person's region through the bot (Tanya petugas), then the official
+    contacts for someone who would rather call."""
     desk = help_desk()
     if desk is not None:
         press.turn.say(t(N_("Ask your question here:")), kb.single(*desk))
-        return
-    press.turn.say(t(facts_pages.PERSON))
+    else:
+        press.turn.say(t(facts_pages.PERSON))
     protection.show_help(press.turn)
 
 
@@ -165,7 +167,7 @@ ROUTES: dict[str, Route] = {
     "my_data": Route("📄", N_("My data"), "/datasaya", _command("datasaya")),
     "erase": Route("🗑", N_("Delete my data"), "/hapusdata (asks again)", _command("hapusdata")),
     "person": Route(
-        "🙋", N_("Talk to a person"), "help desk hook, else the official help page", _person
+        "🙋", N_("Talk to a person"), "Tanya petugas, then the official help page", _person
     ),
 }
 

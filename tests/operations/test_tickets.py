@@ -15,6 +15,7 @@ from flows import clock, office_hours
 from operations import desk as outbox
 from operations import people
 from operations import tickets as ops
+from storage import tickets as store
 from storage.models import Person, Ticket, TicketMessage
 from tests.support.talk import one
 
@@ -214,6 +215,17 @@ async def test_housekeeping_flags_late_tickets_and_forgets_voice_notes_after_30_
     async with app.sessionmaker() as session, session.begin():
         done = await ops.housekeeping(session, now=at(8, 10, 30))  # WIB and WIT both late
     assert done.flagged == 2
+    async with app.sessionmaker() as session:  # what the daily digest counts, by scope
+        everywhere = await store.digest(session, scope=None)
+        east_java = await store.digest(session, scope=["35"])
+    assert (everywhere.waiting, everywhere.overdue) == (2, 2)
+    assert (east_java.waiting, east_java.overdue) == (1, 1)
+    from bot.digest import digest_text
+    from storage.reviews import Digest
+
+    with app.i18n.context(), app.i18n.use_locale("en"):
+        text = digest_text(Digest(0, 0, 0, 0), days=3, tickets=east_java)
+    assert "Questions waiting for an answer: 1, over a working day: 1" in text and "/tiket" in text
     async with app.sessionmaker() as session, session.begin():
         ticket = (await session.scalars(select(Ticket).where(Ticket.person_id == asker))).one()
         await ops.reply(session, ticket_id=ticket.id, staff_id=staff, text="Ok", now=at(8, 11))
