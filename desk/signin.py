@@ -44,8 +44,6 @@ async def home(request: web.Request) -> web.Response:
         return page(request, "signed_out.html", {"why": request.get(ENDED)})
     if viewer.may("review"):
         return see_other(url(request, "tinjau"))
-    if viewer.may("tickets"):  # a coordinator: the questions from their regions
-        return see_other(url(request, "tiket"))
     return page(request, "home.html")
 
 
