@@ -236,6 +236,7 @@ def commands(i18n: I18n, locale: str) -> list[BotCommand]:
         ("menu", N_("Main menu")),
         ("progres", N_("Where you are in each journey")),
         ("pengingat", N_("Your reminders")),
+        ("tanya", N_("Ask a staff member of your region")),
         ("berhenti", N_("No more announcements")),
         ("profil", N_("See and change your profile")),
         ("bahasa", N_("Change the language")),

@@ -51,9 +51,9 @@ ROLE_PEOPLE = {
     "admin": (1002, "Admin Demo"),
 }
 ROLE_COMMANDS = {
-    "staff": "/tinjau (review), /ekspor (export), /statistik, /meja (the staff desk)",
-    "coordinator": "/siaran (announce), /pelatihan_baru (a training), /ekspor, /statistik, /meja",
-    "admin": "/peran (roles), /audit, /tinjau, /siaran, /ekspor, /statistik, /meja",
+    "staff": "/tinjau (review), /tiket (questions), /ekspor (export), /statistik, /meja (desk)",
+    "coordinator": "/siaran, /pelatihan_baru (a training), /tiket, /ekspor, /statistik, /meja",
+    "admin": "/peran (roles), /audit, /tinjau, /tiket, /siaran, /ekspor, /statistik, /meja",
 }
 ALIASES = {"staf": "staff", "koordinator": "coordinator"}
 MAX_PEOPLE = 999

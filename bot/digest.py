@@ -1,5 +1,6 @@
 """The reviewers' daily digest: new, waiting, overdue and decided, at DIGEST_HOUR in each
-reviewer's own zone, inside their scope.
+reviewer's own zone, inside their scope; and the help desk's questions waiting for an answer,
+with those waiting longer than a working day (operations/tickets.py flags them).
 
 It is a reminder row like any other (kind "staff_digest", one dedupe key per reviewer and
 local day), so it goes out once, through the one sender, after a restart or with several
@@ -26,6 +27,7 @@ from flows import reminders as rules
 from flows.i18n import N_
 from storage import coops, reviews
 from storage import reminders as store
+from storage import tickets as tickets_store
 from storage.models import Role
 
 DIGEST = rules.Kind(
@@ -86,10 +88,11 @@ async def digest_note(session: AsyncSession, claimed: store.Claimed, tz: str) ->
         since=since,
         overdue_before=now - timedelta(days=days),
     )
+    questions = await tickets_store.digest(session, scope=roles.scope(person, role))
     yesterday = (now - timedelta(days=1)).astimezone(ZoneInfo(tz)).date()
     when = None if since.astimezone(ZoneInfo(tz)).date() == yesterday else moment(since, tz)
     return Note(
-        digest_text(numbers, days=days, since=when),
+        digest_text(numbers, days=days, since=when, tickets=questions),
     )
 
 
@@ -105,8 +108,15 @@ async def digest_since(session: AsyncSession, person_id: int, now: datetime) -> 
     return last
 
 
-def digest_text(numbers: reviews.Digest, *, days: int, since: str | None = None) -> str:
-    """`since`: when the counts start, if not yesterday (a late digest)."""
+def digest_text(
+    numbers: reviews.Digest,
+    *,
+    days: int,
+    since: str | None = None,
+    tickets: tickets_store.Digest | None = None,
+) -> str:
+    """`since`: when the counts start, if not yesterday (a late digest); `tickets`: the help
+    desk's questions waiting for an answer."""
     if since is None:
         new = _("New since yesterday: {n}").format(n=number(numbers.new))
         decided = _("Decided since yesterday: {n}").format(n=number(numbers.decided))
@@ -122,4 +132,11 @@ def digest_text(numbers: reviews.Digest, *, days: int, since: str | None = None)
     ]
     if numbers.waiting:
         lines.append(_("Open the queue: /tinjau"))
+    if tickets is not None and tickets.waiting:
+        lines.append(
+            _("Questions waiting for an answer: {n}, over a working day: {late}").format(
+                n=number(tickets.waiting), late=number(tickets.overdue)
+            )
+        )
+        lines.append(_("Answer them: /tiket"))
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from bot import driver, journeys, protection
 from bot import keyboards as kb
 from bot.driver import Turn
 from bot.handlers import facts_pages, privacy, progress, reminders, training
+from bot.keyboards import AskCB
 from bot.text import rupiah, t
 from flows import kur as kur_flows
 from flows import validators
@@ -57,14 +58,9 @@ class Route:
 
 
 def help_desk() -> tuple[str, CallbackData] | None:
-    """THE HOOK for "Tanya petugas" (issue 18 point 2, the help desk).
-
-    Return the button that opens a question to the staff of the person's region, e.g.
-    ("🙋 " + _("Ask a staff member"), DeskCB(act="ask")), once its handler exists. While it
-    returns None, "I did not understand" offers the menu only, and "talk to a person" shows
-    the official contacts (facts_pages "person").
-    """
-    return None
+    """The "Ask a staff member" button (Tanya petugas, bot/handlers/tickets.py): offered when a
+    message was not understood, and by the 'person' intent."""
+    return "🙋 " + t(N_("Ask a staff member")), AskCB(act="ask")
 
 
 async def _entry(press: Press, journey: str) -> None:
@@ -111,11 +107,13 @@ async def _command_page(press: Press, command: str) -> None:
 
 
 async def _person(press: Press) -> None:
+    """Staff of the person's region through the bot (Tanya petugas), then the official
+    contacts for someone who would rather call."""
     desk = help_desk()
     if desk is not None:
         press.turn.say(t(N_("Ask your question here:")), kb.single(*desk))
-        return
-    press.turn.say(t(facts_pages.PERSON))
+    else:
+        press.turn.say(t(facts_pages.PERSON))
     protection.show_help(press.turn)
 
 
@@ -169,7 +167,7 @@ ROUTES: dict[str, Route] = {
     "my_data": Route("📄", N_("My data"), "/datasaya", _command("datasaya")),
     "erase": Route("🗑", N_("Delete my data"), "/hapusdata (asks again)", _command("hapusdata")),
     "person": Route(
-        "🙋", N_("Talk to a person"), "help desk hook, else the official help page", _person
+        "🙋", N_("Talk to a person"), "Tanya petugas, then the official help page", _person
     ),
 }
 

@@ -40,6 +40,14 @@ class FlowCB(CallbackData, prefix="f"):
     v: str = ""
 
 
+class AskCB(CallbackData, prefix="tq"):
+    """A returnee's help-desk button: ask (Tanya petugas), stop asking, rate a closed ticket."""
+
+    act: str  # ask | stop | rate
+    id: RowId = 0
+    v: Small = 0
+
+
 class ResumeCB(CallbackData, prefix="r"):
     act: str  # continue | restart
     run: RowId
@@ -57,7 +65,9 @@ class EraseCB(CallbackData, prefix="e"):
     ok: bool
 
 
-MENU_ITEMS = ("coop", "kur", "training", "progress", "help", "language", "scam", "official")
+MENU_ITEMS = (
+    "coop", "kur", "training", "progress", "ask", "help", "language", "scam", "official",
+)  # fmt: skip
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -100,6 +110,7 @@ def _main_menu(locale: str) -> InlineKeyboardMarkup:
         "kur": "💰 " + _("KUR loan"),
         "training": "🎓 " + _("Training"),
         "progress": "📊 " + _("My progress"),
+        "ask": "🙋 " + _("Ask a staff member"),
         "help": "❓ " + _("Help"),
         "language": "🌐 " + _("Language"),
         "scam": "🛡 " + _("Beware of scams"),

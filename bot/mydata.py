@@ -338,6 +338,55 @@ def _other(kept: Kept, zone: str) -> str | None:
     return (_heading(_("Other records")) + "\n" + "\n".join(lines)) if lines else None
 
 
+TICKET_STATUS = {
+    "new": N_("waiting for an answer"),
+    "open": N_("being answered"),
+    "waiting": N_("answered"),
+    "closed": N_("closed"),
+}
+QUOTE_MAX = 120  # characters of each message quoted back
+
+
+def _quote(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > QUOTE_MAX:
+        text = text[: QUOTE_MAX - 1] + "…"
+    return "“" + html.escape(text) + "”"
+
+
+def _tickets(kept: Kept, zone: str) -> str | None:
+    """The person's questions to the office and every message of them (theirs, and the
+    answers they got); notes the office wrote about them are counted, never quoted."""
+    if not kept.tickets and not kept.ticket_work:
+        return None
+    lines = []
+    for ticket, messages in kept.tickets:
+        lines.append(
+            "• "
+            + t(
+                "Question #{n}, {date}: {status}",
+                n=ticket.id,
+                date=_day(ticket.created_at, zone),
+                status=t(TICKET_STATUS.get(ticket.status, ticket.status)),
+            )
+        )
+        notes = 0
+        for message in messages:
+            if message.kind == "note":
+                notes += 1
+                continue
+            who = _("you") if message.kind == "person" else _("the office")
+            said = _quote(message.text) if message.text else ""
+            if message.voice_file_id:
+                said = (said + " " if said else "") + _("(a voice note)")
+            lines.append("  " + t("{who}: {said}", who=who, said=said or "—"))
+        if notes:
+            lines.append("  " + t("Notes the office wrote about it: {n}", n=notes))
+    if kept.ticket_work:
+        lines.append(t("Questions you answered or took as staff: {n}", n=kept.ticket_work))
+    return _heading(_("Your questions to the office")) + "\n" + "\n".join(lines)
+
+
 def sections(kept: Kept) -> list[str]:
     """Everything kept about the person, one section a subject (only those that apply)."""
     zone = regions.zone_of(kept.person.province_code)
@@ -357,6 +406,7 @@ def sections(kept: Kept) -> list[str]:
         _trainings(kept, zone),
         _plans(kept, zone),
         _reminders(kept, zone),
+        _tickets(kept, zone),
         _other(kept, zone),
         _(
             "Telegram also gives us your Telegram ID, which we use only to reply to "

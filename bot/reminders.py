@@ -174,6 +174,14 @@ class Ticker:
         await self._write(lambda s: repo.forget_role_payloads(s, before=expired))
         return int(await self._write(lambda s: repo.prune_processed(s, before=before)))
 
+    async def tickets(self) -> Any:
+        """The help desk's housekeeping: flag tickets waiting over a working day, forget voice
+        notes 30 days after their ticket closed (operations/tickets.py)."""
+        from operations import tickets
+
+        now = clock.now()
+        return await self._write(lambda s: tickets.housekeeping(s, now=now))
+
     async def _write(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
         async with self.transactions.begin() as connection:
             return await work(self.sessionmaker(bind=connection))

@@ -72,6 +72,14 @@ ACTIONS: dict[str, tuple[frozenset[Role], str]] = {
         N_("Sorry, the staff desk is only for staff, coordinators and admins."),
     ),
     "audit": (frozenset({ADMIN}), N_("Sorry, only admins can do that.")),
+    "tickets": (
+        frozenset({STAFF, COORDINATOR, ADMIN}),
+        N_("Sorry, only staff and coordinators can answer questions."),
+    ),
+    "tickets.canned": (
+        frozenset({STAFF, ADMIN}),
+        N_("Sorry, only staff and admins can change the ready answers."),
+    ),
 }
 
 
@@ -85,6 +93,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("peran", "roles", N_("who has which role; invite links")),
     ("audit", "audit", N_("the audit log")),
     ("meja", "desk", N_("a sign-in link to the staff desk in the browser")),
+    ("tiket", "tickets", N_("questions from returnees in your regions")),
 )
 
 

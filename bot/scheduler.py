@@ -39,6 +39,7 @@ class _ExpectedSkips(logging.Filter):
 
 logging.getLogger("apscheduler.scheduler").addFilter(_ExpectedSkips())
 HEARTBEAT_SECONDS = 5.0
+TICKETS_SECONDS = 600.0  # help desk housekeeping: overdue flags, voice notes past their time
 
 
 @dataclass
@@ -88,6 +89,7 @@ def build_scheduler(
     every_(every, _tick, ticker, leader, heartbeat, name="reminders")
     every_(3600, _prune, ticker, name="prune")
     every_(SUMMARY_SECONDS, summarise, ticker.sessionmaker, leader, name="funnel-summary")
+    every_(TICKETS_SECONDS, _tickets, ticker, leader, name="tickets")
     return scheduler
 
 
@@ -114,6 +116,20 @@ async def _prune(ticker: Ticker) -> None:
         return
     if removed:
         log.info("forgot %d processed update ids older than two days", removed)
+
+
+async def _tickets(ticker: Ticker, leader: Leader | None = None) -> None:
+    """Flag help-desk tickets waiting over a working day; forget voice notes past their time."""
+    try:
+        if leader is not None and not await leader.hold():
+            return
+        done = await ticker.tickets()
+    except Exception:
+        log.exception("help desk housekeeping failed; the next run retries")
+        return
+    if done.flagged or done.voice_pruned:
+        log.info("tickets: %d flagged overdue, %d voice notes forgotten", done.flagged,
+                 done.voice_pruned)  # fmt: skip
 
 
 async def _send(sender: Sender) -> None:

@@ -214,7 +214,7 @@ def build(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> web.Application:
     """The desk's routes at its own root; `mount` puts them under DESK_URL's path."""
-    from desk import announcements, review, trainings
+    from desk import announcements, inbox, review, trainings
     from desk import signin as pages
 
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
@@ -238,6 +238,7 @@ def build(
     review.routes(app)
     trainings.routes(app)
     announcements.routes(app)
+    inbox.routes(app)
     return app
 
 

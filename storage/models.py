@@ -617,6 +617,93 @@ class OutboxNotice(Base):
     sent_at: Mapped[datetime | None]
 
 
+class TicketStatus(StrEnum):
+    NEW = "new"  # nobody on the desk has taken it yet
+    OPEN = "open"  # taken (assigned), the office owes an answer
+    WAITING = "waiting"  # answered: waiting for the person
+    CLOSED = "closed"
+
+
+class Ticket(Base):
+    """A question from a person to the office ("Tanya petugas"), routed to the staff and
+    coordinators of their regency, else province, else national (`queue_region`, None:
+    national). `waiting_since`: since when the office owes an answer (None: it does not)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_person_status", "person_id", "status"),
+        Index("ix_tickets_status_region", "status", "queue_region", "updated_at"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_waiting", "waiting_since"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    province_code: Mapped[str | None] = mapped_column(String(2))  # the person's, at opening
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    queue_region: Mapped[str | None] = mapped_column(String(5))  # whose inbox; None: national
+    status: Mapped[str] = mapped_column(String(12), default=TicketStatus.NEW)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    waiting_since: Mapped[datetime | None]
+    first_answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5 (the bot's 👍 5, 👎 1)
+    flagged_overdue_at: Mapped[datetime | None]  # waited over a working day (cleared on reply)
+
+
+class TicketMessage(Base):
+    """One message of a ticket: from the person, a staff reply (sent to the person) or an
+    internal note (never sent). A voice note is Telegram's file_id, kept until
+    `voice_delete_at` (the ticket closed + 30 days)."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (
+        Index("ix_ticket_messages_ticket", "ticket_id", "id"),
+        Index("ix_ticket_messages_voice_delete", "voice_delete_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # "person", "reply", "note"
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(Text)
+    voice_file_id: Mapped[str | None] = mapped_column(String(200))
+    voice_seconds: Mapped[int | None] = mapped_column(Integer)
+    voice_delete_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedAnswer(Base):
+    """An answer the office keeps for questions that come often: national (`region` None) or
+    for a province or regency."""
+
+    __tablename__ = "canned_answers"
+    __table_args__ = (Index("ix_canned_answers_region", "region"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str | None] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketWait(Base):
+    """The bot waits for someone's next message: a person's question ("ask") after pressing
+    Tanya petugas, or a staff member's reply to `ticket_id` ("reply") from /tiket."""
+
+    __tablename__ = "ticket_waits"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    until: Mapped[datetime]
+
+
 # Configure every mapper now: repositories build objects from Core rows without the ORM's
 # constructor (storage.repo._record), which would otherwise meet an unconfigured mapper when a
 # fresh process's first query is for a person who already exists.

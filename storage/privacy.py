@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import broadcasts as broadcast_store
-from storage import repo, submissions, trainings
+from storage import repo, submissions, tickets, trainings
 from storage.audit import audit
 from storage.models import (
     AuditEntry,
@@ -45,6 +45,8 @@ from storage.models import (
     Submission,
     SubmissionKind,
     SubmissionStatus,
+    Ticket,
+    TicketMessage,
     Training,
     TrainingRegistration,
     utcnow,
@@ -331,6 +333,7 @@ async def erase(session: AsyncSession, *, person: Person, now: datetime | None =
         )
     )
     await _erase_announcements(session, person)
+    await tickets.erase_person(session, person_id=pid)  # their questions keep no content
     await session.execute(
         update(RoleInvite)  # a link they made and nobody used stops working
         .where(
@@ -443,6 +446,8 @@ class Kept:
     invites: int = 0  # role links they made or used
     decisions: int = 0  # submissions they decided as a reviewer
     audit_entries: int = 0  # audit log entries by them or about them ("person:<id>")
+    tickets: list[tuple[Ticket, list[TicketMessage]]] = field(default_factory=list)
+    ticket_work: int = 0  # replies and notes they wrote as staff, tickets assigned to them
 
 
 async def kept(session: AsyncSession, *, person: Person) -> Kept:
@@ -507,6 +512,21 @@ async def kept(session: AsyncSession, *, person: Person) -> Kept:
     found.decisions = int(
         await session.scalar(
             select(func.count()).select_from(Submission).where(Submission.decided_by == pid)
+        )
+        or 0
+    )
+    for ticket in await tickets.of_person(session, person_id=pid):
+        found.tickets.append((ticket, await tickets.messages(session, ticket.id)))
+    found.ticket_work = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(TicketMessage)
+            .where(TicketMessage.author_id == pid, TicketMessage.kind != "person")
+        )
+        or 0
+    ) + int(
+        await session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.assignee_id == pid)
         )
         or 0
     )

@@ -32,6 +32,7 @@ from bot.handlers import (
     review,
     start,
     stats,
+    tickets,
     training,
 )
 from bot.handlers import roles as roles_admin
@@ -40,8 +41,10 @@ from bot.handlers import roles as roles_admin
 def get_routers() -> list[Router]:
     return [
         start.gate(),  # someone who agreed to an older consent notice is asked again first
+        tickets.waiting(),  # a pressed "Ask" or "Reply" takes the next message, even mid-flow
         broadcast.router(),
         flow.router(),
+        tickets.router(),  # free text outside a flow goes to an open ticket first
         intents.router(),
         start.router(),
         menu.router(),

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import driver, journeys, protection, roles
 from bot import keyboards as kb
-from bot.handlers import progress
+from bot.handlers import progress, tickets
 from bot.handlers.common import IsCommand, pressed_message, reply, turn_for
 from bot.outbox import Outbox
 from bot.text import READING_LIMIT, messages, t
@@ -28,6 +28,7 @@ def help_text() -> str:
         "/menu – the main menu\n"
         "/progres – where you are in each journey\n"
         "/pengingat – your reminders\n"
+        "/tanya – ask a staff member of your region\n"
         "/berhenti – no more announcements (/langganan starts them again)\n"
         "/profil – see and change your profile\n"
         "/bahasa – change the language\n"
@@ -157,6 +158,12 @@ async def menu_item(
         protection.show_scam(turn_for(callback, session=session, person=person, outbox=outbox))
     elif item == "official":
         protection.show_help(turn_for(callback, session=session, person=person, outbox=outbox))
+    elif item == "ask" and person.onboarded_at is None:
+        outbox.add(reply(callback, _("Please send /start to begin.")))
+    elif item == "ask":
+        await tickets.start_asking(
+            turn_for(callback, session=session, person=person, outbox=outbox)
+        )
     elif item == "progress":
         await progress.show(turn_for(callback, session=session, person=person, outbox=outbox))
     elif item in journeys.ENTRIES:

@@ -91,7 +91,8 @@ async def page(turn: Turn) -> tuple[str, InlineKeyboardMarkup]:
             if line.button:
                 buttons.append(line.button)
         parts.append("\n".join(block))
-    markup = kb.buttons_column(buttons + [("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
+    ask = ("🙋 " + _("Ask a staff member"), kb.AskCB(act="ask"))
+    markup = kb.buttons_column(buttons + [ask, ("🏠 " + _("Main menu"), kb.MenuCB(item="menu"))])
     return "\n\n".join(parts), markup
 
 

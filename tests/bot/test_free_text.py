@@ -68,6 +68,8 @@ async def test_nonsense_gets_a_warm_reply_and_the_menu(app, person) -> None:
     await onboard(chat, lang="en")
     shown = texts(await chat.send("qwerty zxcv"))
     assert "did not understand" in shown
+    assert chat.buttons() == ["🙋 Ask a staff member", "🏠 Menu"]  # a person, or the menu
+    await chat.press("Menu")
     assert any("KUR loan" in b for b in chat.buttons())  # the main menu
     assert await runs(app) == 0
 
@@ -113,8 +115,11 @@ async def test_a_fact_page_and_a_person_wish_lead_to_true_pages(app, person) -> 
     assert all(bank.name in shown for bank in facts.BANKS)
     assert "BTN" not in shown and "news, not an official site" in shown
     await chat.send("mau ngobrol sama petugas")
-    shown = texts(await chat.press("Talk to a person"))
+    calls = await chat.press("Talk to a person")
+    shown = texts(calls)
     assert "0-800-1000" in shown and "157" in shown
+    [ask] = [c for c in calls if getattr(c, "text", None) == "Ask your question here:"]
+    assert ask.reply_markup.inline_keyboard[0][0].text == "🙋 Ask a staff member"  # first
 
 
 async def test_forged_and_stale_intent_buttons_change_nothing(app, person) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram.methods import SendMessage
+from aiogram.types import Voice
 from sqlalchemy import select, update
 
 from bot.handlers.announcements import AnnouncementsCB
@@ -138,6 +139,13 @@ async def journey(app, person) -> dict[str, Any]:
     training_id = await add_training(app)
     await siti.press_data(TrainingCB(act="reg", id=training_id).pack())
     await waiter.press_data(TrainingCB(act="reg", id=training_id).pack())
+
+    # a question to the office as a voice note, then typed text added to it
+    await siti.send("/tanya")
+    voice = Voice(file_id=f"voice{SITI}", file_unique_id="v1", duration=9)
+    assert "question #" in texts(await siti.feed(message=siti._message(voice=voice)))
+    await siti.send("/tanya")
+    assert "Added to your question" in texts(await siti.send(f"Pertanyaan {CANARY}"))
 
     # a coordinator through an invitation link; an announcement, sent now (to Siti and Wati)
     async with app.sessionmaker() as session, session.begin():
@@ -358,6 +366,8 @@ async def test_my_data_shows_every_row_kept_about_the_person(app, person) -> Non
         "broadcasts": lambda r: [f"Announcements you wrote: {len(rows['broadcasts'])}"],
         "audit_log": lambda r: [f"never what you typed): {len(rows['audit_log'])}"],
         "role_invites": lambda r: [f"links you made or used: {len(rows['role_invites'])}"],
+        "tickets": lambda r: [f"Question #{r['id']}"],
+        "ticket_messages": lambda r: [f"Pertanyaan {CANARY}" if r["text"] else "(a voice note)"],
     }
     assert set(rows) <= set(expected), f"/datasaya must show {set(rows) - set(expected)}"
     for table, found in rows.items():
@@ -381,6 +391,7 @@ async def test_my_data_shows_every_row_kept_about_the_person(app, person) -> Non
         assert part in shown, part
     assert NIK not in shown and "81234567890" not in shown
     assert {"role_invites", "audit_log", "deliveries", "broadcasts", "reminders"} <= set(rows)
+    assert {"tickets", "ticket_messages"} <= set(rows)
     waiting = texts(await chats["waiter"].send("/datasaya"))
     assert "Jualan online" in waiting and "di daftar tunggu, urutan ke-1" in waiting
     assert rows["loans"] and {r["stage"] for r in rows["loans"]} == {"rejected", "appointment"}

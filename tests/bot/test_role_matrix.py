@@ -21,6 +21,7 @@ from bot.handlers.export import ExportCB
 from bot.handlers.review import ReviewCB
 from bot.handlers.roles import RoleCB
 from bot.handlers.stats import StatsCB
+from bot.handlers.tickets import TicketCB
 from bot.handlers.training import TrainingCB
 from bot.offline import OfflineChat
 from storage import repo
@@ -51,6 +52,7 @@ COMMANDS = {
     "/statistik": {"coordinator", "staff", "admin"},
     "/peran": {"admin"},
     "/audit": {"admin"},
+    "/tiket": {"coordinator", "staff", "admin"},
 }
 REFUSED = "Sorry, only"
 # A press for each privileged keyboard that would change or reveal something, and who may.
@@ -64,6 +66,7 @@ BUTTONS = {
     "roles": (RoleCB(act="set", id=1, r="a", v="all").pack(), {"admin"}),
     "invite": (RoleCB(act="pick", r="a", v="all").pack(), {"admin"}),
     "audit": (AuditCB(act="csv").pack(), {"admin"}),
+    "tickets": (TicketCB(act="close", id=1).pack(), {"coordinator", "staff", "admin"}),
 }
 
 
