@@ -214,7 +214,7 @@ def build(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> web.Application:
     """The desk's routes at its own root; `mount` puts them under DESK_URL's path."""
-    from desk import review
+    from desk import admin, exports, review, stats
     from desk import signin as pages
 
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
@@ -236,6 +236,9 @@ def build(
     app.router.add_get("/static/desk.css", stylesheet, name="desk.css")
     pages.routes(app)
     review.routes(app)
+    stats.routes(app)
+    exports.routes(app)
+    admin.routes(app)
     return app
 
 

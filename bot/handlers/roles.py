@@ -15,15 +15,12 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,14 +147,6 @@ def _scope_of(value: str) -> tuple[bool, list[str] | None]:
 
 def _effective(holder: store.Holder, admin_ids: frozenset[int]) -> Role:
     return Role.ADMIN if holder.telegram_id in admin_ids else Role(holder.role)
-
-
-def _in_locale(locale: str | None, build: Callable[[], str]) -> str:
-    """Text for someone else, in their language."""
-    i18n = I18n.get_current()
-    chosen = locale if locale in i18n.available_locales else i18n.default_locale
-    with i18n.use_locale(chosen):
-        return build()
 
 
 def _now_you_can(role: Role, scope: list[str] | None) -> str:

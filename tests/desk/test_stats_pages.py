@@ -40,7 +40,7 @@ async def signed(app, person, browser, role="staff", regions=None, uid=8701):
 
 def cells(page: str, caption_start: str) -> list[list[str]]:
     """The rows of the table whose caption starts so: [stage, people, share, drop-off]."""
-    table = page[page.index("<caption>" + caption_start):]
+    table = page[page.index("<caption>" + caption_start) :]
     table = table[: table.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
     return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S) for r in rows if "<td" in r]
