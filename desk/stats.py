@@ -27,7 +27,7 @@ from storage import funnel as store
 log = logging.getLogger(__name__)
 ALL = "all"
 DEFAULT_PERIOD = "30"
-WIDTH, LABEL_H, BAR_H, GAP = 640, 22, 22, 10  # the chart's units (it scales to the page)
+WIDTH, LABEL_H, BAR_H, GAP = 420, 22, 22, 10  # the chart's units (it scales to the page)
 
 
 def region_choices(viewer: Viewer) -> list[tuple[str, str]]:
@@ -104,7 +104,7 @@ def chart(funnel: store.Funnel, locale: str) -> dict[str, Any]:
     (label above each bar, the count and share at its end), in the chart's own units."""
     shown = charts.rows(funnel, locale)
     most = max((r.stage.count for r in shown), default=0) or 1
-    usable = WIDTH - 150  # room at the bar's end for "1.234 (56%)"
+    usable = WIDTH - 120  # room at the bar's end for "1.234 (56%)"
     bars, y = [], 0
     for row in shown:
         width = round(usable * row.stage.count / most) if row.stage.count else 0
