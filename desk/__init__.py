@@ -10,4 +10,7 @@ people must hear is written as outbox rows the bot sends (`bot/notice_sender.py`
   `juragan desk`.
 - `signin`: the sign-in and sign-out pages.
 - `review`: the review queue, one submission, decisions one by one and in bulk.
+- `stats`: the funnels as SVG charts beside readable tables.
+- `exports`: the bot's CSV and XLSX downloaded in the browser, audited like /ekspor.
+- `admin`: roles and invitations, and the audit log (admins).
 """
