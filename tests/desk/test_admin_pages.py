@@ -238,3 +238,20 @@ async def test_the_audit_log_pages_without_overlap(app, person, browser) -> None
     assert len(seen) == 50 and len(more) == 7 and not set(seen) & set(more)
     assert sorted(int(i) for i in seen + more) == list(range(57))
     assert 'name="before"' not in second
+
+
+async def test_role_forms_without_the_csrf_token_change_nothing(app, person, browser) -> None:
+    await staff(app, person, 8959)
+    who = await pid(app, 8959)
+    client, csrf = await admin_client(app, person, browser)
+    for path, data in (
+        (f"/meja/peran/{who}", {"do": "revoke"}),
+        (f"/meja/peran/{who}", {"do": "grant", "role": "admin", "csrf": "forged"}),
+        ("/meja/peran/undangan", {"role": "admin"}),
+    ):
+        answer = await client.post(path, data=data)
+        assert answer.status == 403 and "Nothing was changed" in await answer.text()
+    async with app.sessionmaker() as session:
+        unchanged = await session.get(Person, who)
+    assert unchanged.role == "staff" and await count(app, RoleInvite) == 0
+    assert csrf
