@@ -66,7 +66,8 @@ async def test_narrowing_a_reviewer_ends_their_desk_sessions_at_once_and_tells_t
     assert entry.details == {"role": "staff", "regions": ["35.78", "35"], "before": "staff",
                              "via": "desk"}  # fmt: skip
     assert notice.person_id == who and notice.message == "role.granted"
-    assert (await theirs.get("/meja/tinjau")).status == 401  # signed out on the next click
+    after = await theirs.get("/meja/tinjau")  # signed out on the next click, and told why
+    assert after.status == 401 and "Peran Anda berubah" in await after.text()
 
 
 async def test_an_empty_region_list_for_a_scoped_role_is_refused(app, person, browser) -> None:

@@ -70,4 +70,4 @@ async def test_an_admin_narrows_a_reviewer_who_is_signed_out_at_the_next_click(
     assert "Kota Surabaya" in await page.inner_text("tr:has-text('Petugas DA')")
     await theirs.click("nav >> text=Statistik")  # the session was ended with the change
     said = await theirs.inner_text("main")
-    assert "Sesi ini sudah berakhir" in said and "Pinjaman KUR" not in said
+    assert "Peran Anda berubah" in said and "Pinjaman KUR" not in said
