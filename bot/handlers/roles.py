@@ -466,15 +466,15 @@ async def _act_set(turn: Turn, callback: CallbackQuery, data: RoleCB, settings: 
     holder = await _target(turn, callback, data, settings)
     if holder is None:
         return
-    done = await operations.grant(
+    result = await operations.grant(
         turn.session, actor_id=turn.person.id, person_id=holder.person_id, role=new_role,
         regions=scope, now=utcnow(), via="peran", settings_admins=settings.admin_ids,
     )  # fmt: skip
-    if not done.ok:
-        _refused(turn, callback, done.refused)
+    if not result.ok:
+        _refused(turn, callback, result.refused)
         return
     turn.outbox.add(callback.answer(_("Done.")))
-    await notices.deliver(turn.session, turn.outbox, done.notices)
+    await notices.deliver(turn.session, turn.outbox, result.notices)
     text, markup = await _list_view(turn.session, settings)
     done = _("{name} now has the {role} role.").format(
         name=_name(holder.name), role=_role_name(new_role).lower()
@@ -512,15 +512,15 @@ async def _act_revok(turn: Turn, callback: CallbackQuery, data: RoleCB, settings
     if holder.role == Role.RETURNEE:
         turn.outbox.add(callback.answer(_("Already done.")))
         return
-    done = await operations.revoke(
+    result = await operations.revoke(
         turn.session, actor_id=turn.person.id, person_id=holder.person_id, now=utcnow(),
         via="peran", settings_admins=settings.admin_ids,
     )  # fmt: skip
-    if not done.ok:
-        _refused(turn, callback, done.refused)
+    if not result.ok:
+        _refused(turn, callback, result.refused)
         return
     turn.outbox.add(callback.answer(_("Done.")))
-    await notices.deliver(turn.session, turn.outbox, done.notices)
+    await notices.deliver(turn.session, turn.outbox, result.notices)
     text, markup = await _list_view(turn.session, settings)
     done = _("The role of {name} was removed.").format(name=_name(holder.name))
     turn.put("✅ " + done + "\n\n" + text, markup, pressed_message(callback))
