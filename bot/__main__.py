@@ -118,7 +118,9 @@ def _role(settings: Settings, telegram_id: int, role: str, regions: str | None) 
 async def _set_role(
     settings: Settings, telegram_id: int, role: str, codes: list[str] | None
 ) -> bool:
-    from storage import broadcasts, repo
+    from flows import clock
+    from operations import roles as operations
+    from storage import repo
     from storage.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
@@ -127,14 +129,10 @@ async def _set_role(
             person = await repo.person_by_telegram_id(session, telegram_id=telegram_id)
             if person is None:
                 return False
-            await repo.set_role(session, person_id=person.id, role=role, regions=codes)
-            await broadcasts.audit(
-                session,
-                actor_id=None,
-                action="role.set",
-                subject=f"person:{person.id}",
-                details={"role": role, "regions": codes, "by": "command line"},
-            )
+            await operations.grant(
+                session, actor_id=None, person_id=person.id, role=role, regions=codes,
+                now=clock.now(), via="command line", action="role.set", tell=False,
+            )  # fmt: skip
             return True
     finally:
         await engine.dispose()

@@ -14,4 +14,7 @@ people must hear is written as outbox rows the bot sends (`bot/notice_sender.py`
   the participant list downloaded.
 - `announcements`: announcements with their counts; pause, resume, cancel; compose, count,
   preview, send now or schedule.
+- `stats`: the funnels as SVG charts beside readable tables.
+- `exports`: the bot's CSV and XLSX downloaded in the browser, audited like /ekspor.
+- `admin`: roles and invitations, and the audit log (admins).
 """

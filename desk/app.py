@@ -107,6 +107,20 @@ def sign_in_first(request: web.Request) -> web.Response:
     return render(request, "signed_out.html", {"why": request.get(ENDED)}, status=401)
 
 
+async def _why_ended(request: web.Request, db: AsyncSession, token: str) -> str:
+    """ "role" when the session was ended by a change of its person's role or regions (an admin
+    ended it at once, operations.roles), else "gone"."""
+    ended = await store.ended_with(db, token=token)
+    if ended is None:
+        return "gone"
+    person = await db.get(Person, ended[0])
+    if person is None:
+        return "gone"
+    role = role_of(person, request.app[SETTINGS])
+    changed = role.value != ended[1] or roles.scope(person, role) != ended[2]
+    return "role" if changed else "gone"
+
+
 async def _viewer(request: web.Request, db: AsyncSession) -> Viewer | None:
     """The person this browser's session belongs to, if it is open and their role unchanged;
     an expired or outdated session is ended here (request[ENDED] says why)."""
@@ -115,7 +129,7 @@ async def _viewer(request: web.Request, db: AsyncSession) -> Viewer | None:
         return None
     found = await store.session_of(db, token=token)
     if found is None:
-        request[ENDED] = "gone"
+        request[ENDED] = await _why_ended(request, db, token)
         return None
     now = clock.now()
     settings: Settings = request.app[SETTINGS]
@@ -214,7 +228,7 @@ def build(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> web.Application:
     """The desk's routes at its own root; `mount` puts them under DESK_URL's path."""
-    from desk import announcements, inbox, review, trainings
+    from desk import admin, announcements, exports, inbox, review, stats, trainings
     from desk import signin as pages
 
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
@@ -239,6 +253,9 @@ def build(
     trainings.routes(app)
     announcements.routes(app)
     inbox.routes(app)
+    stats.routes(app)
+    exports.routes(app)
+    admin.routes(app)
     return app
 
 

@@ -19,4 +19,6 @@ Modules, one per part of the domain:
 - `coops`: join, found, hand over a plan, cancel a plan.
 - `people`: delete a person (the erasure, and what it does to others' journeys).
 - `broadcasts`: draft, send or schedule an announcement; pause, resume, cancel it.
+- `roles`: give, narrow or remove a role (ending the person's desk sessions), make or cancel a
+  role invitation.
 """

@@ -127,3 +127,46 @@ async def actor_names(session: AsyncSession, person_ids: Iterable[int]) -> dict[
     connection = await repo._connection(session)
     rows = await connection.execute(select(_P.c.id, _P.c.name).where(_P.c.id.in_(ids)))
     return {row.id: row.name for row in rows}
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    actions: Sequence[str] = (),
+    actor_id: int | None = None,
+    system: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[AuditEntry]:
+    """Entries newest first (by time, then id), of these actions and those below them, by one
+    actor (`system`: by nobody, the command line or the scheduler), in [since, until); a page
+    by keyset: only those older than the entry `before`."""
+    query = _of_actions(select(_A), actions)
+    if system:
+        query = query.where(_A.c.actor_id.is_(None))
+    elif actor_id is not None:
+        query = query.where(_A.c.actor_id == actor_id)
+    if since is not None:
+        query = query.where(_A.c.at >= since)
+    if until is not None:
+        query = query.where(_A.c.at < until)
+    if before is not None:
+        mark = select(_A.c.at).where(_A.c.id == before).scalar_subquery()
+        query = query.where(or_(_A.c.at < mark, (_A.c.at == mark) & (_A.c.id < before)))
+    connection = await repo._connection(session)
+    rows = await connection.execute(query.order_by(_A.c.at.desc(), _A.c.id.desc()).limit(limit))
+    return [repo._record(AuditEntry, dict(row._mapping)) for row in rows]
+
+
+async def actors(session: AsyncSession) -> list[tuple[int, str | None]]:
+    """Everyone who has acted (by person id, with their name for an admin's eyes), by name."""
+    connection = await repo._connection(session)
+    ids = select(_A.c.actor_id).where(_A.c.actor_id.is_not(None)).distinct().subquery()
+    rows = await connection.execute(
+        select(_P.c.id, _P.c.name).where(_P.c.id.in_(select(ids.c.actor_id)))
+    )
+    found = [(row.id, row.name) for row in rows]
+    found.sort(key=lambda r: ((r[1] or "").casefold(), r[0]))
+    return found

@@ -110,6 +110,21 @@ async def session_of(session: AsyncSession, *, token: str) -> Open | None:
     return Open(*row)
 
 
+async def ended_with(
+    session: AsyncSession, *, token: str
+) -> tuple[int, str, list[str] | None] | None:
+    """(person id, role, regions) an ended session was opened with, to say why it ended."""
+    connection = await repo._connection(session)
+    row = (
+        await connection.execute(
+            select(_D.c.person_id, _D.c.role, _D.c.scope_regions).where(
+                _D.c.token_hash == digest(token), _D.c.ended_at.is_not(None)
+            )
+        )
+    ).first()
+    return None if row is None else (int(row[0]), row[1], row[2])
+
+
 async def touch(session: AsyncSession, session_id: int, *, now: datetime) -> None:
     connection = await repo._connection(session)
     await connection.execute(update(_D).where(_D.c.id == session_id).values(last_seen_at=now))

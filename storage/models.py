@@ -522,7 +522,11 @@ class AuditEntry(Base):
     sensitive value (no NIK, no phone number, no message text)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_subject", "subject", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_subject", "subject", "at"),
+        Index("ix_audit_log_at", "at", "id"),  # the desk's pages, newest first
+        Index("ix_audit_log_actor", "actor_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)  # a person id; kept after deletion

@@ -215,3 +215,17 @@ async def grant(
 async def revoke(session: AsyncSession, *, person_id: int) -> None:
     """Back to returnee, with no regions."""
     await repo.set_role(session, person_id=person_id, role=Role.RETURNEE.value, regions=None)
+
+
+async def open_invites(
+    session: AsyncSession, *, now: datetime, limit: int = 100
+) -> list[RoleInvite]:
+    """Invitations still usable (not used, revoked or expired), newest first."""
+    connection = await repo._connection(session)
+    rows = await connection.execute(
+        select(_I)
+        .where(_I.c.used_at.is_(None), _I.c.revoked_at.is_(None), _I.c.expires_at > now)
+        .order_by(_I.c.id.desc())
+        .limit(limit)
+    )
+    return [repo._record(RoleInvite, dict(row._mapping)) for row in rows]

@@ -15,19 +15,16 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import journeys, roles
+from bot import journeys, notices, roles
 from bot import keyboards as kb
 from bot.config import Settings
 from bot.driver import Turn
@@ -36,6 +33,7 @@ from bot.outbox import Outbox
 from bot.text import moment, t
 from flows import regions
 from flows.i18n import N_
+from operations import roles as operations
 from storage import repo
 from storage import roles as store
 from storage.audit import audit
@@ -149,14 +147,6 @@ def _scope_of(value: str) -> tuple[bool, list[str] | None]:
 
 def _effective(holder: store.Holder, admin_ids: frozenset[int]) -> Role:
     return Role.ADMIN if holder.telegram_id in admin_ids else Role(holder.role)
-
-
-def _in_locale(locale: str | None, build: Callable[[], str]) -> str:
-    """Text for someone else, in their language."""
-    i18n = I18n.get_current()
-    chosen = locale if locale in i18n.available_locales else i18n.default_locale
-    with i18n.use_locale(chosen):
-        return build()
 
 
 def _now_you_can(role: Role, scope: list[str] | None) -> str:
@@ -451,30 +441,19 @@ async def _act_pick(turn: Turn, callback: CallbackQuery, data: RoleCB, settings:
     )
 
 
-async def _last_admin(
-    turn: Turn, callback: CallbackQuery, holder: store.Holder, settings: Settings
-) -> bool:
-    """True (and says so) when this is an admin by row taking away their own admin role while
-    they are the only one."""
-    me = turn.person
-    if (
-        holder.role != Role.ADMIN
-        or holder.person_id != me.id
-        or me.telegram_id in settings.admin_ids
-        or await store.admins_by_row(turn.session, lock=True) > 1
-    ):
-        return False
-    log.warning("refused: the only admin tried to step down")
-    turn.outbox.add(
-        callback.answer(
-            _(
-                "You are the only admin. Give someone else the admin role first, then you "
-                "can step down."
-            ),
-            show_alert=True,
+def _refused(turn: Turn, callback: CallbackQuery, why: str | None) -> None:
+    """What a refused role change says (operations.roles gives the reason)."""
+    if why == "last_admin":
+        log.warning("refused: the only admin tried to step down")
+        text = _(
+            "You are the only admin. Give someone else the admin role first, then you "
+            "can step down."
         )
-    )
-    return True
+        turn.outbox.add(callback.answer(text, show_alert=True))
+    elif why == "unchanged":
+        turn.outbox.add(callback.answer(_("Already done.")))
+    else:
+        _refuse_forged(turn.outbox, callback, f"role change refused: {why}")
 
 
 async def _act_set(turn: Turn, callback: CallbackQuery, data: RoleCB, settings: Settings) -> None:
@@ -487,25 +466,15 @@ async def _act_set(turn: Turn, callback: CallbackQuery, data: RoleCB, settings: 
     holder = await _target(turn, callback, data, settings)
     if holder is None:
         return
-    if holder.role == new_role and (holder.scope or None) == scope:
-        turn.outbox.add(callback.answer(_("Already done.")))
+    result = await operations.grant(
+        turn.session, actor_id=turn.person.id, person_id=holder.person_id, role=new_role,
+        regions=scope, now=utcnow(), via="peran", settings_admins=settings.admin_ids,
+    )  # fmt: skip
+    if not result.ok:
+        _refused(turn, callback, result.refused)
         return
-    if new_role != Role.ADMIN and await _last_admin(turn, callback, holder, settings):
-        return
-    await store.grant(turn.session, person_id=holder.person_id, role=new_role, regions=scope)
-    await audit(
-        turn.session,
-        actor_id=turn.person.id,
-        action="role.grant",
-        subject=f"person:{holder.person_id}",
-        details={"role": new_role.value, "regions": scope, "before": holder.role, "via": "peran"},
-    )
     turn.outbox.add(callback.answer(_("Done.")))
-    _tell(
-        turn,
-        holder,
-        lambda: _now_you_can(new_role, scope),
-    )
+    await notices.deliver(turn.session, turn.outbox, result.notices)
     text, markup = await _list_view(turn.session, settings)
     done = _("{name} now has the {role} role.").format(
         name=_name(holder.name), role=_role_name(new_role).lower()
@@ -543,29 +512,30 @@ async def _act_revok(turn: Turn, callback: CallbackQuery, data: RoleCB, settings
     if holder.role == Role.RETURNEE:
         turn.outbox.add(callback.answer(_("Already done.")))
         return
-    if await _last_admin(turn, callback, holder, settings):
+    result = await operations.revoke(
+        turn.session, actor_id=turn.person.id, person_id=holder.person_id, now=utcnow(),
+        via="peran", settings_admins=settings.admin_ids,
+    )  # fmt: skip
+    if not result.ok:
+        _refused(turn, callback, result.refused)
         return
-    await store.revoke(turn.session, person_id=holder.person_id)
-    await audit(
-        turn.session,
-        actor_id=turn.person.id,
-        action="role.revoke",
-        subject=f"person:{holder.person_id}",
-        details={"role": holder.role, "regions": holder.scope},
-    )
     turn.outbox.add(callback.answer(_("Done.")))
-    if holder.person_id != turn.person.id:
-        _tell(turn, holder, lambda: t(ROLE_ENDED, role=_role_name(holder.role).lower()))
+    await notices.deliver(turn.session, turn.outbox, result.notices)
     text, markup = await _list_view(turn.session, settings)
     done = _("The role of {name} was removed.").format(name=_name(holder.name))
     turn.put("✅ " + done + "\n\n" + text, markup, pressed_message(callback))
 
 
-def _tell(turn: Turn, holder: store.Holder, build: Callable[[], str]) -> None:
-    """A message to the person whose role changed, in their language (after the commit)."""
-    if holder.person_id == turn.person.id:
-        return
-    turn.outbox.add(SendMessage(chat_id=holder.telegram_id, text=_in_locale(holder.locale, build)))
+@notices.renders("role.granted")
+async def _granted(_session: AsyncSession, _person: Person, args: dict) -> tuple[str, None]:
+    """To someone given a role by someone else: what they can do now."""
+    return _now_you_can(Role(args["role"]), args.get("regions")), None
+
+
+@notices.renders("role.ended")
+async def _ended(_session: AsyncSession, _person: Person, args: dict) -> tuple[str, None]:
+    """To someone whose role someone else removed."""
+    return t(ROLE_ENDED, role=_role_name(args.get("before", "")).lower()), None
 
 
 # --- invitations -----------------------------------------------------------------------------
@@ -582,21 +552,10 @@ async def _make_invite(
         regions=scope,
         since=utcnow() - DOUBLE_TAP,
     )
-    invite = shown or await store.create_invite(
-        turn.session, role=role, regions=scope, created_by=turn.person.id
+    invite = shown or await operations.invite(
+        turn.session, actor_id=turn.person.id, role=role, regions=scope, now=utcnow()
     )
-    if shown is None:
-        await audit(
-            turn.session,
-            actor_id=turn.person.id,
-            action="role.invite",
-            subject=f"invite:{invite.id}",
-            details={
-                "role": role.value,
-                "regions": invite.regions,
-                "expires_at": invite.expires_at.isoformat(),
-            },
-        )
+    assert invite is not None  # the buttons offer only a role and a real scope
     link = f"https://t.me/{await _bot_username(turn)}?start=role-{invite.token}"
     zone = regions.zone_of(turn.person.province_code)
     where = "" if role == Role.ADMIN else " (" + _scope_text(invite.regions) + ")"
@@ -629,18 +588,14 @@ async def _act_xinv(turn: Turn, callback: CallbackQuery, data: RoleCB, settings:
     if invite is None:
         _refuse_forged(turn.outbox, callback, "no such invitation")
         return
-    if not await store.revoke_invite(turn.session, invite_id=invite.id):
+    done = await operations.cancel_invite(
+        turn.session, actor_id=turn.person.id, invite_id=invite.id, now=utcnow()
+    )
+    if not done.ok:
         turn.outbox.add(
             callback.answer(_("That link was already used or cancelled."), show_alert=True)
         )
         return
-    await audit(
-        turn.session,
-        actor_id=turn.person.id,
-        action="role.invite_revoke",
-        subject=f"invite:{invite.id}",
-        details={"role": invite.role, "regions": invite.regions},
-    )
     turn.outbox.add(callback.answer(_("Done.")))
     turn.put(
         _("The link was cancelled: it no longer works."),
@@ -689,8 +644,6 @@ async def invited(turn: Turn, code: str) -> None:
         await _not_taken(turn, code)
         return
     new_role = Role(taken.role)
-    before = person.role
-    await store.grant(turn.session, person_id=person.id, role=new_role, regions=taken.regions)
     await audit(
         turn.session,
         actor_id=person.id,
@@ -698,19 +651,10 @@ async def invited(turn: Turn, code: str) -> None:
         subject=f"invite:{taken.id}",
         details={"role": new_role.value, "regions": taken.regions, "person_id": person.id},
     )
-    await audit(
-        turn.session,
-        actor_id=taken.created_by,
-        action="role.grant",
-        subject=f"person:{person.id}",
-        details={
-            "role": new_role.value,
-            "regions": taken.regions,
-            "before": before,
-            "via": "invite",
-            "invite_id": taken.id,
-        },
-    )
+    await operations.grant(
+        turn.session, actor_id=taken.created_by, person_id=person.id, role=new_role,
+        regions=taken.regions, now=utcnow(), via="invite", tell=False, invite_id=taken.id,
+    )  # fmt: skip
     turn.say(_now_you_can(new_role, taken.regions), kb.main_menu())
 
 

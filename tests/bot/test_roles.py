@@ -239,7 +239,7 @@ async def test_revoking_a_coordinator_stops_their_next_command_and_press(app, pe
 
     [entry] = [e for e in await all_audit(app) if e.action == "role.revoke"]
     assert entry.subject == f"person:{row.id}"
-    assert entry.details == {"role": "coordinator", "regions": ["35"]}
+    assert entry.details == {"role": "coordinator", "regions": ["35"], "via": "peran"}
     assert entry.actor_id == (await person_row(app, ADMIN_ID)).id
     # a double tap on the old confirm changes nothing more
     await admin.press_data(RoleCB(act="revok", id=row.id).pack())

@@ -1,4 +1,8 @@
-"""reserved (no change yet): a number kept for work in progress (h16-office), filled in or left empty
+"""the desk's audit log page: indexes for its newest-first pages and its actor filter
+
+The audit log page (desk/admin.py) reads entries newest first by (at, id), a page at a time by
+keyset, optionally of one actor; without these, every page sorts the whole log. Built without
+blocking the bot on PostgreSQL (storage/online_ddl.py).
 
 Revision ID: 0025
 Revises: 0024
@@ -7,15 +11,24 @@ Create Date: 2026-12-07 22:30:00
 
 from collections.abc import Sequence
 
+from storage import online_ddl
+
 revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+INDEXES = (
+    ("ix_audit_log_at", "audit_log", ("at", "id")),
+    ("ix_audit_log_actor", "audit_log", ("actor_id", "at")),
+)
+
 
 def upgrade() -> None:
-    pass
+    for name, table, columns in INDEXES:
+        online_ddl.create_index(name, table, columns)
 
 
 def downgrade() -> None:
-    pass
+    for name, table, _columns in reversed(INDEXES):
+        online_ddl.drop_index(name, table)
