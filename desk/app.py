@@ -224,7 +224,7 @@ def build(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> web.Application:
     """The desk's routes at its own root; `mount` puts them under DESK_URL's path."""
-    from desk import review
+    from desk import miniapp, review
     from desk import signin as pages
 
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
@@ -241,6 +241,7 @@ def build(
     for name, kind in (("desk.css", "text/css"), ("desk.js", "text/javascript")):
         app.router.add_get(f"/static/{name}", _static(name, kind), name=name)
     pages.routes(app)
+    miniapp.routes(app)
     review.routes(app)
     return app
 

@@ -45,6 +45,8 @@ DECISIONS = {
     "reject": SubmissionStatus.REJECTED,
     "return": SubmissionStatus.RETURNED,
 }
+
+
 def _sorts() -> list[tuple[str, str]]:
     labels = {
         "oldest": t("Waiting longest first"),

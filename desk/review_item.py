@@ -180,9 +180,7 @@ async def item(request: web.Request, *, error: str = "", status: int = 200, reas
             "reason": reason,
             "done": done_message(request.query),
             "query": f"?{address}" if address else "",
-            "next": f"tinjau/{following}" + (f"?{address}" if address else "")
-            if following
-            else "",
+            "next": f"tinjau/{following}" + (f"?{address}" if address else "") if following else "",
         },
         status=status,
     )

@@ -32,6 +32,7 @@ from bot import keyboards as kb
 from bot.config import Settings
 from bot.driver import Turn
 from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.desk import menu_button as desk_menu
 from bot.outbox import Outbox
 from bot.text import moment, t
 from flows import regions
@@ -506,6 +507,9 @@ async def _act_set(turn: Turn, callback: CallbackQuery, data: RoleCB, settings: 
         holder,
         lambda: _now_you_can(new_role, scope),
     )
+    label = _in_locale(holder.locale, lambda: _("Staff desk"))
+    if (button := desk_menu(settings, holder.telegram_id, new_role, label)) is not None:
+        turn.outbox.add(button)
     text, markup = await _list_view(turn.session, settings)
     done = _("{name} now has the {role} role.").format(
         name=_name(holder.name), role=_role_name(new_role).lower()
@@ -556,6 +560,8 @@ async def _act_revok(turn: Turn, callback: CallbackQuery, data: RoleCB, settings
     turn.outbox.add(callback.answer(_("Done.")))
     if holder.person_id != turn.person.id:
         _tell(turn, holder, lambda: t(ROLE_ENDED, role=_role_name(holder.role).lower()))
+    if (button := desk_menu(settings, holder.telegram_id, Role.RETURNEE)) is not None:
+        turn.outbox.add(button)
     text, markup = await _list_view(turn.session, settings)
     done = _("The role of {name} was removed.").format(name=_name(holder.name))
     turn.put("✅ " + done + "\n\n" + text, markup, pressed_message(callback))

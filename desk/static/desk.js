@@ -1,4 +1,6 @@
-/* The desk's small helps; every page works without them.
+/* The desk's small helps; every page works without them (but the Mini App's opening page,
+   which only Telegram opens).
+   - A Mini App's opening page posts the init data Telegram put in the address's fragment.
    - Choosing a reason from the office's list fills in its words (still editable) and, on a
      submission's page, picks the matching decision.
    - Keys on a submission's page: a approve, r reject, k return for correction (each picks the
@@ -26,6 +28,16 @@
       if (radio) radio.checked = true;
     });
   });
+
+  var miniapp = document.querySelector("form.miniapp");
+  if (miniapp) {
+    var launch = new URLSearchParams(window.location.hash.slice(1));
+    var initData = launch.get("tgWebAppData");
+    if (initData) {
+      miniapp.querySelector("input[name=init_data]").value = initData;
+      miniapp.submit();
+    }
+  }
 
   var decide = document.querySelector("form.decide");
   var hint = document.querySelector(".keys");
