@@ -64,6 +64,8 @@ TABLES = [
     "desk_login_tokens",
     "desk_sessions",
     "outbox_notices",
+    "reason_templates",
+    "submission_events",
 ]
 
 
