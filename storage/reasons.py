@@ -61,8 +61,8 @@ DEFAULTS = (
         "return",
         "en",
         "Details differ from the KTP",
-        "Your name or NIK is not the same as on your KTP (identity card). Please check and correct "
-        "it to match your KTP.",
+        "Your name or NIK is not the same as on your KTP. Please check it and correct it to match "
+        "your KTP.",
     ),
     (
         "return",
