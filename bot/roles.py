@@ -54,6 +54,7 @@ ACTIONS: dict[str, tuple[frozenset[Role], str]] = {
     ),
     "review": (frozenset({STAFF, ADMIN}), N_("Sorry, only reviewers can do that.")),
     "reveal": (frozenset({STAFF, ADMIN}), N_("Sorry, only reviewers can do that.")),
+    "reasons": (frozenset({STAFF, ADMIN}), N_("Sorry, only reviewers can do that.")),
     "export": (
         frozenset({STAFF, COORDINATOR, ADMIN}),
         N_("Sorry, only staff and coordinators can export lists."),

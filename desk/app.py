@@ -35,11 +35,12 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 COOKIE = "meja"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 TOUCH_EVERY = timedelta(minutes=1)  # a session's last_seen_at is written at most this often
-NO_CSRF = {"desk.signin.post"}  # the sign-in form carries its one-time link instead
+NO_CSRF = {"desk.signin.post", "desk.miniapp.post"}  # these carry a one-time proof instead
+STATIC = ("desk.css", "desk.js")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker)
@@ -159,7 +160,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     route = request.match_info.route.name
     if not route or not route.startswith("desk."):  # a route of the server the desk is in
         return await handler(request)
-    if route == "desk.css":
+    if route in STATIC:
         response = await handler(request)
         response.headers["Cache-Control"] = "public, max-age=3600"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -224,11 +225,20 @@ def place(code: str | None) -> str:
     return regions.display_name(code) if code else "—"
 
 
+def _static(name: str, content_type: str) -> Handler:
+    body = (HERE / "static" / name).read_bytes()
+
+    async def serve_file(_request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type)
+
+    return serve_file
+
+
 def build(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> web.Application:
     """The desk's routes at its own root; `mount` puts them under DESK_URL's path."""
-    from desk import admin, announcements, exports, inbox, review, stats, trainings
+    from desk import admin, announcements, exports, inbox, miniapp, review, stats, trainings
     from desk import signin as pages
 
     app = web.Application(middlewares=[guard], client_max_size=256 * 1024)
@@ -242,13 +252,10 @@ def build(
     )
     env.globals.update(_=t, place=place)
     env.filters["moment"] = _moment
-    css = (HERE / "static" / "desk.css").read_bytes()
-
-    async def stylesheet(_request: web.Request) -> web.Response:
-        return web.Response(body=css, content_type="text/css")
-
-    app.router.add_get("/static/desk.css", stylesheet, name="desk.css")
+    for name, kind in (("desk.css", "text/css"), ("desk.js", "text/javascript")):
+        app.router.add_get(f"/static/{name}", _static(name, kind), name=name)
     pages.routes(app)
+    miniapp.routes(app)
     review.routes(app)
     trainings.routes(app)
     announcements.routes(app)

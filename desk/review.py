@@ -1,38 +1,40 @@
-"""The review queue at the desk: a table of submissions inside the reviewer's regions, filters,
-search (a name, the last four digits of a phone or NIK, a whole NIK), pages by keyset; one
-submission with every answer as its person reads it and its history; decisions one by one and
-in bulk, through `operations.decisions.decide` as the bot's /tinjau makes them, the notices
-queued for the bot to send in the same transaction.
+"""The review queue at the desk: a table of submissions inside the reviewer's regions, filters
+(kind, status, region, period, overdue), search (a name, the last four digits of a phone or NIK,
+a whole NIK), sorts, pages by keyset; bulk decisions through `operations.decisions.decide` as
+the bot's /tinjau makes them, the notices queued for the bot to send in the same transaction.
+One submission's page and its decision are in desk/review_item.py.
 
 Searches are posted, never put in the address: a name or a NIK stays out of URLs, browser
-history and proxy logs.
+history and proxy logs. The other filters (codes and dates) ride in the address, so "next in
+queue" after a decision follows the same filtered queue.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import roles
 from bot.config import Settings
 from bot.handlers import review as bot_review
-from bot.text import shown, t
+from bot.text import t
+from desk import reasons
 from desk.app import DB, SETTINGS, VIEWER, Viewer, render, see_other, sign_in_first, url
 from desk.app import refused as refuse_page
-from flows import clock, regions, snapshots, validators
+from flows import clock, regions, validators
 from flows.errors import Invalid
-from flows.review import REASON_MAX
-from flows.validators import mask_nik, mask_phone
+from flows.review import REASON_MAX, overdue_since
 from operations import decisions
 from operations import desk as outbox
-from storage import audit, coops, desk_queue
+from storage import desk_queue
 from storage import reviews as store
-from storage.models import Submission, SubmissionKind, SubmissionStatus
+from storage.models import SubmissionKind, SubmissionStatus
 
 log = logging.getLogger(__name__)
 PAGE = 50
@@ -45,7 +47,17 @@ DECISIONS = {
 }
 
 
-def _reviewer(request: web.Request) -> Viewer | web.Response:
+def _sorts() -> list[tuple[str, str]]:
+    labels = {
+        "oldest": t("Waiting longest first"),
+        "newest": t("Newest first"),
+        "name": t("Name (A to Z)"),
+        "region": t("Region"),
+    }
+    return [(key, labels[key]) for key in desk_queue.SORTS]
+
+
+def reviewer(request: web.Request) -> Viewer | web.Response:
     viewer: Viewer | None = request.get(VIEWER)  # type: ignore[assignment]
     if viewer is None:
         return sign_in_first(request)
@@ -87,19 +99,57 @@ def region_choices(viewer: Viewer) -> list[tuple[str, str]]:
 
 @dataclass
 class Filters:
+    """The queue a reviewer asked for; every field but `q` and `after` may ride in an address."""
+
     kind: str = ""
     status: str = SubmissionStatus.SUBMITTED.value
     region: str = ""
+    since: str = ""  # a day, YYYY-MM-DD, in the reviewer's zone
+    until: str = ""
+    overdue: bool = False
+    sort: str = "oldest"
     q: str = ""
     after: int | None = None
 
+    def address(self) -> str:
+        """The filters as a query string (no search, no page), "" when all are the defaults."""
+        pairs = [
+            (name, value)
+            for name, value, default in (
+                ("kind", self.kind, ""),
+                ("status", self.status, SubmissionStatus.SUBMITTED.value),
+                ("region", self.region, ""),
+                ("since", self.since, ""),
+                ("until", self.until, ""),
+                ("overdue", "1" if self.overdue else "", ""),
+                ("sort", self.sort, "oldest"),
+            )
+            if value != default
+        ]
+        return urlencode(pairs)
 
-def _filters(values: Any, *, posted: bool) -> Filters | None:
+    def hidden(self) -> list[tuple[str, str]]:
+        """The same as hidden inputs of a form."""
+        return parse_qsl(self.address())
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_filters(values: Any, *, posted: bool) -> Filters | None:
     """The filters asked for; None when one is not a value the page offers (forged)."""
     found = Filters(
         kind=str(values.get("kind", "")),
         status=str(values.get("status", SubmissionStatus.SUBMITTED.value)),
         region=str(values.get("region", "")),
+        since=str(values.get("since", ""))[:10],
+        until=str(values.get("until", ""))[:10],
+        overdue=str(values.get("overdue", "")) == "1",
+        sort=str(values.get("sort", "oldest")),
         q=str(values.get("q", ""))[:100] if posted else "",
     )
     after = str(values.get("after", ""))
@@ -109,6 +159,10 @@ def _filters(values: Any, *, posted: bool) -> Filters | None:
         return None
     if found.region and regions.get(found.region) is None:
         return None
+    if found.sort not in desk_queue.SORTS:
+        return None
+    if any(raw and _day(raw) is None for raw in (found.since, found.until)):
+        return None
     if after:
         if not after.isdigit() or len(after) > 12:
             return None
@@ -116,32 +170,64 @@ def _filters(values: Any, *, posted: bool) -> Filters | None:
     return found
 
 
-async def queue(request: web.Request) -> web.Response:
-    viewer = _reviewer(request)
-    if isinstance(viewer, web.Response):
-        return viewer
-    posted = request.method == "POST"
-    values = await request.post() if posted else request.query
-    filters = _filters(values, posted=posted)
-    if filters is None:
-        log.warning("desk: refused a queue filter that the page does not offer")
-        return refuse_page(request, t("That filter is not one the page offers."), 400)
+def check_filters(request: web.Request, viewer: Viewer, filters: Filters) -> web.Response | None:
+    """A refusal for filters the reviewer may not use, or None."""
     if filters.region and not roles.in_scope(filters.region, viewer.scope):
         log.warning("desk: refused a region outside the reviewer's scope")
         return refuse_page(request, t(roles.OUTSIDE), 403)
+    since, until = _day(filters.since), _day(filters.until)
+    if since and until and until < since:
+        return refuse_page(request, t("The period ends before it starts. Please choose the "
+                                      "dates again."), 400)  # fmt: skip
+    return None
+
+
+def query_of(request: web.Request, viewer: Viewer, filters: Filters,
+             *, search: bool = True) -> desk_queue.Query:  # fmt: skip
+    """The storage query for these filters: days in the reviewer's zone, overdue in working
+    days (REVIEW_OVERDUE_DAYS)."""
+    zone = ZoneInfo(regions.zone_of(viewer.person.province_code))
+    since, until = _day(filters.since), _day(filters.until)
     settings: Settings = request.app[SETTINGS]
-    rows = await desk_queue.page(
-        request[DB],
+    return desk_queue.Query(
         regions=viewer.scope,
         kind=filters.kind or None,
         status=None if filters.status == "all" else filters.status,
         region=filters.region or None,
-        search=filters.q,
-        after=filters.after,
-        limit=PAGE + 1,
+        search=filters.q if search else "",
+        since=datetime.combine(since, time(), zone) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time(), zone) if until else None,
+        overdue_before=overdue_since(clock.now(), settings.review_overdue_days)
+        if filters.overdue
+        else None,
+        sort=filters.sort,
     )
-    now = clock.now()
-    late = now - timedelta(days=settings.review_overdue_days)
+
+
+def late_before(request: web.Request) -> datetime:
+    settings: Settings = request.app[SETTINGS]
+    return overdue_since(clock.now(), settings.review_overdue_days)
+
+
+async def queue(request: web.Request) -> web.Response:
+    viewer = reviewer(request)
+    if isinstance(viewer, web.Response):
+        return viewer
+    posted = request.method == "POST"
+    values = await request.post() if posted else request.query
+    filters = parse_filters(values, posted=posted)
+    if filters is None:
+        log.warning("desk: refused a queue filter that the page does not offer")
+        return refuse_page(request, t("That filter is not one the page offers."), 400)
+    refused = check_filters(request, viewer, filters)
+    if refused is not None:
+        return refused
+    settings: Settings = request.app[SETTINGS]
+    rows = await desk_queue.page(
+        request[DB], query_of(request, viewer, filters), after=filters.after, limit=PAGE + 1
+    )
+    now, late = clock.now(), late_before(request)
+    address = filters.address()
     table = [
         {
             "id": r.id,
@@ -156,6 +242,7 @@ async def queue(request: web.Request) -> web.Response:
             "corrected": r.corrected,
             "status": r.status,
             "status_label": bot_review.status_label(r.status),
+            "link": f"tinjau/{r.id}" + (f"?{address}" if address else ""),
         }
         for r in rows[:PAGE]
     ]
@@ -169,13 +256,18 @@ async def queue(request: web.Request) -> web.Response:
             "kinds": [(k, t(bot_review.KIND_LABELS[k])) for k in store.KINDS],
             "statuses": [(s, bot_review.status_label(s)) for s in STATUSES],
             "region_choices": region_choices(viewer),
-            "done": _done_message(request.query),
+            "sorts": _sorts(),
+            "sort_label": dict(_sorts())[filters.sort],
+            "done": done_message(request.query),
             "overdue_days": settings.review_overdue_days,
+            "templates": reasons.offered(
+                await reasons.usable(request[DB], viewer), action="reject"
+            ),
         },
     )
 
 
-def _done_message(query: Any) -> str:
+def done_message(query: Any) -> str:
     """What the last decision did, said on the page it led to (the address holds no names)."""
     done = query.get("done", "")
     if done in DECISIONS:
@@ -191,147 +283,14 @@ def _done_message(query: Any) -> str:
     return ""
 
 
-async def _reachable(request: web.Request, viewer: Viewer, raw: str) -> Submission | web.Response:
-    """The submission, if it exists and is inside the reviewer's regions (else the same "not
-    in your queue" either way, so an address tells nothing about other regions)."""
-    submission = await store.get(request[DB], int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if submission is None or not viewer.may("review", roles.place(submission)):
-        if submission is not None:
-            log.warning("desk: refused a submission outside the reviewer's reach")
-        return refuse_page(request, t("That submission is not in your queue."), 404)
-    return submission
-
-
-async def _history(db: AsyncSession, submission: Submission) -> list[dict[str, Any]]:
-    entries = await audit.audit_of(db, subject=f"submission:{submission.id}")
-    said = {
-        "review.approve": t("approved"),
-        "review.reject": t("not approved"),
-        "review.return": t("returned for correction"),
-        "review.reveal": t("shown in full"),
-    }
-    found = [{"at": submission.created_at, "what": t("submitted"), "who": ""}]
-    for entry in entries:
-        if entry.action not in said:
-            continue
-        who = await coops.person(db, entry.actor_id) if entry.actor_id else None
-        found.append(
-            {"at": entry.at, "what": said[entry.action], "who": (who.name or "") if who else ""}
-        )
-    return found
-
-
-async def item(request: web.Request, *, error: str = "", status: int = 200,
-               reason: str = "") -> web.Response:  # fmt: skip
-    viewer = _reviewer(request)
-    if isinstance(viewer, web.Response):
-        return viewer
-    submission = await _reachable(request, viewer, request.match_info["id"])
-    if not isinstance(submission, Submission):
-        return submission
-    db = request[DB]
-    person = await coops.person(db, submission.person_id) if submission.person_id else None
-    tz = regions.zone_of(submission.province_code)
-    answers = [
-        (t(field.label), shown(value, tz=tz, reveal=False))
-        for field, value in snapshots.readable(submission.kind, dict(submission.answers or {}))
-        if field.type != snapshots.ID
-    ] + list(snapshots.unlabelled(submission.kind, dict(submission.answers or {})))
-    flow_key, keys = await bot_review._correction_of(db, submission)
-    settings: Settings = request.app[SETTINGS]
-    late = submission.created_at < clock.now() - timedelta(days=settings.review_overdue_days)
-    return render(
-        request,
-        "item.html",
-        {
-            "s": submission,
-            "kind": t(bot_review.KIND_ONE.get(submission.kind, submission.kind)),
-            "name": (person.name or "—") if person else t("(deleted)"),
-            "phone": mask_phone(person.phone) if person and person.phone else "",
-            "nik": mask_nik(person.nik) if person and person.nik else "",
-            "region": regions.display_name(roles.place(submission) or "")
-            if roles.place(submission)
-            else "—",
-            "status_label": bot_review.status_label(submission.status),
-            "waiting": submission.status == SubmissionStatus.SUBMITTED.value,
-            "overdue": late and submission.status == SubmissionStatus.SUBMITTED.value,
-            "corrected": submission.returned_fields is not None,
-            "answers": answers,
-            "fields": [(k, bot_review.field_label(flow_key, k)) for k in keys],
-            "history": await _history(db, submission),
-            "error": error,
-            "reason": reason,
-            "done": _done_message(request.query),
-        },
-        status=status,
-    )
-
-
-def _reason(raw: str) -> str:
+def reason_of(raw: str) -> str:
     return validators.text(raw, min_len=5, max_len=REASON_MAX)
 
 
-async def decide(request: web.Request) -> web.Response:
-    """One decision: approve, or reject or return with a reason (a return names fields)."""
-    viewer = _reviewer(request)
-    if isinstance(viewer, web.Response):
-        return viewer
-    submission = await _reachable(request, viewer, request.match_info["id"])
-    if not isinstance(submission, Submission):
-        return submission
-    form = await request.post()
-    status = DECISIONS.get(str(form.get("decision", "")))
-    raw_reason = str(form.get("reason", ""))
-    if status is None:
-        return await item(request, error=t("Please choose a decision."), status=400,
-                          reason=raw_reason)  # fmt: skip
-    reason: str | None = None
-    fields: list[str] | None = None
-    if status != SubmissionStatus.APPROVED:
-        try:
-            reason = _reason(raw_reason)
-        except Invalid as exc:
-            return await item(request, error=t(exc.msgid, **exc.params), status=400,
-                              reason=raw_reason)  # fmt: skip
-    if status == SubmissionStatus.RETURNED:
-        _flow, keys = await bot_review._correction_of(request[DB], submission)
-        fields = [f for f in form.getall("fields", []) if f in keys]
-        if not fields:
-            return await item(request, error=t("Please choose at least one field."), status=400,
-                              reason=raw_reason)  # fmt: skip
-    now = clock.now()
-    done = await decisions.decide(
-        request[DB],
-        submission_id=submission.id,
-        reviewer_id=viewer.person.id,
-        status=status,
-        reason=reason,
-        fields=fields,
-        now=now,
-    )
-    if not done.ok:
-        fresh = await store.get(request[DB], submission.id)
-        return await item(
-            request,
-            error=t("Someone decided first: it is now “{status}”.",
-                    status=bot_review.status_label((fresh or submission).status)),
-            status=409,
-        )  # fmt: skip
-    await outbox.queue_notices(request[DB], done.notices, now=now)
-    word = next(k for k, v in DECISIONS.items() if v == status)
-    if form.get("next") == "1":
-        following = await desk_queue.next_waiting(
-            request[DB], regions=viewer.scope, after=submission.id
-        )
-        if following is not None:
-            return see_other(url(request, f"tinjau/{following}?done={word}"))
-    return see_other(url(request, f"tinjau?done={word}"))
-
-
 async def bulk(request: web.Request) -> web.Response:
-    """Many at once: approve, or reject with one reason; each decided through the operation,
-    the first reviewer winning each one."""
-    viewer = _reviewer(request)
+    """Many at once: approve, or reject with one reason (typed, or a template's); each decided
+    through the operation, the first reviewer winning each one."""
+    viewer = reviewer(request)
     if isinstance(viewer, web.Response):
         return viewer
     form = await request.post()
@@ -344,18 +303,22 @@ async def bulk(request: web.Request) -> web.Response:
         return refuse_page(request, t("Please choose a decision."), 400)
     if len(ids) > BULK_MAX:
         return refuse_page(request, t("At most {n} at once, please.", n=BULK_MAX), 400)
-    reason = None
-    if status == SubmissionStatus.REJECTED:
-        try:
-            reason = _reason(str(form.get("reason", "")))
-        except Invalid as exc:
-            return refuse_page(request, t(exc.msgid, **exc.params), 400)
     db, now = request[DB], clock.now()
+    places = []
     for submission_id in ids:  # all checked before any is decided: all or nothing
         submission = await store.get(db, submission_id)
         if submission is None or not viewer.may("review", roles.place(submission)):
             log.warning("desk: refused a bulk item outside the reviewer's reach")
             return refuse_page(request, t("That submission is not in your queue."), 404)
+        places.append(roles.place(submission))
+    reason = None
+    if status == SubmissionStatus.REJECTED:
+        try:
+            reason = await reasons.chosen(
+                db, viewer, form, action="reject", places=places, validate=reason_of
+            )
+        except Invalid as exc:
+            return refuse_page(request, t(exc.msgid, **exc.params), 400)
     decided = late = 0
     for submission_id in ids:
         done = await decisions.decide(
@@ -367,12 +330,17 @@ async def bulk(request: web.Request) -> web.Response:
             continue
         decided += 1
         await outbox.queue_notices(db, done.notices, now=now)
-    return see_other(url(request, f"tinjau?done=bulk&n={decided}&late={late}"))
+    filters = parse_filters(form, posted=False) or Filters()
+    address = replace(filters, q="").address()
+    return see_other(url(request, f"tinjau?done=bulk&n={decided}&late={late}"
+                                  + (f"&{address}" if address else "")))  # fmt: skip
 
 
 def routes(app: web.Application) -> None:
+    from desk import review_item
+
     app.router.add_get("/tinjau", queue, name="desk.queue")
     app.router.add_post("/tinjau", queue, name="desk.queue.search")
     app.router.add_post("/tinjau/massal", bulk, name="desk.bulk")
-    app.router.add_get("/tinjau/{id}", item, name="desk.item")
-    app.router.add_post("/tinjau/{id}", decide, name="desk.decide")
+    reasons.routes(app)
+    review_item.routes(app)

@@ -32,7 +32,7 @@ from desk.app import refused as refuse_page
 from desk.app import render as page
 from flows import clock
 from operations import desk as signin
-from storage.models import Person
+from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
@@ -74,10 +74,17 @@ async def sign_in(request: web.Request) -> web.Response:
         log.info("desk sign-in refused: the role no longer allows the desk")
         return refuse_page(request, t("Sorry, the staff desk is only for staff, coordinators and "
                                       "admins."), 403)  # fmt: skip
-    scope = roles.scope(person, role)
+    assert role is not None
+    return await open_for(request, person, role)
+
+
+async def open_for(request: web.Request, person: Person, role: Role) -> web.Response:
+    """A desk session for someone whose role may use the desk, its cookie set, then home."""
+    settings: Settings = request.app[SETTINGS]
     signed = await signin.open_session(
-        db, person_id=person.id, role=role.value, scope=scope, now=now
-    )
+        request[DB], person_id=person.id, role=role.value, scope=roles.scope(person, role),
+        now=clock.now(),
+    )  # fmt: skip
     response = see_other(url(request))
     response.set_cookie(
         COOKIE,

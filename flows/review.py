@@ -14,7 +14,9 @@ operation writes the profile (operations/corrections.py), for every front door a
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flows import validators
 from flows.engine import END, Flow, Kind, Step
@@ -56,3 +58,19 @@ FIX_DETAILS = Flow(
 )
 
 FLOWS = (REVIEW_REASON, FIX_DETAILS)
+
+
+WEEKEND = (5, 6)  # Saturday, Sunday: an office's review target counts working days only
+
+
+def overdue_since(now: datetime, working_days: int, tz: str = "Asia/Jakarta") -> datetime:
+    """The moment `working_days` working days (Monday to Friday, in the office's zone) before
+    `now`: a submission waiting since before it has waited longer than the review target.
+    Public holidays are not known here and count as working days."""
+    local = now.astimezone(ZoneInfo(tz))
+    counted = 0
+    while counted < working_days:
+        local -= timedelta(days=1)
+        if local.weekday() not in WEEKEND:
+            counted += 1
+    return local.astimezone(UTC)

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from operations.notices import Done
-from storage import audit
+from storage import audit, review_history
 from storage import reviews as store
-from storage.models import Submission, SubmissionStatus
+from storage.models import Person, Submission, SubmissionStatus
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,10 @@ async def decide(
         subject=f"submission:{submission.id}",
         details=details,
     )
+    await review_history.add(
+        session, submission_id=submission.id, action=status.value, actor_id=reviewer_id, at=now,
+        reason=reason, changes={"fields": list(fields)} if fields else None,
+    )  # fmt: skip
     done = Done(changed={"submission": [submission.id]})
     effect = EFFECTS.get(submission.kind)
     if effect is not None:
@@ -189,6 +193,7 @@ async def correct(
     returned = set(submission.returned_fields or [])
     fixed = {k: v for k, v in answers.items() if k in returned}
     snapshot = dict(submission.answers or {})
+    before = await _before(session, person_id, snapshot, fixed)
     snapshot.update({k: v for k, v in fixed.items() if k in snapshot})
     if not await store.resubmit(
         session, submission.id, person_id=person_id, answers=snapshot, now=now
@@ -196,8 +201,28 @@ async def correct(
         return Done.refuse("closed")
     submission.answers = snapshot
     submission.status = SubmissionStatus.SUBMITTED.value
+    await review_history.add(
+        session, submission_id=submission.id, action="corrected", actor_id=person_id, at=now,
+        changes={"values": {k: {"before": before.get(k), "after": v} for k, v in fixed.items()}},
+    )  # fmt: skip
     done = Done(changed={"submission": [submission.id]})
     hook = CORRECTIONS.get(submission.kind)
     if hook is not None and fixed:
         done.merge(await hook(session, submission, fixed, now))
     return done
+
+
+PROFILE_FIELDS = ("name", "phone", "nik")  # a correction of these outside the snapshot: profile
+
+
+async def _before(
+    session: AsyncSession, person_id: int, snapshot: dict[str, Any], fixed: dict[str, Any]
+) -> dict[str, Any]:
+    """What each corrected field said before: the snapshot's value, or the profile's."""
+    found = {k: snapshot[k] for k in fixed if k in snapshot}
+    if any(k not in found and k in PROFILE_FIELDS for k in fixed):
+        person = await session.get(Person, person_id)
+        for k in fixed:
+            if k not in found and k in PROFILE_FIELDS and person is not None:
+                found[k] = getattr(person, k)
+    return found

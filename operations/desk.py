@@ -47,6 +47,13 @@ async def spend_link(session: AsyncSession, *, token: str, now: datetime) -> int
     return await store.spend_link(session, token=token, now=now)
 
 
+async def spend_proof(
+    session: AsyncSession, *, proof: str, person_id: int, now: datetime, ttl: timedelta
+) -> bool:
+    """A Mini App's init data, used once: False when it was used before."""
+    return await store.spend_proof(session, proof=proof, person_id=person_id, now=now, ttl=ttl)
+
+
 async def open_session(
     session: AsyncSession,
     *,

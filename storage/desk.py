@@ -56,6 +56,22 @@ async def spend_link(session: AsyncSession, *, token: str, now: datetime) -> int
     return None if row is None else int(row[0])
 
 
+async def spend_proof(
+    session: AsyncSession, *, proof: str, person_id: int, now: datetime, ttl: timedelta
+) -> bool:
+    """Keep a one-time proof (a Mini App's init data) as a link spent at once; False when the
+    same proof was spent before (a replay)."""
+    connection = await repo._connection(session)
+    hashed = digest(proof)
+    if (await connection.execute(select(_L.c.id).where(_L.c.token_hash == hashed))).first():
+        return False
+    await connection.execute(
+        insert(_L).values(token_hash=hashed, person_id=person_id, created_at=now,
+                          expires_at=now + ttl, used_at=now)
+    )  # fmt: skip
+    return True
+
+
 # --- sessions --------------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The desk's review table: submissions with their person's name, filtered inside the reviewer's
-scope, searched, oldest first, one page after another by keyset (the last row's time and id),
-so page 50 costs what page 1 does."""
+scope (kind, status, region, period, overdue), searched, sorted (waiting time either way, name,
+region), one page after another by keyset: the page after a row starts past that row's sort
+key (looked up by its id), so page 50 costs what page 1 does and no row is seen twice."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
@@ -19,6 +20,17 @@ from storage.reviews import in_regions
 
 _S = Submission.__table__
 _P = Person.__table__
+WAITING = "submitted"
+
+# sort -> the key's columns and whether each ascends; the id last makes every key unique.
+_NAME = func.lower(func.coalesce(_P.c.name, literal("")))
+_REGION = func.coalesce(_S.c.regency_code, _S.c.province_code, literal(""))
+SORTS: dict[str, tuple[tuple[Any, bool], ...]] = {
+    "oldest": ((_S.c.created_at, True), (_S.c.id, True)),
+    "newest": ((_S.c.created_at, False), (_S.c.id, False)),
+    "name": ((_NAME, True), (_S.c.id, True)),
+    "region": ((_REGION, True), (_S.c.created_at, True), (_S.c.id, True)),
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,21 @@ class Row:
     corrected: bool
     answers: dict[str, Any]
     name: str | None
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which submissions, in which order (the queue's filters; `search` is never in a URL)."""
+
+    regions: Sequence[str] | None  # the reviewer's scope (None: everywhere)
+    kind: str | None = None
+    status: str | None = WAITING
+    region: str | None = None
+    search: str = ""
+    since: datetime | None = None  # submitted at or after
+    until: datetime | None = None  # submitted before
+    overdue_before: datetime | None = None  # only those waiting since before this
+    sort: str = "oldest"
 
 
 def _like(text: str) -> str:
@@ -48,44 +75,58 @@ def search_condition(query: str) -> Any:
     return func.lower(_P.c.name).like(f"%{_like(query.lower())}%", escape="\\")
 
 
-async def page(
-    session: AsyncSession,
-    *,
-    regions: Sequence[str] | None,
-    kind: str | None = None,
-    status: str | None = None,
-    region: str | None = None,
-    search: str = "",
-    after: int | None = None,
-    limit: int = 50,
-) -> list[Row]:
-    """One page of the table, oldest first, after the submission `after` (inside the scope)."""
-    conditions = [
-        c
-        for c in (
-            in_regions(regions),
-            in_regions([region]) if region else None,
-            _S.c.kind == kind if kind else None,
-            _S.c.status == status if status else None,
-            search_condition(search) if search.strip() else None,
-        )
-        if c is not None
+def _conditions(q: Query) -> list[Any]:
+    found = [
+        in_regions(q.regions),
+        in_regions([q.region]) if q.region else None,
+        _S.c.kind == q.kind if q.kind else None,
+        _S.c.status == q.status if q.status else None,
+        search_condition(q.search) if q.search.strip() else None,
+        _S.c.created_at >= q.since if q.since is not None else None,
+        _S.c.created_at < q.until if q.until is not None else None,
+        and_(_S.c.status == WAITING, _S.c.created_at < q.overdue_before)
+        if q.overdue_before is not None
+        else None,
     ]
+    return [c for c in found if c is not None]
+
+
+def _past(key: tuple[tuple[Any, bool], ...], values: Sequence[Any]) -> Any:
+    """Rows after the one whose key is `values`, in the key's order (a lexicographic compare
+    written out, since the directions may differ)."""
+    alternatives = []
+    for i, (column, ascending) in enumerate(key):
+        equal = [key[j][0] == values[j] for j in range(i)]
+        beyond = column > values[i] if ascending else column < values[i]
+        alternatives.append(and_(*equal, beyond))
+    return or_(*alternatives)
+
+
+_FROM = _S.outerjoin(_P, _P.c.id == _S.c.person_id)
+
+
+async def page(session: AsyncSession, q: Query, *, after: int | None = None,
+               limit: int = 50) -> list[Row]:  # fmt: skip
+    """One page of the table in `q.sort`'s order, after the submission `after` if given."""
+    key = SORTS[q.sort]
+    conditions = _conditions(q)
     connection = await repo._connection(session)
     if after is not None:
-        last = (await connection.execute(select(_S.c.created_at).where(_S.c.id == after))).scalar()
-        if last is not None:
-            conditions.append(
-                or_(_S.c.created_at > last, and_(_S.c.created_at == last, _S.c.id > after))
+        values = (
+            await connection.execute(
+                select(*(column for column, _ in key)).select_from(_FROM).where(_S.c.id == after)
             )
+        ).first()
+        if values is not None:
+            conditions.append(_past(key, tuple(values)))
     query = (
         select(
             _S.c.id, _S.c.kind, _S.c.status, _S.c.created_at, _S.c.province_code,
             _S.c.regency_code, _S.c.returned_fields.is_not(None), _S.c.answers, _P.c.name,
         )
-        .select_from(_S.outerjoin(_P, _P.c.id == _S.c.person_id))
+        .select_from(_FROM)
         .where(*conditions)
-        .order_by(_S.c.created_at, _S.c.id)
+        .order_by(*(column if ascending else column.desc() for column, ascending in key))
         .limit(limit)
     )  # fmt: skip
     return [
@@ -94,11 +135,10 @@ async def page(
     ]
 
 
-async def next_waiting(
-    session: AsyncSession, *, regions: Sequence[str] | None, after: int
-) -> int | None:
-    """The next waiting submission after this one in the queue's order, else the oldest."""
-    found = await page(session, regions=regions, status="submitted", after=after, limit=1)
+async def next_after(session: AsyncSession, q: Query, *, after: int) -> int | None:
+    """The submission after this one in the same filtered, sorted queue; at its end, the
+    queue's first (another than this one); None when nothing else is in it."""
+    found = await page(session, q, after=after, limit=1)
     if not found:
-        found = await page(session, regions=regions, status="submitted", limit=1)
+        found = await page(session, q, limit=1)
     return found[0].id if found and found[0].id != after else None

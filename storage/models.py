@@ -706,6 +706,40 @@ class TicketWait(Base):
     kind: Mapped[str] = mapped_column(String(8))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     until: Mapped[datetime]
+class ReasonTemplate(Base):
+    """A reason the office keeps for rejecting or returning a submission (action "reject" or
+    "return"), national (no region) or for one region, in one language; a reviewer picks one
+    and may edit its text before deciding. Retired ones stay for the record, offered no more."""
+
+    __tablename__ = "reason_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str | None] = mapped_column(String(5))
+    locale: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+
+class SubmissionEvent(Base):
+    """One step of a submission's history: a decision (approved, rejected, returned) with its
+    reason and reviewer, or a correction (`changes`: {field: {"before", "after"}}). Reasons and
+    changes are personal data, cleared when the person deletes theirs."""
+
+    __tablename__ = "submission_events"
+    __table_args__ = (Index("ix_submission_events_submission", "submission_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Configure every mapper now: repositories build objects from Core rows without the ORM's

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import broadcasts as broadcast_store
-from storage import repo, submissions, tickets, trainings
+from storage import repo, review_history, submissions, tickets, trainings
 from storage.audit import audit
 from storage.models import (
     AuditEntry,
@@ -304,6 +304,7 @@ async def erase(session: AsyncSession, *, person: Person, now: datetime | None =
         )
         .values(status=SubmissionStatus.WITHDRAWN.value, updated_at=now)
     )
+    await review_history.forget(session, person_id=pid)
     await session.execute(
         update(Submission)
         .where(Submission.person_id == pid)

@@ -1,5 +1,9 @@
 """/meja: a one-time link that signs a staff member, coordinator or admin in to the staff desk
-in their browser (single use, 10 minutes, bound to them); /keluar: end every desk session."""
+in their browser (single use, 10 minutes, bound to them); /keluar: end every desk session.
+
+When DESK_URL is https, the chat's menu button of someone with a role opens the desk as a
+Telegram Mini App (desk/miniapp.py checks its init data): set by /meja and when a role is
+given, put back to Telegram's default when it is taken away."""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ import html
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import LinkPreviewOptions, Message
+from aiogram.methods import SetChatMenuButton
+from aiogram.types import (
+    LinkPreviewOptions,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    Message,
+    WebAppInfo,
+)
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +30,29 @@ from operations import desk
 from storage.models import Person, Role
 
 SIGN_IN_PATH = "masuk/"  # under DESK_URL: the page that spends the link
+MINI_APP_PATH = "app"  # under DESK_URL: the page a Mini App opens (desk/miniapp.py)
 
 
 def link(settings: Settings, token: str) -> str:
     return settings.desk_url + SIGN_IN_PATH + token
+
+
+def menu_button(
+    settings: Settings, chat_id: int, role: Role | str | None, label: str = ""
+) -> SetChatMenuButton | None:
+    """The call that makes this chat's menu button open the desk as a Mini App (a role that may
+    use the desk) or Telegram's default again (any other); None when DESK_URL is not https
+    (Telegram opens Mini Apps over https only)."""
+    if not settings.desk_secure:
+        return None
+    if roles.can(role, "desk"):
+        button: MenuButtonWebApp | MenuButtonDefault = MenuButtonWebApp(
+            text=label or _("Staff desk"),
+            web_app=WebAppInfo(url=settings.desk_url + MINI_APP_PATH),
+        )
+    else:
+        button = MenuButtonDefault()
+    return SetChatMenuButton(chat_id=chat_id, menu_button=button)
 
 
 async def meja(
@@ -35,6 +65,8 @@ async def meja(
 ) -> None:
     """A sign-in link for someone with a role; a polite refusal for everyone else."""
     if not roles.gate(outbox, "desk", person, role, message=message):
+        if (reset := menu_button(settings, message.chat.id, role)) is not None:
+            outbox.add(reset)  # a role taken away elsewhere: the desk's button goes too
         return
     assert person is not None
     if not settings.desk_url:
@@ -53,6 +85,8 @@ async def meja(
         ]
     )
     outbox.add(message.answer(text, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+    if (button := menu_button(settings, message.chat.id, role)) is not None:
+        outbox.add(button)
 
 
 async def keluar(

@@ -15,12 +15,14 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +31,7 @@ from bot import keyboards as kb
 from bot.config import Settings
 from bot.driver import Turn
 from bot.handlers.common import IsCommand, pressed_message, turn_for
+from bot.handlers.desk import menu_button as desk_menu
 from bot.outbox import Outbox
 from bot.text import moment, t
 from flows import regions
@@ -147,6 +150,14 @@ def _scope_of(value: str) -> tuple[bool, list[str] | None]:
 
 def _effective(holder: store.Holder, admin_ids: frozenset[int]) -> Role:
     return Role.ADMIN if holder.telegram_id in admin_ids else Role(holder.role)
+
+
+def _in_locale(locale: str | None, build: Callable[[], str]) -> str:
+    """Text for someone else, in their language."""
+    i18n = I18n.get_current()
+    chosen = locale if locale in i18n.available_locales else i18n.default_locale
+    with i18n.use_locale(chosen):
+        return build()
 
 
 def _now_you_can(role: Role, scope: list[str] | None) -> str:
@@ -475,6 +486,9 @@ async def _act_set(turn: Turn, callback: CallbackQuery, data: RoleCB, settings: 
         return
     turn.outbox.add(callback.answer(_("Done.")))
     await notices.deliver(turn.session, turn.outbox, result.notices)
+    label = _in_locale(holder.locale, lambda: _("Staff desk"))
+    if (button := desk_menu(settings, holder.telegram_id, new_role, label)) is not None:
+        turn.outbox.add(button)
     text, markup = await _list_view(turn.session, settings)
     done = _("{name} now has the {role} role.").format(
         name=_name(holder.name), role=_role_name(new_role).lower()
@@ -521,6 +535,8 @@ async def _act_revok(turn: Turn, callback: CallbackQuery, data: RoleCB, settings
         return
     turn.outbox.add(callback.answer(_("Done.")))
     await notices.deliver(turn.session, turn.outbox, result.notices)
+    if (button := desk_menu(settings, holder.telegram_id, Role.RETURNEE)) is not None:
+        turn.outbox.add(button)
     text, markup = await _list_view(turn.session, settings)
     done = _("The role of {name} was removed.").format(name=_name(holder.name))
     turn.put("✅ " + done + "\n\n" + text, markup, pressed_message(callback))

@@ -10,7 +10,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import App
+from bot.app import OFFLINE_TOKEN, App
 from bot.config import Settings
 from desk.app import build, mount
 from tests.conftest import ADMIN_ID
@@ -25,6 +25,7 @@ def settings(database_url: str) -> Settings:
         admin_ids=frozenset({ADMIN_ID}),
         flood_limit=1000,
         desk_url=DESK_URL,
+        bot_token=OFFLINE_TOKEN,  # what Mini App init data is signed with (tests/desk/support.py)
         _env_file=None,
     )  # type: ignore[call-arg]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.models import OutboxNotice, Submission
+from storage.models import AuditEntry, OutboxNotice, ReasonTemplate, Submission
 from tests.desk.support import csrf_of, returnees, sign_in, staff
 from tests.support.talk import count
 
@@ -36,6 +36,9 @@ EXPECTED = {
     "POST bulk": {"nobody": 401, "coordinator": 403, "regency_staff": 404, "admin": 303},
     "GET queue region": {"nobody": 401, "coordinator": 403, "regency_staff": 403, "admin": 200},
     "POST queue region": {"nobody": 401, "coordinator": 403, "regency_staff": 403, "admin": 200},
+    "POST reveal": {"nobody": 401, "coordinator": 403, "regency_staff": 404, "admin": 200},
+    "GET reasons": {"nobody": 401, "coordinator": 403, "regency_staff": 200, "admin": 200},
+    "POST reason": {"nobody": 401, "coordinator": 403, "regency_staff": 403, "admin": 303},
 }
 
 
@@ -55,6 +58,15 @@ async def test_every_route_every_role_another_regions_ids(app, person, browser, 
         answer = await client.post("/meja/tinjau/massal",
                                    data=[("csrf", csrf), ("decision", "approve"), ("ids", str(mine)),
                                          ("ids", str(theirs))], allow_redirects=False)  # fmt: skip
+    elif what == "reveal":
+        answer = await client.post(f"/meja/tinjau/{theirs}/nik", data={"csrf": csrf})
+    elif what == "reasons":
+        answer = await client.get("/meja/tinjau/alasan", allow_redirects=False)
+    elif what == "reason":  # a reason for the other region
+        answer = await client.post("/meja/tinjau/alasan", data={
+            "csrf": csrf, "action": "reject", "region": OTHER, "locale": "id",
+            "title": "Khusus Denpasar", "body": "Alasan khusus Kota Denpasar."},
+            allow_redirects=False)  # fmt: skip
     elif method == "GET":
         answer = await client.get("/meja/tinjau?region=51", allow_redirects=False)
     else:
@@ -68,6 +80,8 @@ async def test_every_route_every_role_another_regions_ids(app, person, browser, 
     changed = await count(app, Submission, Submission.status != "submitted")
     if who != "admin":
         assert changed == 0 and await count(app, OutboxNotice) == 0  # nothing changed at all
+        assert await count(app, AuditEntry, AuditEntry.action.in_(("review.reveal", "reason.add"))) == 0
+        assert await count(app, ReasonTemplate, ReasonTemplate.region_code == OTHER) == 0
 
 
 async def test_a_regency_reviewer_sees_only_their_regencys_rows(app, person, browser) -> None:
@@ -88,7 +102,8 @@ async def test_a_regency_reviewer_sees_only_their_regencys_rows(app, person, bro
 async def test_without_a_session_every_post_is_refused(app, person, browser) -> None:
     [sid] = await returnees(app, 1)
     client = await browser()
-    for path in ("/meja/tinjau", f"/meja/tinjau/{sid}", "/meja/tinjau/massal", "/meja/keluar"):
+    for path in ("/meja/tinjau", f"/meja/tinjau/{sid}", "/meja/tinjau/massal", "/meja/keluar",
+                 f"/meja/tinjau/{sid}/nik", "/meja/tinjau/alasan", "/meja/tinjau/alasan/1"):  # fmt: skip
         assert (await client.post(path, data={"decision": "approve"})).status == 401, path
 
 

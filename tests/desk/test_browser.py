@@ -9,12 +9,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
 
-from storage.models import OutboxNotice, Submission
+from flows import clock
+from storage.models import OutboxNotice, ReasonTemplate, Submission
 from tests.desk.chromium import OUTPUT, Chromium, unavailable
-from tests.desk.support import link_of, make_role, returnees, staff
+from tests.desk.support import init_data, link_of, make_role, returnees, staff
 from tests.support.talk import count
 
 WHY = unavailable()
@@ -136,3 +139,79 @@ async def test_a_forged_form_is_refused(app, person, desk_server, chromium) -> N
     await page.click("form.decide button[type=submit]")
     assert "Tidak ada yang diubah" in await page.inner_text("main")
     assert await count(app, Submission, Submission.status == "submitted") == 1
+
+
+async def test_keys_decide_and_each_decision_opens_the_next_in_the_queue(
+    app, person, desk_server, chromium
+) -> None:
+    ids = await returnees(app, 3)
+    chat = await staff(app, person, 8507, lang="id")
+    page = await signed_in(chromium, desk_server, chat)
+    await page.goto(str(desk_server.make_url(f"/meja/tinjau/{ids[0]}")))
+    assert await page.locator(".keys").is_visible()  # desk.js ran (CSP allows it)
+    await page.press("body", "r")
+    assert await page.is_checked("input[name=decision][value=reject]")
+    assert await page.evaluate("document.activeElement.name") == "template"
+    async with app.sessionmaker() as session:
+        full = (await session.scalars(select(ReasonTemplate).where(
+            ReasonTemplate.title == "Kuota sudah penuh"))).one()  # fmt: skip
+    await page.select_option("select.template", str(full.id))
+    assert await page.input_value("textarea[name=reason]") == full.body  # editable words
+    await page.click("form.decide button[type=submit]")
+    assert page.url.endswith(f"/meja/tinjau/{ids[1]}?done=reject")  # the next one, at once
+    assert "tidak disetujui" in await page.inner_text("[role=status]")
+    await page.press("body", "j")
+    await page.wait_for_url(f"**/meja/tinjau/{ids[2]}")
+    await page.type("textarea[name=reason]", "a")  # typed into a field: the field's, no decision
+    assert not await page.is_checked("input[name=decision][value=approve]")
+    await page.fill("textarea[name=reason]", "")
+    await page.evaluate("document.activeElement.blur()")
+    await page.press("body", "a")
+    assert await page.is_checked("input[name=decision][value=approve]")
+    assert await page.evaluate("document.activeElement.textContent.trim()") == "Putuskan"
+    await page.press("form.decide button[type=submit]", "Enter")  # where "a" put the focus
+    await page.wait_for_url(f"**/meja/tinjau/{ids[1]}?done=approve")  # wraps to the one left
+    await page.press("body", "k")
+    assert await page.is_checked("input[name=decision][value=return]")
+    assert await page.evaluate("document.activeElement.name") == "fields"
+    async with app.sessionmaker() as session:
+        got = {s.id: s for s in (await session.scalars(select(Submission))).all()}
+    assert got[ids[0]].status == "rejected" and got[ids[0]].reason == full.body
+    assert got[ids[2]].status == "approved" and got[ids[1]].status == "submitted"
+
+
+async def test_the_mini_app_signs_in_from_the_init_data_telegram_puts_in_the_fragment(
+    app, person, desk_server, chromium
+) -> None:
+    await returnees(app, 1)
+    await staff(app, person, 8508, lang="id")
+    page = await chromium.page(PHONE)
+    data = quote(init_data(8508), safe="")
+    await page.goto(str(desk_server.make_url("/meja/app")) + f"#tgWebAppData={data}&tgWebAppVersion=7.0")
+    await page.wait_for_url("**/meja/tinjau")
+    assert "Antrean tinjauan" in await page.inner_text("h1")
+    stale = await chromium.page(PHONE)
+    old = quote(init_data(8508, auth_date=int(clock.now().timestamp()) - 7200), safe="")
+    await stale.goto(str(desk_server.make_url("/meja/app")) + f"#tgWebAppData={old}")
+    await stale.wait_for_selector("[role=alert]")
+    assert "Warga" not in await stale.inner_text("main")
+
+
+UNLABELLED = """Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.name)"""
+
+
+async def test_every_field_on_the_review_pages_has_a_label(app, person, desk_server, chromium) -> None:
+    [sid] = await returnees(app, 1, kind="join_request",
+                            answers={"cooperative_name": "Koperasi Maju", "nik": "3578010101900000"})  # fmt: skip
+    chat = await staff(app, person, 8509, lang="id")
+    page = await signed_in(chromium, desk_server, chat)
+    for path in ("/meja/tinjau", f"/meja/tinjau/{sid}", "/meja/tinjau/alasan"):
+        await page.goto(str(desk_server.make_url(path)))
+        assert await page.evaluate(UNLABELLED) == [], path
+    await page.goto(str(desk_server.make_url(f"/meja/tinjau/{sid}")))
+    await page.click("form.reveal button")
+    assert "3578010101900000" in await page.inner_text("main")
+    assert "3578010101900000" not in page.url and page.url.endswith(f"/tinjau/{sid}/nik")
+    assert await page.evaluate(UNLABELLED) == []

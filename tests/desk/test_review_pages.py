@@ -38,7 +38,7 @@ async def test_the_table_shows_who_what_where_how_long_and_flags(app, person, br
     assert names(page) == ["Warga 000", "Warga 001"]  # oldest first
     assert "Join request" in page and "Koperasi Maju" in page and "Kota Surabaya" in page
     assert "5 days" in page and re.search(r">[01] hours<", page)
-    assert page.count("overdue") == 1 and page.count("✎ corrected") == 1  # text, not colour
+    assert page.count("⚠ overdue") == 1 and page.count("✎ corrected") == 1  # text, not colour
 
 
 async def test_filters_by_kind_status_and_region(app, person, browser) -> None:
