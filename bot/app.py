@@ -7,6 +7,7 @@ import gc
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +34,7 @@ from bot.metrics import Metrics, Observe
 from bot.middlewares import FloodControl, PrivateOnly, UpdateContext
 from bot.notice_sender import NoticeSender
 from bot.reminders import Ticker
+from bot.retention import Pruner, Retention
 from bot.scheduler import Heartbeat, build_scheduler
 from flows import reminders as reminder_rules
 from flows.i18n import N_
@@ -205,6 +207,21 @@ def build_app(
     )  # fmt: skip
 
 
+def pruner_of(app: App) -> Pruner:
+    """The retention job's worker, from the RETAIN_* settings."""
+    settings = app.settings
+    return Pruner(
+        transactions=app.dp["transactions"],
+        sessionmaker=app.sessionmaker,
+        retention=Retention(
+            update_ids=timedelta(days=settings.retain_update_ids_days),
+            deliveries=timedelta(days=settings.retain_deliveries_days),
+            audit=timedelta(days=settings.retain_audit_days),
+            batch=settings.prune_batch,
+        ),
+    )
+
+
 def start_scheduler(app: App) -> AsyncIOScheduler:
     """Start the periodic jobs (reminders, broadcasts) with the bot; `juragan run` does this."""
     scheduler = build_scheduler(
@@ -215,6 +232,7 @@ def start_scheduler(app: App) -> AsyncIOScheduler:
         poll=app.settings.broadcast_poll_seconds,
         heartbeat=app.heartbeat,
         notices=app.notices,
+        pruner=pruner_of(app),
     )
     scheduler.start()
     return scheduler

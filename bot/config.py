@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     webhook_max_connections: int = _number(40, 1, 100, "connections")
     status_port: int = _number(0, 0, 65535)  # `juragan run`: /healthz, /metrics; 0: off
     redis_url: str = ""  # aiogram's FSM storage (short UI state) in Redis; empty: in memory
+    # Retention (bot/retention.py): older rows are deleted hourly by the leading instance, in
+    # batches of PRUNE_BATCH rows, each its own short transaction. Update ids: Telegram keeps
+    # an update 24 hours, so after 2 days one can never come again. Deliveries of a finished
+    # announcement: the weekly cap reads 7 days (so at least 8), the chat ids are personal
+    # data. Audit rows: 2 years, at least 1 (the database's own floor, migration 0023).
+    retain_update_ids_days: int = _number(2, 2, 365, "days")
+    retain_deliveries_days: int = _number(90, 8, 3650, "days")
+    retain_audit_days: int = _number(730, 365, 3650, "days")
+    prune_batch: int = _number(5000, 100, 50_000, "rows")
     # The staff desk: `juragan desk` listens on DESK_HOST:DESK_PORT; DESK_URL is its public
     # address (the links /meja gives, the path `juragan webhook` mounts it under).
     desk_url: str = ""
