@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -168,7 +169,13 @@ def build_app(
     logging.getLogger().addHandler(metrics.error_counter)
     dp = build_dispatcher(settings, sessionmaker, i18n, metrics)
     reminder_rules.set_quiet_hours(*settings.quiet_window)
-    delivery = Delivery(bot, rate=settings.delivery_rate)  # one rate for everything sent
+    paid = settings.paid_broadcast
+    # One rate for everything sent; announcements their own when paid broadcasts are on.
+    delivery = Delivery(
+        bot,
+        rate=settings.delivery_rate,
+        paid_rate=settings.paid_broadcast_rate if paid else None,
+    )
     metrics.deliveries = delivery.counts
     ticker = Ticker(
         sessionmaker=sessionmaker,
@@ -190,9 +197,13 @@ def build_app(
         delivery=delivery,
         i18n=i18n,
         leader=leader,
-        rate=settings.delivery_rate,
+        rate=settings.broadcast_rate,
         cap_per_week=settings.announcement_weekly_cap,
         admin_ids=settings.admin_ids,
+        paid=paid,
+        # Enough sends in flight for the rate over a ~250 ms round trip; a kill re-sends at
+        # most these (8 at the free rate; about a quarter second's worth when paid).
+        concurrency=max(8, math.ceil(settings.broadcast_rate * 0.25)) if paid else 8,
     )
     notice_sender = NoticeSender(
         sessionmaker=sessionmaker,

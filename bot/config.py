@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     quiet_hours: str = "21-7"  # local hours when nothing is sent outside a conversation
     announcement_weekly_cap: int = _number(3, 0, 100, "announcements")  # 0: no cap
     broadcast_poll_seconds: float = _number(2.0, 0.1, 600, "seconds")  # how often it looks
+    # Telegram's paid broadcasts (allow_paid_broadcast, announcements only): up to 1000
+    # messages a second, "for a fee of 0.1 Telegram Stars per message" above the free limit
+    # (Bot API, sendMessage; the bot's Star balance pays). 980: room under 1000 for jitter.
+    paid_broadcast: bool = False
+    paid_broadcast_rate: float = _number(980.0, 31, 1000, "messages a second")
+    paid_broadcast_stars: float = _number(0.1, 0, 100, "Telegram Stars a message")
     review_overdue_days: int = _number(3, 1, 365, "days")  # a submission waiting longer: flagged
     digest_hour: int = _number(8, 0, 23, "o'clock")  # staff's daily digest, their local hour
     # How long `run` and `webhook` keep trying to reach Telegram at start before giving up.
@@ -189,6 +195,11 @@ class Settings(BaseSettings):
     def quiet_window(self) -> tuple[int, int]:
         start, _, end = self.quiet_hours.partition("-")
         return int(start), int(end)
+
+    @property
+    def broadcast_rate(self) -> float:
+        """Announcements a second: PAID_BROADCAST_RATE when paid broadcasts are on."""
+        return self.paid_broadcast_rate if self.paid_broadcast else self.delivery_rate
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming BOT_TOKEN."""
