@@ -9,7 +9,7 @@ DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 DEMO_DESK ?= http://127.0.0.1:8081/
 
 .PHONY: setup chromium compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
-	bench bench-scale clean content-check
+	bench bench-scale bench-exports clean content-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -97,6 +97,11 @@ i18n: $(STAMP)
 # people and staff measured at that size. Not in `make test`; SCALE=0.01 for a quick try.
 bench-scale: setup
 	$(PY) bench/scale.py --scale $${SCALE:-1}
+
+# Issue 17: 300,000 submissions exported (XLSX, zip of CSVs, one kind's CSV), memory above idle
+# and time beside a plain-list CSV baseline; ROWS=30000 for a quick try.
+bench-exports: setup
+	$(PY) bench/exports.py --rows $${ROWS:-300000}
 
 bench: setup
 	@status=0; \

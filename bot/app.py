@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +35,7 @@ from bot.metrics import Metrics, Observe
 from bot.middlewares import FloodControl, PrivateOnly, UpdateContext
 from bot.notice_sender import NoticeSender
 from bot.reminders import Ticker
+from bot.retention import Pruner, Retention
 from bot.scheduler import Heartbeat, build_scheduler
 from flows import reminders as reminder_rules
 from flows.i18n import N_
@@ -166,7 +169,13 @@ def build_app(
     logging.getLogger().addHandler(metrics.error_counter)
     dp = build_dispatcher(settings, sessionmaker, i18n, metrics)
     reminder_rules.set_quiet_hours(*settings.quiet_window)
-    delivery = Delivery(bot, rate=settings.delivery_rate)  # one rate for everything sent
+    paid = settings.paid_broadcast
+    # One rate for everything sent; announcements their own when paid broadcasts are on.
+    delivery = Delivery(
+        bot,
+        rate=settings.delivery_rate,
+        paid_rate=settings.paid_broadcast_rate if paid else None,
+    )
     metrics.deliveries = delivery.counts
     ticker = Ticker(
         sessionmaker=sessionmaker,
@@ -188,9 +197,13 @@ def build_app(
         delivery=delivery,
         i18n=i18n,
         leader=leader,
-        rate=settings.delivery_rate,
+        rate=settings.broadcast_rate,
         cap_per_week=settings.announcement_weekly_cap,
         admin_ids=settings.admin_ids,
+        paid=paid,
+        # Enough sends in flight for the rate over a ~250 ms round trip; a kill re-sends at
+        # most these (8 at the free rate; about a quarter second's worth when paid).
+        concurrency=max(8, math.ceil(settings.broadcast_rate * 0.25)) if paid else 8,
     )
     notice_sender = NoticeSender(
         sessionmaker=sessionmaker,
@@ -205,6 +218,21 @@ def build_app(
     )  # fmt: skip
 
 
+def pruner_of(app: App) -> Pruner:
+    """The retention job's worker, from the RETAIN_* settings."""
+    settings = app.settings
+    return Pruner(
+        transactions=app.dp["transactions"],
+        sessionmaker=app.sessionmaker,
+        retention=Retention(
+            update_ids=timedelta(days=settings.retain_update_ids_days),
+            deliveries=timedelta(days=settings.retain_deliveries_days),
+            audit=timedelta(days=settings.retain_audit_days),
+            batch=settings.prune_batch,
+        ),
+    )
+
+
 def start_scheduler(app: App) -> AsyncIOScheduler:
     """Start the periodic jobs (reminders, broadcasts) with the bot; `juragan run` does this."""
     scheduler = build_scheduler(
@@ -215,6 +243,7 @@ def start_scheduler(app: App) -> AsyncIOScheduler:
         poll=app.settings.broadcast_poll_seconds,
         heartbeat=app.heartbeat,
         notices=app.notices,
+        pruner=pruner_of(app),
     )
     scheduler.start()
     return scheduler

@@ -257,11 +257,13 @@ class Sender:
         concurrency: int = 8,
         progress_every: float = 3.0,
         admin_ids: frozenset[int] = frozenset(),
+        paid: bool = False,
     ) -> None:
         self.sessionmaker, self.transactions, self.i18n = sessionmaker, transactions, i18n
         self.admin_ids = admin_ids
         self.delivery, self.leader = delivery, leader
         self.rate, self.cap = rate, cap_per_week or None
+        self.paid = paid  # announcements go with allow_paid_broadcast at `rate` (up to 1000/s)
         self.concurrency, self.progress_every = concurrency, progress_every
         self.batch = max(concurrency * 4, int(rate * 4))  # about four seconds of sending
         self._shown: dict[int, float] = {}  # broadcast -> monotonic time of the last edit
@@ -425,6 +427,7 @@ class Sender:
                     photo=broadcast.photo_file_id,
                     document=broadcast.document_file_id,
                     kind="broadcast",
+                    paid=self.paid,
                 )
             finally:
                 self.in_flight -= 1

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     quiet_hours: str = "21-7"  # local hours when nothing is sent outside a conversation
     announcement_weekly_cap: int = _number(3, 0, 100, "announcements")  # 0: no cap
     broadcast_poll_seconds: float = _number(2.0, 0.1, 600, "seconds")  # how often it looks
+    # Telegram's paid broadcasts (allow_paid_broadcast, announcements only): up to 1000
+    # messages a second, "for a fee of 0.1 Telegram Stars per message" above the free limit
+    # (Bot API, sendMessage; the bot's Star balance pays). 980: room under 1000 for jitter.
+    paid_broadcast: bool = False
+    paid_broadcast_rate: float = _number(980.0, 31, 1000, "messages a second")
+    paid_broadcast_stars: float = _number(0.1, 0, 100, "Telegram Stars a message")
     review_overdue_days: int = _number(3, 1, 365, "days")  # a submission waiting longer: flagged
     digest_hour: int = _number(8, 0, 23, "o'clock")  # staff's daily digest, their local hour
     # How long `run` and `webhook` keep trying to reach Telegram at start before giving up.
@@ -70,6 +76,15 @@ class Settings(BaseSettings):
     webhook_max_connections: int = _number(40, 1, 100, "connections")
     status_port: int = _number(0, 0, 65535)  # `juragan run`: /healthz, /metrics; 0: off
     redis_url: str = ""  # aiogram's FSM storage (short UI state) in Redis; empty: in memory
+    # Retention (bot/retention.py): older rows are deleted hourly by the leading instance, in
+    # batches of PRUNE_BATCH rows, each its own short transaction. Update ids: Telegram keeps
+    # an update 24 hours, so after 2 days one can never come again. Deliveries of a finished
+    # announcement: the weekly cap reads 7 days (so at least 8), the chat ids are personal
+    # data. Audit rows: 2 years, at least 1 (the database's own floor, migration 0023).
+    retain_update_ids_days: int = _number(2, 2, 365, "days")
+    retain_deliveries_days: int = _number(90, 8, 3650, "days")
+    retain_audit_days: int = _number(730, 365, 3650, "days")
+    prune_batch: int = _number(5000, 100, 50_000, "rows")
     # The staff desk: `juragan desk` listens on DESK_HOST:DESK_PORT; DESK_URL is its public
     # address (the links /meja gives, the path `juragan webhook` mounts it under).
     desk_url: str = ""
@@ -180,6 +195,11 @@ class Settings(BaseSettings):
     def quiet_window(self) -> tuple[int, int]:
         start, _, end = self.quiet_hours.partition("-")
         return int(start), int(end)
+
+    @property
+    def broadcast_rate(self) -> float:
+        """Announcements a second: PAID_BROADCAST_RATE when paid broadcasts are on."""
+        return self.paid_broadcast_rate if self.paid_broadcast else self.delivery_rate
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming BOT_TOKEN."""

@@ -1,7 +1,8 @@
 """The one place that sends to people outside a conversation: reminders and broadcasts.
 
 It keeps under Telegram's limits (a bot-wide rate, default 25 messages/s, below the ~30/s
-Telegram allows), and says what happened to each message in a way the caller can store: sent
+Telegram allows; announcements, when paid broadcasts are on, at their own higher rate with
+`allow_paid_broadcast`, up to Telegram's 1000/s), and says what happened to each message in a way the caller can store: sent
 (with the message id), blocked (403: never try again), retry later (429 with its retry_after,
 5xx, network trouble: with a backoff) or failed (a request Telegram will never accept).
 """
@@ -92,9 +93,11 @@ class Delivery:
     under the bot-wide rate. Several coroutines may send at once (a slow round trip to Telegram
     must not slow the rate down); the limiter hands out the slots."""
 
-    def __init__(self, bot: Bot, *, rate: float = 25.0) -> None:
+    def __init__(self, bot: Bot, *, rate: float = 25.0, paid_rate: float | None = None) -> None:
         self.bot = bot
         self.limiter = RateLimiter(rate)
+        # Paid broadcasts (PAID_BROADCAST): their own rate, outside the free one.
+        self.paid = RateLimiter(paid_rate) if paid_rate else None
         self.per_chat = PER_CHAT_INTERVAL  # seconds between two messages to one chat
         self._last_to: dict[int, float] = {}  # chat -> monotonic time of the last send
         self.counts: Counter[tuple[str, str]] = Counter()  # (kind, outcome) -> messages
@@ -120,34 +123,49 @@ class Delivery:
         photo: str | None = None,
         document: str | None = None,
         kind: str = "message",
+        paid: bool = False,
     ) -> Result:
         """A text message, or a photo or document (by Telegram file id) with `text` as caption;
-        its outcome is counted under `kind` (reminder, broadcast) for the metrics."""
-        result = await self._send(chat_id, text, markup, photo=photo, document=document)
+        its outcome is counted under `kind` (reminder, broadcast) for the metrics. `paid`: sent
+        with `allow_paid_broadcast` at the paid rate (when this delivery has one)."""
+        limiter = self.paid if paid and self.paid is not None else self.limiter
+        result = await self._send(
+            chat_id, text, markup, photo=photo, document=document, limiter=limiter
+        )
         self.counts[kind, result.outcome.value] += 1
         return result
 
     async def _send(
-        self, chat_id: int, text: str, markup: Any, *, photo: str | None, document: str | None
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any,
+        *,
+        photo: str | None,
+        document: str | None,
+        limiter: RateLimiter,
     ) -> Result:
         await self._chat_turn(chat_id)
-        await self.limiter.wait()
+        await limiter.wait()
         self._last_to[chat_id] = time.monotonic()  # the second counts from the send itself
+        extra: dict[str, Any] = {}
+        if limiter is self.paid:
+            extra["allow_paid_broadcast"] = True
         try:
             if photo is not None:
                 message = await self.bot.send_photo(
-                    chat_id=chat_id, photo=photo, caption=text, reply_markup=markup
+                    chat_id=chat_id, photo=photo, caption=text, reply_markup=markup, **extra
                 )
             elif document is not None:
                 message = await self.bot.send_document(
-                    chat_id=chat_id, document=document, caption=text, reply_markup=markup
+                    chat_id=chat_id, document=document, caption=text, reply_markup=markup, **extra
                 )
             else:
                 message = await self.bot.send_message(
-                    chat_id=chat_id, text=text, reply_markup=markup
+                    chat_id=chat_id, text=text, reply_markup=markup, **extra
                 )
         except TelegramRetryAfter as exc:
-            self.limiter.pause(exc.retry_after)
+            limiter.pause(exc.retry_after)
             log.warning("Telegram asked to slow down for %s s", exc.retry_after)
             return Result(Outcome.RETRY, retry_after=float(exc.retry_after), error="429")
         except TelegramForbiddenError:

@@ -15,9 +15,13 @@ there times are written as Babel formats them ("24 Nov 2026 09.00") and amounts 
 for it; the handler checks the right). The NIK is a column of join requests only: it is asked
 only there.
 
-Memory stays bounded: the rows (at most `storage.exports.MAX_ROWS`) are walked once per kind
-without copies, the workbook is openpyxl's write-only one, and each CSV is written straight
-into its file (or its entry of the zip).
+Memory stays bounded whatever the export's size (300,000 submissions measured in
+bench/exports.py): `exported` reads the database a page at a time (`storage.exports.chunks`,
+one kind after another) and writes each page row by row into a temporary file (the workbook
+is openpyxl's write-only one, each CSV goes straight into its file or its entry of the zip);
+the bot uploads that file in pieces (`ExportUpload`) and the desk streams it
+(`stream_export`, an async iterator of bytes). `to_csv`, `to_csv_zip` and `to_xlsx` build
+the same files from rows already in memory (small sets, tests).
 
 Text stays text when a spreadsheet opens the file: a NIK (16 digits) must not become the number
 3578014101900000, a phone number starting with "+" must not become a number or a formula, and
@@ -46,24 +50,32 @@ For spreadsheets the XLSX export is the better file; the CSV is for programs and
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import re
+import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from aiogram import Bot
+from aiogram.types import InputFile
 from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox import BuiltFile  # noqa: F401 - exports are built when the outbox sends them
+from bot.outbox import BuiltFile  # noqa: F401 - a file built when the outbox sends it
 from bot.text import ZONE_LABELS, day, rupiah, short_moment, shown
 from flows import regions, snapshots
 from flows.i18n import N_
 from flows.validators import mask_nik, mask_phone
+from storage import exports as store
 from storage.exports import Row
 from storage.models import SubmissionKind, SubmissionStatus
 
@@ -303,21 +315,36 @@ def _not_kept_as_text(text: str) -> bool:
     )
 
 
+class CsvSink:
+    """One kind's CSV written into `out` row by row: UTF-8 with a BOM (so Excel reads
+    Indonesian text right), comma separated, a header row. `write` takes any number of rows
+    at a time and keeps none; `close` leaves `out` open (the caller closes it)."""
+
+    def __init__(self, out: IO[bytes], kind: str | None, ctx: Context) -> None:
+        self.ctx, self.cols, self.rows = ctx, columns(kind), 0
+        self._text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow(headers(self.cols, ctx))
+
+    def write(self, rows: Iterable[Row]) -> None:
+        ctx, cols = self.ctx, self.cols
+        for row in rows:
+            self._writer.writerow([_csv_cell(c, c.value(row, ctx), ctx) for c in cols])
+            self.rows += 1
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()
+
+
 def _write_csv(out: IO[bytes], rows: Iterable[Row], kind: str | None, ctx: Context) -> None:
-    """UTF-8 with a BOM (so Excel reads Indonesian text right), comma separated, a header row;
-    written row by row into `out`."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    cols = columns(kind)
-    writer = csv.writer(text)
-    writer.writerow(headers(cols, ctx))
-    for row in rows:
-        writer.writerow([_csv_cell(c, c.value(row, ctx), ctx) for c in cols])
-    text.flush()
-    text.detach()  # leave `out` open: the caller closes it
+    sink = CsvSink(out, kind, ctx)
+    sink.write(rows)
+    sink.close()
 
 
 def to_csv(
-    rows: Sequence[Row],
+    rows: Iterable[Row],
     *,
     kind: str,
     full: bool,
@@ -326,11 +353,16 @@ def to_csv(
     i18n: I18n | None = None,
 ) -> bytes:
     """One kind's rows (others are left out) with that kind's columns; times as Babel writes
-    them in `tz` ("24 Nov 2026 09.00"), amounts in rupiah."""
+    them in `tz` ("24 Nov 2026 09.00"), amounts in rupiah. In memory: for a file of any size,
+    `exported`."""
     ctx = _context(full, locale, tz, i18n)
     out = io.BytesIO()
-    _write_csv(out, _of_kind(rows, kind), kind, ctx)
+    _write_csv(out, (r for r in rows if r.kind == kind), kind, ctx)
     return out.getvalue()
+
+
+def _entry_name(kind: str, ctx: Context) -> str:
+    return f"{file_stem(kind, ctx.tr)}.csv"
 
 
 def to_csv_zip(
@@ -348,12 +380,112 @@ def to_csv_zip(
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as book:
         for kind in kinds_in(rows, kinds):
-            with book.open(f"{file_stem(kind, ctx.tr)}.csv", "w") as entry:
+            with book.open(_entry_name(kind, ctx), "w") as entry:
                 _write_csv(entry, _of_kind(rows, kind), kind, ctx)
     return out.getvalue()
 
 
 # --- XLSX --------------------------------------------------------------------------------------
+
+
+class XlsxSink:
+    """An Excel workbook written row by row (openpyxl's write-only mode: each sheet's rows go
+    to a temporary file as they come, strings inline, nothing kept per row): `sheet(kind)`
+    starts the next sheet, `write` adds rows to it, `save` ends the last and writes the file.
+    One sheet per kind, each with that kind's columns: a bold header row frozen above an
+    autofilter, ids and counts as numbers, amounts as rupiah numbers, times as Excel dates in
+    the exporter's zone, text as text (never a formula), sized columns."""
+
+    def __init__(self, ctx: Context) -> None:
+        # openpyxl (and the numpy it pulls in) is imported on the first Excel export, not at
+        # start: measured, that is ~140 ms of every start-up and memory most instances never use.
+        from openpyxl import Workbook
+
+        self.ctx = ctx
+        self.book = Workbook(write_only=True)
+        self.rows = 0  # in the current sheet
+        self._used: set[str] = set()
+        self._sheet: Any = None
+        self._cols: list[Column] = []
+        self._moment = _MOMENT_FORMATS.get(ctx.locale, _MOMENT_FORMATS["en"])
+        self._day = _DAY_FORMATS.get(ctx.locale, _DAY_FORMATS["en"])
+
+    def sheet(self, kind: str | None) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        self._end_sheet()
+        ctx = self.ctx
+        cols = self._cols = columns(kind)
+        sheet = self._sheet = self.book.create_sheet(_sheet_title(kind, ctx, self._used))
+        self.rows = 0
+        sheet.freeze_panes = "A2"
+        names = headers(cols, ctx)
+        for i, (col, name) in enumerate(zip(cols, names, strict=True), start=1):
+            width = max(col.width, min(len(name), 40) + 3)
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        bold = Font(bold=True)
+        wrap = Alignment(vertical="top", wrap_text=True)
+        header = []
+        for name in names:
+            cell = WriteOnlyCell(sheet, value=_clean(name))
+            cell.font, cell.alignment = bold, wrap
+            header.append(cell)
+        sheet.append(header)
+
+    def _end_sheet(self) -> None:
+        """The autofilter over the rows written: openpyxl writes it after the rows."""
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.filters import AutoFilter
+
+        if self._sheet is not None:
+            last = get_column_letter(len(self._cols))
+            self._sheet.auto_filter = AutoFilter(ref=f"A1:{last}{self.rows + 1}")
+
+    def write(self, rows: Iterable[Row]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        sheet, ctx, cols = self._sheet, self.ctx, self._cols
+        for row in rows:
+            cells: list[Any] = []
+            for col in cols:
+                value = col.value(row, ctx)
+                if value is None:
+                    cells.append(None)
+                elif col.type == MOMENT and isinstance(value, datetime):
+                    cell = WriteOnlyCell(sheet, value=_local(value, ctx.tz))
+                    cell.number_format = self._moment
+                    cells.append(cell)
+                elif col.type == DAY and isinstance(value, date):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.number_format = self._day
+                    cells.append(cell)
+                elif col.type in (INT, MONEY) and isinstance(value, int):
+                    if col.type == MONEY:
+                        cell = WriteOnlyCell(sheet, value=value)
+                        cell.number_format = _MONEY_FORMAT
+                        cells.append(cell)
+                    else:
+                        cells.append(value)
+                else:
+                    text = _clean(str(value))
+                    if col.type == SECRET:  # a NIK or phone: a string cell formatted as text
+                        cell = WriteOnlyCell(sheet, value=text)
+                        cell.data_type, cell.number_format = "s", "@"
+                        cells.append(cell)
+                    elif text.startswith("="):  # text stays text: never a formula someone typed
+                        cell = WriteOnlyCell(sheet, value=text)
+                        cell.data_type = "s"
+                        cells.append(cell)
+                    else:
+                        cells.append(text)
+            sheet.append(cells)
+            self.rows += 1
+
+    def save(self, out: IO[bytes] | str | Path) -> None:
+        self._end_sheet()
+        self.book.save(out)
 
 
 def to_xlsx(
@@ -365,25 +497,18 @@ def to_xlsx(
     kinds: Iterable[str] | None = None,
     i18n: I18n | None = None,
 ) -> bytes:
-    """One sheet per kind the rows hold (only the chosen kinds, if given), each with that
-    kind's columns: a bold header row frozen above an autofilter, ids and counts as numbers,
-    amounts as rupiah numbers, times as Excel dates in `tz`, text as text (never a formula),
-    sized columns."""
-    # openpyxl (and the numpy it pulls in) is imported on the first Excel export, not at start:
-    # measured, that is ~140 ms of every start-up and memory most instances never use.
-    from openpyxl import Workbook
-
+    """One sheet per kind the rows hold (only the chosen kinds, if given); see `XlsxSink`.
+    In memory: for a file of any size, `exported`."""
     ctx = _context(full, locale, tz, i18n)
-    book = Workbook(write_only=True)
+    sink = XlsxSink(ctx)
     chosen: list[str | None] = [*kinds_in(rows, kinds)]
     if not chosen:  # nothing to show: one sheet with the headers, so the file still opens
         chosen = [next(iter(kinds), None) if kinds else None]
-    used: set[str] = set()
     for kind in chosen:
-        count = sum(1 for r in rows if r.kind == kind)
-        _sheet(book, _of_kind(rows, kind), count, kind, ctx, used)
+        sink.sheet(kind)
+        sink.write(_of_kind(rows, kind))
     out = io.BytesIO()
-    book.save(out)
+    sink.save(out)
     return out.getvalue()
 
 
@@ -397,68 +522,161 @@ def _sheet_title(kind: str | None, ctx: Context, used: set[str]) -> str:
     return name
 
 
-def _sheet(
-    book: Any, rows: Iterable[Row], count: int, kind: str | None, ctx: Context, used: set[str]
-) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.filters import AutoFilter
+# --- a file of any size, streamed --------------------------------------------------------------
 
-    cols = columns(kind)
-    sheet = book.create_sheet(_sheet_title(kind, ctx, used))
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(len(cols))
-    sheet.auto_filter = AutoFilter(ref=f"A1:{last}{count + 1}")
-    names = headers(cols, ctx)
-    for i, (col, name) in enumerate(zip(cols, names, strict=True), start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = max(col.width, min(len(name), 40) + 3)
+XLSX, CSV, ZIP = "xlsx", "csv", "zip"
+ZIP_CSV_ABOVE = 50_000  # rows: a bigger one-kind CSV is sent zipped (Telegram takes 50 MB)
+READ_SIZE = 64 * 1024  # bytes handed out at a time by `stream_export`
 
-    bold = Font(bold=True)
-    wrap = Alignment(vertical="top", wrap_text=True)
-    header = []
-    for name in names:
-        cell = WriteOnlyCell(sheet, value=_clean(name))
-        cell.font, cell.alignment = bold, wrap
-        header.append(cell)
-    sheet.append(header)
 
-    moment_format = _MOMENT_FORMATS.get(ctx.locale, _MOMENT_FORMATS["en"])
-    day_format = _DAY_FORMATS.get(ctx.locale, _DAY_FORMATS["en"])
-    for row in rows:
-        cells: list[Any] = []
-        for col in cols:
-            value = col.value(row, ctx)
-            if value is None:
-                cells.append(None)
-            elif col.type == MOMENT and isinstance(value, datetime):
-                cell = WriteOnlyCell(sheet, value=_local(value, ctx.tz))
-                cell.number_format = moment_format
-                cells.append(cell)
-            elif col.type == DAY and isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = day_format
-                cells.append(cell)
-            elif col.type in (INT, MONEY) and isinstance(value, int):
-                if col.type == MONEY:
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.number_format = _MONEY_FORMAT
-                    cells.append(cell)
-                else:
-                    cells.append(value)
+@dataclass(frozen=True)
+class Built:
+    """A finished export file on disk (removed when `exported` ends): its path, its format
+    (XLSX, CSV or ZIP, the file name's extension), how many rows of each kind it holds."""
+
+    path: Path
+    format: str
+    by_kind: dict[str, int]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.by_kind.values())
+
+
+def _chosen_kinds(counted: store.Counted, kinds: Iterable[str] | None) -> list[str]:
+    """The kinds to write, known kinds first in their usual order (as `kinds_in`)."""
+    chosen = set(kinds or ()) or None
+    present = {k for k in counted.by_kind if chosen is None or k in chosen}
+    return [k for k in snapshots.KINDS if k in present] + sorted(present - set(snapshots.KINDS))
+
+
+Pages = Callable[[str], AsyncIterator[Sequence[Row]]]
+
+
+async def write_file(
+    path: Path,
+    pages: Pages,
+    kinds: Sequence[str],
+    fmt: str,
+    ctx: Context,
+    *,
+    empty: str | None = None,
+) -> dict[str, int]:
+    """Write the export to `path`, one kind after another, each kind's rows page by page as
+    `pages(kind)` reads them; every page is written in a worker thread (the event loop keeps
+    serving updates) and dropped before the next is read. Rows written, by kind. An XLSX
+    with no kind to show gets one sheet with the headers (of `empty`), so the file opens."""
+    written: dict[str, int] = {}
+    if fmt == XLSX:
+        sink = await asyncio.to_thread(XlsxSink, ctx)
+        for kind in kinds:
+            await asyncio.to_thread(sink.sheet, kind)
+            async for page in pages(kind):
+                await asyncio.to_thread(sink.write, page)
+            written[kind] = sink.rows
+        if not kinds:
+            await asyncio.to_thread(sink.sheet, empty)
+        await asyncio.to_thread(sink.save, path)
+        return written
+    with contextlib.ExitStack() as stack:
+        book = (
+            None
+            if fmt == CSV
+            else stack.enter_context(zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED))
+        )
+        for kind in kinds:
+            if book is None:
+                out: IO[bytes] = stack.enter_context(open(path, "wb"))  # noqa: ASYNC230, SIM115
             else:
-                text = _clean(str(value))
-                if col.type == SECRET:  # a NIK or phone: a string cell formatted as text
-                    cell = WriteOnlyCell(sheet, value=text)
-                    cell.data_type, cell.number_format = "s", "@"
-                    cells.append(cell)
-                elif text.startswith("="):  # text stays text: never a formula someone typed
-                    cell = WriteOnlyCell(sheet, value=text)
-                    cell.data_type = "s"
-                    cells.append(cell)
-                else:
-                    cells.append(text)
-        sheet.append(cells)
+                out = stack.enter_context(book.open(_entry_name(kind, ctx), "w"))
+            sink_csv = CsvSink(out, kind, ctx)
+            async for page in pages(kind):
+                await asyncio.to_thread(sink_csv.write, page)
+            sink_csv.close()
+            out.close()
+            written[kind] = sink_csv.rows
+    return written
 
 
-# --- sending -----------------------------------------------------------------------------------
+def file_format(*, xlsx: bool, kind: str | None, rows: int) -> str:
+    """XLSX; a CSV of one kind (zipped when it holds more than ZIP_CSV_ABOVE rows, so it
+    stays far below Telegram's 50 MB); a zip of one CSV per kind."""
+    if xlsx:
+        return XLSX
+    return CSV if kind and rows <= ZIP_CSV_ABOVE else ZIP
+
+
+@asynccontextmanager
+async def exported(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    filters: store.Filters,
+    *,
+    fmt: str,
+    full: bool,
+    locale: str,
+    tz: str = WIB,
+    i18n: I18n | None = None,
+    counted: store.Counted | None = None,
+    chunk: int | None = None,
+) -> AsyncIterator[Built]:
+    """The export of the submissions matching `filters` written to a temporary file, read
+    from the database page by page (`storage.exports.chunks`) and written row by row, so
+    memory stays the same for 100 rows or 300,000; the file is removed when the block ends.
+
+    `fmt`: XLSX (a sheet per kind), CSV (the one kind `filters.kinds` names) or ZIP (a CSV per
+    kind). `counted` (`storage.exports.counted`, taken when the export was asked for: the
+    caption says the same number) fixes the kinds and the newest id; counted here if None."""
+    if counted is None:
+        async with sessionmaker() as session:
+            counted = await store.counted(session, filters)
+    kinds = _chosen_kinds(counted, filters.kinds or None)
+    if fmt == CSV:  # one kind's file, even when none of it matches
+        kinds = list(filters.kinds[:1]) or kinds[:1]
+    ctx = await asyncio.to_thread(_context, full, locale, tz, i18n)
+    upto, chunk = counted.upto_id, chunk or store.CHUNK
+
+    def pages(kind: str) -> AsyncIterator[Sequence[Row]]:
+        return store.chunks(sessionmaker, filters, kind=kind, upto_id=upto, chunk=chunk)
+
+    with tempfile.TemporaryDirectory(prefix="juragan-export-") as folder:
+        path = Path(folder) / f"export.{fmt}"
+        empty = filters.kinds[0] if filters.kinds else None
+        written = await write_file(path, pages, kinds, fmt, ctx, empty=empty)
+        yield Built(path=path, format=fmt, by_kind=written)
+
+
+async def stream_export(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    filters: store.Filters,
+    **options: Any,
+) -> AsyncIterator[bytes]:
+    """The export (see `exported`, same options) as bytes, READ_SIZE at a time, for a web
+    response (the desk: `aiohttp.web.StreamResponse`, writing each piece as it comes). The
+    file is written in full first (an XLSX or a zip cannot be sent before its end is written),
+    to a temporary file, never to memory; it is removed when the iterator ends or is closed."""
+    async with exported(sessionmaker, filters, **options) as built:
+        with open(built.path, "rb") as source:  # noqa: ASYNC230 - reads go to threads
+            while piece := await asyncio.to_thread(source.read, READ_SIZE):
+                yield piece
+
+
+class ExportUpload(InputFile):
+    """The bot's /ekspor document: written when it is uploaded (after the update's commit),
+    to a temporary file that is read out in pieces and removed afterwards (`exported`)."""
+
+    def __init__(
+        self, build: Callable[[], AbstractAsyncContextManager[Built]], filename: str
+    ) -> None:
+        super().__init__(filename=filename)
+        self._build = build
+
+    async def read(self, bot: Bot) -> AsyncGenerator[bytes, None]:
+        async with self._build() as built:
+            with open(built.path, "rb") as source:  # noqa: ASYNC230 - reads go to threads
+                while piece := await asyncio.to_thread(source.read, self.chunk_size):
+                    yield piece
+
+    async def content(self) -> bytes:
+        """The whole file (written again: for tests)."""
+        async with self._build() as built:
+            return await asyncio.to_thread(built.path.read_bytes)

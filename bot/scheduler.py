@@ -1,6 +1,7 @@
 """APScheduler, started with the bot: periodic jobs over rows in the database (reminders
-every REMINDER_TICK_SECONDS, broadcasts every BROADCAST_POLL_SECONDS, and hourly the update ids
-too old to be redelivered, every SUMMARY_SECONDS the funnels' summary tables).
+every REMINDER_TICK_SECONDS, broadcasts every BROADCAST_POLL_SECONDS, hourly, a minute after
+the start too, the rows past their retention (bot.retention), every SUMMARY_SECONDS the funnels'
+summary tables, every TICKETS_SECONDS the help desk's housekeeping).
 
 The scheduler holds no state worth keeping: reminders and deliveries are rows, so a restart
 loses nothing. Only the instance holding the sender lock (bot.leader) sends reminders and
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +23,7 @@ from bot.broadcasts import Sender
 from bot.leader import Leader
 from bot.notice_sender import NoticeSender
 from bot.reminders import Ticker
+from bot.retention import Pruner
 from flows import clock
 from storage import funnel_summary
 
@@ -40,6 +43,8 @@ class _ExpectedSkips(logging.Filter):
 logging.getLogger("apscheduler.scheduler").addFilter(_ExpectedSkips())
 HEARTBEAT_SECONDS = 5.0
 TICKETS_SECONDS = 600.0  # help desk housekeeping: overdue flags, voice notes past their time
+PRUNE_EVERY = 3600.0
+PRUNE_FIRST = 60.0  # seconds after the start: an instance restarted hourly still prunes
 
 
 @dataclass
@@ -67,6 +72,7 @@ def build_scheduler(
     poll: float = 2.0,
     heartbeat: Heartbeat | None = None,
     notices: NoticeSender | None = None,
+    pruner: Pruner | None = None,
 ) -> AsyncIOScheduler:
     """The reminder tick every `every` seconds, the broadcast sender and the desk's notices
     every `poll` seconds; a slow run is never started twice at once."""
@@ -87,10 +93,35 @@ def build_scheduler(
     if notices is not None:
         every_(poll, _notices, notices, name="notices")
     every_(every, _tick, ticker, leader, heartbeat, name="reminders")
-    every_(3600, _prune, ticker, name="prune")
+    if pruner is not None:
+        scheduler.add_job(
+            _retain, "interval", seconds=PRUNE_EVERY, args=[pruner, leader], id="prune",
+            max_instances=1, coalesce=True, misfire_grace_time=None,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=PRUNE_FIRST),
+        )  # fmt: skip
+    else:
+        every_(PRUNE_EVERY, _prune, ticker, name="prune")
     every_(SUMMARY_SECONDS, summarise, ticker.sessionmaker, leader, name="funnel-summary")
     every_(TICKETS_SECONDS, _tickets, ticker, leader, name="tickets")
     return scheduler
+
+
+async def _retain(pruner: Pruner, leader: Leader | None = None) -> None:
+    """The rows past their retention, deleted by the leading instance only."""
+    try:
+        if leader is not None and not await leader.hold():
+            return
+        done = await pruner.run()
+    except Exception:
+        log.exception("pruning old rows failed; the next hour retries")
+        return
+    if any(done.rows.values()) or not done.finished:
+        log.info(
+            "retention: deleted %s in %d batches%s",
+            ", ".join(f"{n} {name}" for name, n in done.rows.items() if n),
+            done.batches,
+            "" if done.finished else "; more left for the next run",
+        )
 
 
 async def summarise(

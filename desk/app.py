@@ -154,6 +154,16 @@ async def _viewer(request: web.Request, db: AsyncSession) -> Viewer | None:
     return Viewer(person, role, scope, found.id, found.csrf)
 
 
+# On every page and download: the policy, no sniffing, no framing, no referrer, no cache.
+SAFE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One transaction per request; the viewer; the language; CSRF on every POST; headers."""
@@ -180,11 +190,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                 response = await _checked(request, handler, route, viewer)
     if request.get(ENDED) or request.get(SIGNED_OUT):
         response.del_cookie(COOKIE, path=str(request.app[BASE]))
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
+    if not response.prepared:  # a streamed download set SAFE_HEADERS itself before sending
+        response.headers.update(SAFE_HEADERS)
     return response
 
 

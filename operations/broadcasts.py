@@ -12,6 +12,7 @@ reach is bounded by them again here, whatever the draft says.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,53 @@ from operations.notices import Done
 from storage import broadcasts as store
 from storage import segments as reach
 from storage.models import BroadcastStatus
+
+
+@dataclass(frozen=True)
+class PaidSending:
+    """Telegram's paid broadcasts as configured (PAID_BROADCAST_RATE, PAID_BROADCAST_STARS):
+    announcements at `rate` a second, Telegram charging `stars_per_message` for each message
+    above the free limit (Bot API, sendMessage, allow_paid_broadcast: 0.1 Stars)."""
+
+    rate: float
+    stars_per_message: float
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What sending to `messages` people costs at most, and how long it takes."""
+
+    messages: int
+    stars: float  # at most: every message billed (those within the free limit are not)
+    seconds: float
+    rate: float
+    stars_per_message: float
+
+
+def estimate(recipients: int, paid: PaidSending) -> Cost:
+    """The most a paid announcement to `recipients` people costs, and its sending time."""
+    stars = math.ceil(round(recipients * paid.stars_per_message * 10, 6)) / 10  # 0.1 Star, up
+    seconds = recipients / paid.rate if paid.rate > 0 else 0.0
+    return Cost(recipients, stars, seconds, paid.rate, paid.stars_per_message)
+
+
+async def estimated_cost(
+    session: AsyncSession, *, broadcast_id: int, paid: PaidSending | None
+) -> Cost | None:
+    """For the author before sending (the bot's /siaran confirmation, the desk's compose
+    page): the cost of a draft's announcement to the people it reaches now; None when paid
+    broadcasts are off or there is no such draft. The weekly cap can only lower it."""
+    if paid is None:
+        return None
+    broadcast = await store.get(session, broadcast_id)
+    if broadcast is None:
+        return None
+    return estimate(await reach.count(session, broadcast.segment, broadcast.regions), paid)
+
+
+def paid_sending(*, on: bool, rate: float, stars_per_message: float) -> PaidSending | None:
+    """The setting as a value (None: off), e.g. from bot.config.Settings' PAID_BROADCAST_*."""
+    return PaidSending(rate, stars_per_message) if on else None
 
 
 @dataclass

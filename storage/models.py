@@ -150,6 +150,7 @@ class ProcessedUpdate(Base):
     again while they are there was committed but never answered, and gets them sent."""
 
     __tablename__ = "processed_updates"
+    __table_args__ = (Index("ix_processed_updates_at", "processed_at"),)  # pruning (0023)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -233,6 +234,8 @@ class Submission(Base):
         Index("ix_submissions_kind_status_created", "kind", "status", "created_at"),
         Index("ix_submissions_person", "person_id"),
         Index("ix_submissions_run", "run_id"),  # a cohort's submissions (0020)
+        # an export's pages, one kind in (created_at, id) order (0023)
+        Index("ix_submissions_kind_created", "kind", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -534,6 +537,17 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(80))  # e.g. "broadcast:12"
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditPrune(Base):
+    """The cut-off of the audit rows being pruned, written and deleted inside the pruning
+    transaction (never seen by another): the database's trigger lets an audit row be deleted
+    only when it is older than a year and than this (migration 0023, bot/retention.py)."""
+
+    __tablename__ = "audit_log_prune"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    before: Mapped[datetime]
 
 
 class RoleInvite(Base):

@@ -26,6 +26,7 @@ from aiogram.filters import Command, Filter
 from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
@@ -44,13 +45,19 @@ from bot.config import Settings
 from bot.driver import Turn
 from bot.handlers.common import pressed_message, turn_for
 from bot.outbox import Outbox
-from bot.text import current_locale, moment, number, t, utf16_len
+from bot.text import BABEL_LOCALES, current_locale, moment, number, t, utf16_len
 from flows import clock, regions, registry
 from flows import reminders as rules
 from flows import segments as specs
 from flows.errors import Invalid
 from flows.validators import date_id, time_of_day, visible
-from operations.broadcasts import control, regions_now, send_broadcast
+from operations.broadcasts import (
+    control,
+    estimated_cost,
+    paid_sending,
+    regions_now,
+    send_broadcast,
+)
 from storage import broadcasts as store
 from storage import segments as reach
 from storage.models import Broadcast, BroadcastStatus, Person, Role
@@ -219,6 +226,7 @@ async def typed(
     person: Person,
     outbox: Outbox,
     role: Role = Role.RETURNEE,
+    settings: Settings | None = None,
 ) -> None:
     """What the draft waits for: the text (or a photo or document with it), the button's
     label, its link, or a time."""
@@ -261,7 +269,7 @@ async def typed(
             turn.say(when)
             return
         await store.edit_draft(session, draft.id, stage=None)
-        await _confirm_schedule(turn, draft.id, when)
+        await _confirm_schedule(turn, draft.id, when, settings=settings)
     else:  # an unknown stage (a newer version wrote it): start the card over
         await store.edit_draft(session, draft.id, stage=None)
         await _show_card(turn, draft.id)
@@ -349,8 +357,40 @@ def _parse_when(raw: str, tz: str) -> datetime | str:
     return found.astimezone(UTC)
 
 
+async def _cost(turn: Turn, draft: Broadcast, settings: Settings | None) -> str:
+    """The paid sending line of a confirmation ("" when paid broadcasts are off)."""
+    if settings is None:
+        return ""
+    paid = paid_sending(
+        on=settings.paid_broadcast,
+        rate=settings.paid_broadcast_rate,
+        stars_per_message=settings.paid_broadcast_stars,
+    )
+    cost = await estimated_cost(turn.session, broadcast_id=draft.id, paid=paid)
+    if cost is None:
+        return ""
+    span = format_timedelta(
+        timedelta(seconds=max(1.0, cost.seconds)),
+        locale=BABEL_LOCALES.get(current_locale(), "id_ID"),
+    )
+    return "💫 " + _(
+        "Fast paid sending is on: {rate} messages a second, about {time}. Telegram takes at "
+        "most {stars} Stars from the bot's balance for it ({price} Stars a message above "
+        "the free limit of about 30 a second)."
+    ).format(
+        rate=number(round(cost.rate)),
+        time=span,
+        stars=number(cost.stars),
+        price=number(cost.stars_per_message),
+    )
+
+
 async def _confirm_schedule(
-    turn: Turn, draft_id: int, when: datetime, pressed: Message | None = None
+    turn: Turn,
+    draft_id: int,
+    when: datetime,
+    pressed: Message | None = None,
+    settings: Settings | None = None,
 ) -> None:
     draft = await store.get(turn.session, draft_id)
     if draft is None or draft.status != BroadcastStatus.DRAFT:
@@ -361,6 +401,9 @@ async def _confirm_schedule(
         "Schedule announcement #{id} for {when}? It goes to the people in the group then "
         "(now: {n})."
     ).format(id=draft.id, when=moment(when, _tz(turn.person)), n=number(people))
+    cost = await _cost(turn, draft, settings)
+    if cost:
+        text += "\n" + cost
     stamp = str(int(when.timestamp()))
     turn.put(
         text,
@@ -546,6 +589,9 @@ async def _act_now(
         lines.append(
             "🌙 " + _("It is night now. Many people sleep: consider scheduling it for the morning.")
         )
+    cost = await _cost(turn, draft, settings)
+    if cost:
+        lines.append(cost)
     turn.put(
         "\n".join(lines),
         kb.buttons_column(
@@ -583,7 +629,7 @@ async def _act_go(
     assert started is not None
     counts = await store.progress(turn.session, draft.id)
     text, markup = status_view(
-        started, counts, rate=settings.delivery_rate, locale=current_locale()
+        started, counts, rate=settings.broadcast_rate, locale=current_locale()
     )
     if message is not None:
         await store.set_progress_message(
@@ -650,7 +696,7 @@ async def _act_quick(
         await _act_when(turn, draft, data, message, settings)
         return
     await store.edit_draft(turn.session, draft.id, stage=None)
-    await _confirm_schedule(turn, draft.id, when, message)
+    await _confirm_schedule(turn, draft.id, when, message, settings)
 
 
 async def _act_at(
@@ -999,7 +1045,8 @@ async def _control(
     now = await store.get(turn.session, broadcast.id)
     assert now is not None
     counts = await store.progress(turn.session, broadcast.id)
-    text, markup = status_view(now, counts, rate=settings.delivery_rate, locale=current_locale())
+    rate = settings.broadcast_rate
+    text, markup = status_view(now, counts, rate=rate, locale=current_locale())
     turn.put(text, markup, message)
 
 

@@ -6,13 +6,16 @@ itself. Every command and every press checks the role on the server; every field
 is checked again (a forged type, status or period, a region outside the exporter's scope, or
 full numbers asked by someone without the right is refused and changes nothing). Each export
 is audited with its filters, the number of rows, the format and whether numbers were full,
-never a value. The file is built after the commit, in a thread (see `bot.exports.BuiltFile`).
+never a value. The file is written after the commit, page by page from the database into a
+temporary file, and uploaded from it (`bot.exports.exported`, `ExportUpload`): no row limit,
+memory the same for any size.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +27,7 @@ from aiogram.methods import SendDocument
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import exports as files
 from bot import keyboards as kb
@@ -362,6 +365,7 @@ async def pressed(
     person: Person | None,
     outbox: Outbox,
     i18n: I18n,
+    sessionmaker: async_sessionmaker[AsyncSession],
     role: Role = Role.RETURNEE,
 ) -> None:
     """Every button of the card and its lists: the role first, then every field."""
@@ -381,7 +385,7 @@ async def pressed(
     message = pressed_message(callback)
     act = callback_data.act
     if act == "go":
-        await _export(turn, callback, choice, scope, i18n)
+        await _export(turn, callback, choice, scope, i18n, sessionmaker)
         return
     if act == "card":
         text, markup = await card(turn, choice, scope)
@@ -401,9 +405,11 @@ async def pressed(
     turn.put(text, markup, message)
 
 
-def _caption(choice: Choice, scope: list[str] | None, tz: str, result: store.Export) -> str:
+def _caption(
+    choice: Choice, scope: list[str] | None, tz: str, counted: store.Counted, fmt: str
+) -> str:
     lines = [
-        "📤 " + _("Submissions in this file: {n}").format(n=number(len(result.rows))),
+        "📤 " + _("Submissions in this file: {n}").format(n=number(counted.total)),
         _("Type: {value}").format(value=_kind_label(choice.kind)),
         _("Status: {value}").format(value=_status_label(choice.status)),
         _("Period: {value}").format(value=_period_label(choice, tz)),
@@ -415,11 +421,11 @@ def _caption(choice: Choice, scope: list[str] | None, tz: str, result: store.Exp
         _("Phone and NIK: {value}").format(value=_("in full") if choice.full else _("masked")),
         _("Times are in {zone}.").format(zone=files.ZONE_LABELS.get(tz, tz)),
     ]
-    present = files.kinds_in(result.rows)
+    present = [k for k in files.snapshots.KINDS if k in counted.by_kind]
+    present += sorted(set(counted.by_kind) - set(present))
     if len(present) > 1:
         counts = ", ".join(
-            f"{files.title(kind, t)} ({number(sum(1 for r in result.rows if r.kind == kind))})"
-            for kind in present
+            f"{files.title(kind, t)} ({number(counted.by_kind[kind])})" for kind in present
         )
         each = (
             _("One sheet for each type: {counts}")
@@ -427,14 +433,8 @@ def _caption(choice: Choice, scope: list[str] | None, tz: str, result: store.Exp
             else _("One CSV file for each type, in a zip: {counts}")
         )
         lines.append(each.format(counts=html.escape(counts)))
-    if result.truncated:
-        lines.append(
-            "⚠️ "
-            + _(
-                "Only the first {n} (the oldest) are in this file. "
-                "Please choose a shorter period for the rest."
-            ).format(n=number(result.limit))
-        )
+    elif fmt == files.ZIP and choice.kind:
+        lines.append(_("A CSV this long comes zipped, so it can be sent."))
     return "\n".join(lines)[:1024]
 
 
@@ -443,11 +443,11 @@ def _audit_details(
     filters: store.Filters,
     scope: list[str] | None,
     fmt: str,
-    result: store.Export,
+    counted: store.Counted,
 ) -> dict[str, object]:
     """What was exported, never a value from it: filters, format, full or not, how many."""
     details: dict[str, object] = {
-        "rows": len(result.rows),
+        "rows": counted.total,
         "format": fmt,
         "full": choice.full,
         "period": choice.period,
@@ -460,27 +460,30 @@ def _audit_details(
         details["until"] = filters.until.isoformat()
     if scope is not None:
         details["scope"] = list(scope)
-    if result.truncated:
-        details["truncated"] = True
     return details
 
 
 async def _export(
-    turn: Turn, callback: CallbackQuery, choice: Choice, scope: list[str] | None, i18n: I18n
+    turn: Turn,
+    callback: CallbackQuery,
+    choice: Choice,
+    scope: list[str] | None,
+    i18n: I18n,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Query, audit, and send the file (built after the commit) or say nothing matches."""
+    """Count, audit, and send the file (written after the commit) or say nothing matches."""
     tz = _tz(turn.person)
     filters = filters_of(choice, scope, tz)
-    result = await store.submissions(turn.session, filters, limit=store.MAX_ROWS)
-    fmt = "xlsx" if choice.xlsx else "csv"
+    counted = await store.counted(turn.session, filters)
+    fmt = files.file_format(xlsx=choice.xlsx, kind=choice.kind or None, rows=counted.total)
     await audit.audit(
         turn.session,
         actor_id=turn.person.id,
         action="export.full" if choice.full else "export",  # full numbers stand out
         subject="submissions",
-        details=_audit_details(choice, filters, scope, fmt, result),
+        details=_audit_details(choice, filters, scope, "xlsx" if choice.xlsx else "csv", counted),
     )
-    if not result.rows:
+    if not counted.total:
         turn.outbox.add(callback.answer())
         turn.say(
             _(
@@ -491,30 +494,23 @@ async def _export(
         return
     turn.outbox.add(callback.answer(_("Preparing your file…")))
     locale = current_locale()
-    rows, kinds, full = result.rows, filters.kinds or None, choice.full
     stamp = clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
-    stem = _("submissions")  # the file's name, in the exporter's language
-
-    def build() -> bytes:
-        if choice.xlsx:  # one sheet per kind
-            return files.to_xlsx(rows, full=full, locale=locale, tz=tz, kinds=kinds, i18n=i18n)
-        if choice.kind:  # one kind: one CSV
-            return files.to_csv(
-                rows, kind=KINDS[choice.kind], full=full, locale=locale, tz=tz, i18n=i18n
-            )
-        return files.to_csv_zip(rows, full=full, locale=locale, tz=tz, i18n=i18n)  # one per kind
-
-    if choice.xlsx:
-        filename = f"{stem}-{stamp}.xlsx"
-    elif choice.kind:
-        filename = f"{files.file_stem(KINDS[choice.kind], t)}-{stamp}.csv"
+    if choice.kind and not choice.xlsx:  # one kind's CSV (zipped or not)
+        stem = files.file_stem(KINDS[choice.kind], t)
     else:
-        filename = f"{stem}-{stamp}.zip"
+        stem = _("submissions")  # the file's name, in the exporter's language
+
+    def build() -> AbstractAsyncContextManager[files.Built]:
+        return files.exported(
+            sessionmaker, filters, fmt=fmt, full=choice.full, locale=locale, tz=tz,
+            i18n=i18n, counted=counted,
+        )  # fmt: skip
+
     turn.outbox.add(
         SendDocument(
             chat_id=turn.chat_id,
-            document=files.BuiltFile(build, filename),
-            caption=_caption(choice, scope, tz, result),
+            document=files.ExportUpload(build, f"{stem}-{stamp}.{fmt}"),
+            caption=_caption(choice, scope, tz, counted, fmt),
         )
     )
 

@@ -374,14 +374,21 @@ def test_the_check_for_changes_can_fail() -> None:
 
 
 def test_no_code_path_updates_or_deletes_audit_entries() -> None:
-    """Append-only: outside migrations (schema, not rows), nothing changes or removes an entry."""
+    """Append-only: outside migrations (schema, not rows), nothing changes or removes an entry,
+    but the one deletion of expired rows (storage/retention.py: a batch older than the
+    retention, which the database lets through only past its floor of a year, 0023)."""
     checked = 0
+    pruning = ROOT / "storage" / "retention.py"
     for folder in ("storage", "bot", "flows"):
         for path in (ROOT / folder).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
             checked += 1
-            assert not changes_to_the_log(path.read_text()), path.relative_to(ROOT)
+            found = changes_to_the_log(path.read_text())
+            if path == pruning:
+                assert len(found) == 1, found  # the batch of expired rows, nothing else
+                continue
+            assert not found, path.relative_to(ROOT)
     assert checked > 30
     for path in (ROOT / "storage" / "migrations").rglob("*.py"):
         assert not SQL_CHANGE.search(path.read_text()), path.relative_to(ROOT)

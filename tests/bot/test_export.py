@@ -163,7 +163,7 @@ def document(calls: list[Any]) -> SendDocument:
 
 async def content(calls: list[Any]) -> bytes:
     sent = document(calls)
-    assert isinstance(sent.document, files.BuiltFile)
+    assert isinstance(sent.document, files.ExportUpload)
     return await sent.document.content()
 
 
@@ -512,20 +512,27 @@ async def test_nothing_matches_says_so_and_sends_no_file(app, person) -> None:
     assert entry.details["rows"] == 0
 
 
-async def test_the_row_limit_is_reported(app, person, monkeypatch) -> None:
+async def test_no_row_limit_every_match_is_read_page_by_page(app, person, monkeypatch) -> None:
     ids = await seed(app)
-    async with app.sessionmaker() as session:
-        found = await store.submissions(session, store.Filters(), limit=2)
-    assert found.truncated and [r.id for r in found.rows] == [ids["C"], ids["D"]]
-    monkeypatch.setattr(store, "MAX_ROWS", 3)
+    pages: list[int] = []
+    chunks = store.chunks
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        async for page in chunks(*args, **kwargs):
+            pages.append(len(page))
+            yield page
+
+    monkeypatch.setattr(store, "CHUNK", 1)
+    monkeypatch.setattr(store, "chunks", spy)
     chat = await exporter(app, person, STAFF, "staff")
     await chat.send("/ekspor")
-    calls = await chat.press("📤 Export")
-    assert "Only the first 3 (the oldest)" in document(calls).caption
+    calls = await chat.press("📤 Export")  # the last 30 days: all but C
+    assert "Submissions in this file: 4" in document(calls).caption
     rows = all_rows(await content(calls))
-    assert set(rows) == {ids["D"], ids["B"], ids["A"]}
+    assert set(rows) == {ids["A"], ids["B"], ids["D"], ids["E"]}
+    assert pages and set(pages) == {1}  # one row at a time, as many pages as rows
     [entry] = await exports_audited(app)
-    assert entry.details["truncated"] is True and entry.details["rows"] == 3
+    assert entry.details["rows"] == 4 and "truncated" not in entry.details
 
 
 async def test_the_query_filters_a_half_open_range_in_utc(app) -> None:

@@ -55,8 +55,8 @@ async def test_a_csv_downloads_as_an_attachment_masked_and_audited_like_the_bot(
     choice = bot_export.Choice(kind="k", status="s", period="30", region="", xlsx=False,
                                full=False)  # fmt: skip
     filters = store.Filters(kinds=("kur_readiness",), statuses=("submitted",))
-    result = store.Export(rows=[None] * 3, truncated=False, limit=store.MAX_ROWS)  # type: ignore[list-item]
-    expected = bot_export._audit_details(choice, filters, None, "csv", result)
+    counted = store.Counted(by_kind={"kur_readiness": 3}, upto_id=3)
+    expected = bot_export._audit_details(choice, filters, None, "csv", counted)
     expected["since"], expected["until"] = entry.details["since"], entry.details["until"]
     since, until = bot_export.period_range("30", entry.at, "Asia/Jakarta")
     assert (expected["since"], expected["until"]) == (since.isoformat(), until.isoformat())

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import alembic_config
@@ -26,12 +27,18 @@ async def _seed(url: str) -> None:
         )  # fmt: skip
         session.add_all([*people, training])
         await session.flush()
-        regs = [
-            TrainingRegistration(training_id=training.id, person_id=p.id, status="registered")
+        # Core inserts naming only the columns 0015 has (the model has grown since)
+        reg_ids = [
+            (
+                await session.execute(
+                    insert(TrainingRegistration.__table__)
+                    .values(training_id=training.id, person_id=p.id, status="registered")
+                    .returning(TrainingRegistration.__table__.c.id)
+                )
+            ).scalar_one()
             for p in people
         ]
-        session.add_all(regs)
-        await session.flush()
+        regs = [SimpleNamespace(id=i, person_id=p.id) for i, p in zip(reg_ids, people, strict=True)]
         # the first rejected, the second approved, the third rejected and then filed again
         for reg, status, at in (
             (regs[0], "rejected", NOW),

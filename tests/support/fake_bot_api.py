@@ -160,6 +160,19 @@ def _int_param(params: JSON, key: str) -> int:
     return value
 
 
+def _take_slot(recent: deque[float], rate: float) -> None:
+    """Count a send in a sliding window of `rate` a second, or raise 429 when it is full."""
+    capacity = max(1, math.floor(rate))
+    window = capacity / rate  # 30/s: 30 per 1 s; 0.5/s: 1 per 2 s
+    now = time.monotonic()
+    while recent and recent[0] <= now - window:
+        recent.popleft()
+    if len(recent) >= capacity:
+        wait = max(1, math.ceil(recent[0] + window - now))
+        raise ApiError.for_code(429, wait)
+    recent.append(now)
+
+
 class FakeBotAPI:
     """Fake Telegram Bot API server on 127.0.0.1 for end-to-end tests and benchmarks."""
 
@@ -203,6 +216,8 @@ class FakeBotAPI:
         self._blocked: set[int] = set()
         self._rate: float | None = None
         self._recent_sends: deque[float] = deque()
+        self._paid_rate: float | None = None  # sends with allow_paid_broadcast
+        self._recent_paid: deque[float] = deque()
         self._commands: dict[str, list[JSON]] = {}
         self._webhook_secret = ""
         self._webhook_targets: list[str] = []
@@ -353,10 +368,13 @@ class FakeBotAPI:
         """Undo block()."""
         self._blocked.discard(user_id)
 
-    def rate_limit(self, per_second: float | None) -> None:
-        """Answer 429 to sends beyond per_second in a sliding window; None switches it off."""
-        self._rate = per_second
+    def rate_limit(self, per_second: float | None, *, paid: float | None = 1000.0) -> None:
+        """Answer 429 to sends beyond per_second in a sliding window; None switches it off.
+        A send with allow_paid_broadcast counts against `paid` instead (Telegram's paid
+        broadcasts: up to 1000 a second), in a window of its own."""
+        self._rate, self._paid_rate = per_second, paid if per_second is not None else None
         self._recent_sends.clear()
+        self._recent_paid.clear()
 
     def deliver_webhooks(self, targets: list[str], *, connections: int = 4) -> None:
         """Play Telegram's webhook side: while a webhook is set (setWebhook), every pushed update
@@ -596,16 +614,11 @@ class FakeBotAPI:
             return
         if chat_id in self._blocked:
             raise ApiError.for_code(403)
-        if self._rate is not None:
-            capacity = max(1, math.floor(self._rate))
-            window = capacity / self._rate  # 30/s: 30 per 1 s; 0.5/s: 1 per 2 s
-            now = time.monotonic()
-            while self._recent_sends and self._recent_sends[0] <= now - window:
-                self._recent_sends.popleft()
-            if len(self._recent_sends) >= capacity:
-                wait = max(1, math.ceil(self._recent_sends[0] + window - now))
-                raise ApiError.for_code(429, wait)
-            self._recent_sends.append(now)
+        paid = str(params.get("allow_paid_broadcast", "")).lower() == "true"
+        if paid and self._paid_rate is not None:
+            _take_slot(self._recent_paid, self._paid_rate)
+        elif self._rate is not None:
+            _take_slot(self._recent_sends, self._rate)
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self._webhook_url:

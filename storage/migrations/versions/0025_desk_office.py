@@ -1,8 +1,8 @@
-"""the desk's audit log page: indexes for its newest-first pages and its actor filter
+"""the desk's audit log page: an index for its actor filter
 
 The audit log page (desk/admin.py) reads entries newest first by (at, id), a page at a time by
-keyset, optionally of one actor; without these, every page sorts the whole log. Built without
-blocking the bot on PostgreSQL (storage/online_ddl.py).
+keyset (on 0023's `ix_audit_log_at`, which pruning uses too), optionally of one actor: that
+needs (actor_id, at). Built without blocking the bot on PostgreSQL (storage/online_ddl.py).
 
 Revision ID: 0025
 Revises: 0024
@@ -19,7 +19,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEXES = (
-    ("ix_audit_log_at", "audit_log", ("at", "id")),
     ("ix_audit_log_actor", "audit_log", ("actor_id", "at")),
 )
 
