@@ -125,3 +125,14 @@ async def test_announcement_routes_with_another_regions_announcement(
         async with app.sessionmaker() as s:
             b = await s.get(Broadcast, bid)
         assert b.status == ("sending" if route == "POST pause" else "draft")
+
+
+async def test_a_coordinator_lands_on_the_pages_of_their_role(app, person, browser) -> None:
+    """The desk's first page lists what the role may use (a reviewer goes to the queue)."""
+    client, _csrf = await visitor(app, person, browser, "coordinator")
+    answer = await client.get("/meja/")
+    page = await answer.text()
+    assert answer.status == 200
+    for link in ("/meja/pelatihan", "/meja/siaran", "/meja/tiket", "/meja/statistik"):
+        assert f'<li><a href="{link}">' in page, link
+    assert '<li><a href="/meja/tinjau">' not in page and '<li><a href="/meja/peran">' not in page
