@@ -9,7 +9,7 @@ DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 DEMO_DESK ?= http://127.0.0.1:8081/
 
 .PHONY: setup chromium compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
-	bench bench-scale bench-exports clean content-check
+	bench bench-scale bench-exports bench-desk clean content-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -102,6 +102,11 @@ bench-scale: setup
 # and time beside a plain-list CSV baseline; ROWS=30000 for a quick try.
 bench-exports: setup
 	$(PY) bench/exports.py --rows $${ROWS:-300000}
+
+# Issue 16: the staff desk (`juragan desk`) on bench-scale's database: queue page, searches,
+# a bulk approval of 500 (put back after), memory above idle. Run `make bench-scale` first.
+bench-desk: setup
+	$(PY) bench/desk.py
 
 bench: setup
 	@status=0; \
