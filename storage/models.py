@@ -234,6 +234,7 @@ class Submission(Base):
         Index("ix_submissions_kind_status_created", "kind", "status", "created_at"),
         Index("ix_submissions_person", "person_id"),
         Index("ix_submissions_run", "run_id"),  # a cohort's submissions (0020)
+        Index("ix_submissions_status_created", "status", "created_at", "id"),  # the queue (0027)
         # an export's pages, one kind in (created_at, id) order (0023)
         Index("ix_submissions_kind_created", "kind", "created_at", "id"),
     )
