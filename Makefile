@@ -8,7 +8,7 @@ KEYWORDS := -k N_ -k t -k __
 DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 DEMO_DESK ?= http://127.0.0.1:8081/
 
-.PHONY: setup chromium compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
+.PHONY: setup chromium axe compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
 	bench bench-scale bench-exports bench-desk clean content-check
 
 $(STAMP): pyproject.toml
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP) compile chromium
+setup: $(STAMP) compile chromium axe
 
 # The desk's browser tests drive Debian's Chromium: installed with apt-get only where
 # /usr/bin/chromium is missing; where it cannot be had, those tests are skipped (with the reason).
@@ -30,6 +30,18 @@ chromium:
 	      { $$sudo apt-get update >/dev/null 2>&1 && \
 	        $$sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; }; } || \
 	  echo "make setup: Chromium could not be installed here; the desk's browser tests will be skipped"; }
+
+# axe-core (pinned) for the desk's accessibility test, from the npm registry into the
+# git-ignored virtualenv; where npm is missing or offline, that test is skipped (with the reason).
+AXE_VERSION := 4.10.3
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+axe:
+	@grep -qs '"version": "$(AXE_VERSION)"' $(VENV)/axe/node_modules/axe-core/package.json || { \
+	  if command -v npm >/dev/null; then \
+	    npm install --prefix $(VENV)/axe axe-core@$(AXE_VERSION) --no-audit --no-fund --no-save \
+	      --silent >/dev/null 2>&1 || \
+	      echo "make setup: npm could not install axe-core $(AXE_VERSION); the desk's accessibility test will be skipped"; \
+	  else echo "make setup: npm is missing; the desk's accessibility test will be skipped"; fi; }
 
 compile: $(STAMP)
 	$(PYBABEL) compile --statistics -d locales -D messages

@@ -84,9 +84,16 @@ class Chromium:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         return playwright, browser
 
-    async def page(self, width: int = 1280, height: int = 900) -> Remote:
+    async def page(
+        self, width: int = 1280, height: int = 900, *, bypass_csp: bool = False
+    ) -> Remote:
+        """bypass_csp: for the accessibility test only (axe-core is injected as an inline script,
+        which the desk's Content-Security-Policy rightly forbids)."""
+
         async def make() -> Any:
-            context = await self.browser.new_context(viewport={"width": width, "height": height})
+            context = await self.browser.new_context(
+                viewport={"width": width, "height": height}, bypass_csp=bypass_csp
+            )
             return await context.new_page()
 
         page = await asyncio.wrap_future(self._run(make()))

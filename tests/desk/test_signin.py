@@ -139,7 +139,7 @@ async def test_a_coordinator_signs_in_but_does_not_review(app, person, browser) 
     client = await browser()
     await sign_in(client, chat)
     home = await client.get("/meja/")
-    assert home.status == 200 and "You are signed in" in await home.text()
+    assert home.status == 200 and "These are the pages your role may use" in await home.text()
     refused = await client.get("/meja/tinjau")
     assert refused.status == 403 and "only reviewers" in await refused.text()
 
