@@ -114,7 +114,7 @@ class Database:
             assert found is not None
             return found
 
-    async def wait_reported(self, bid: int, timeout: float = 20.0) -> Broadcast:
+    async def wait_reported(self, bid: int, timeout: float = 60.0) -> Broadcast:
         """Until the broadcast is done and its report sent (stage cleared)."""
         deadline = time.monotonic() + timeout
         while True:
