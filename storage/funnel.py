@@ -213,6 +213,16 @@ def _approved(table: Any = _S) -> ColumnElement[Any]:
     return func.count(distinct(case((table.c.status == SubmissionStatus.APPROVED, table.c.id))))
 
 
+def _loans_at(loan_id: Any, loan_stage: Any, stage_dates: Any, stage: str) -> ColumnElement[Any]:
+    """How many loans reached `stage`: at it or a later one, or with its or a later one's date
+    (the loans table's columns, or a subquery's)."""
+    got = or_(
+        loan_stage.in_(BANK_STAGES[stage]),
+        *(stage_dates[s].as_string().is_not(None) for s in BANK_STAGES[stage]),
+    )
+    return func.count(distinct(case((got, loan_id))))
+
+
 async def _submissions(
     session: AsyncSession,
     journey: str,
@@ -247,11 +257,7 @@ async def _submissions(
     if journey == KUR:
         frm = _S.outerjoin(_L, _L.c.id == _S.c.ref_id)
         for stage in (SURVEY, AKAD, CAIR):
-            got = or_(
-                _L.c.stage.in_(BANK_STAGES[stage]),
-                *(_L.c.stage_dates[s].as_string().is_not(None) for s in BANK_STAGES[stage]),
-            )
-            columns.append(func.count(distinct(case((got, _L.c.id)))))
+            columns.append(_loans_at(_L.c.id, _L.c.stage, _L.c.stage_dates, stage))
     row = (await connection.execute(select(*columns).select_from(frm).where(*where))).one()
     counts = {SUBMITTED: int(row[0]), APPROVED: int(row[1])}
     if journey == KUR:

@@ -39,7 +39,6 @@ from storage.funnel import (
     _R,
     _S,
     AKAD,
-    BANK_STAGES,
     CAIR,
     CORRECTION,
     JOIN,
@@ -47,14 +46,15 @@ from storage.funnel import (
     MAIN_FLOW,
     SUBMISSION,
     SURVEY,
+    _approved,
     _last_answered,
+    _loans_at,
 )
 from storage.models import (
     FunnelRunDay,
     FunnelRunProvinceDay,
     FunnelSubmissionDay,
     FunnelSummaryState,
-    SubmissionStatus,
 )
 
 RECENT_DAYS = 100
@@ -241,14 +241,13 @@ async def refresh(session: AsyncSession, now: datetime, *, full: bool | None = N
         loan: list[Any] = []
         if journey == KUR:
             joined = joined.outerjoin(_L, _L.c.id == _S.c.ref_id)
-            loan = [_L.c.id.label("lid"), _L.c.stage.label("stage"),
-                    _L.c.stage_dates.label("stage_dates")]  # fmt: skip
+            loan = [_L.c.id.label("loan_id"), _L.c.stage, _L.c.stage_dates]
         inner = (
             select(
                 day.label("day"),
                 _P.c.province_code.label("province_code"),
                 _P.c.regency_code.label("regency_code"),
-                _S.c.id.label("sid"),
+                _S.c.id.label("id"),
                 _S.c.status.label("status"),
                 *loan,
             )
@@ -256,17 +255,12 @@ async def refresh(session: AsyncSession, now: datetime, *, full: bool | None = N
             .where(_S.c.kind == kind, _R.c.flow == MAIN_FLOW[journey], *cohort)
             .subquery()
         )
-        counted = [
-            func.count(distinct(inner.c.sid)),
-            func.count(distinct(case((inner.c.status == SubmissionStatus.APPROVED, inner.c.sid)))),
-        ]
-        if journey == KUR:
-            for stage in (SURVEY, AKAD, CAIR):
-                got = or_(
-                    inner.c.stage.in_(BANK_STAGES[stage]),
-                    *(inner.c.stage_dates[s].as_string().is_not(None) for s in BANK_STAGES[stage]),
-                )
-                counted.append(func.count(distinct(case((got, inner.c.lid)))))
+        counted = [func.count(distinct(inner.c.id)), _approved(inner)]
+        if journey == KUR:  # the loans' stages, counted as the live funnel counts them
+            counted += [
+                _loans_at(inner.c.loan_id, inner.c.stage, inner.c.stage_dates, stage)
+                for stage in (SURVEY, AKAD, CAIR)
+            ]
         else:
             counted += [literal(0), literal(0), literal(0)]
         group = [inner.c.day, inner.c.province_code, inner.c.regency_code]
