@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot import exports as files
 from bot import roles
-from bot.handlers.export import KINDS, PERIODS, STATUSES, period_range
+from bot.handlers.export import KINDS, PERIODS, STATUSES, audit_details, period_range
 from bot.text import t
 from desk.app import (
     DB,
@@ -105,28 +105,6 @@ def filters_of(choice: Choice, scope: list[str] | None, tz: str) -> store.Filter
         scope=tuple(scope) if scope is not None else None,
         region=choice.region or None,
     )
-
-
-def audit_details(
-    choice: Choice, filters: store.Filters, scope: list[str] | None, fmt: str,
-    counted: store.Counted,
-) -> dict[str, object]:  # fmt: skip
-    """What was exported, never a value from it: the bot's /ekspor row, key for key."""
-    details: dict[str, object] = {
-        "rows": counted.total,
-        "format": fmt,
-        "full": choice.full,
-        "period": choice.period,
-        "kind": KINDS.get(choice.kind, "all"),
-        "status": STATUSES.get(choice.status, "all"),
-        "region": choice.region or "all",
-    }
-    if filters.since is not None and filters.until is not None:
-        details["since"] = filters.since.isoformat()
-        details["until"] = filters.until.isoformat()
-    if scope is not None:
-        details["scope"] = list(scope)
-    return details
 
 
 def _exporter(request: web.Request) -> Viewer | web.Response:

@@ -18,6 +18,7 @@ import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
@@ -438,8 +439,18 @@ def _caption(
     return "\n".join(lines)[:1024]
 
 
-def _audit_details(
-    choice: Choice,
+class Chosen(Protocol):
+    """What an export's audit row reads of a choice (the bot's Choice, or the desk's form)."""
+
+    full: bool
+    period: str
+    kind: str
+    status: str
+    region: str
+
+
+def audit_details(
+    choice: Chosen,
     filters: store.Filters,
     scope: list[str] | None,
     fmt: str,
@@ -481,7 +492,7 @@ async def _export(
         actor_id=turn.person.id,
         action="export.full" if choice.full else "export",  # full numbers stand out
         subject="submissions",
-        details=_audit_details(choice, filters, scope, "xlsx" if choice.xlsx else "csv", counted),
+        details=audit_details(choice, filters, scope, "xlsx" if choice.xlsx else "csv", counted),
     )
     if not counted.total:
         turn.outbox.add(callback.answer())

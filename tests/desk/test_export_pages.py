@@ -56,7 +56,7 @@ async def test_a_csv_downloads_as_an_attachment_masked_and_audited_like_the_bot(
                                full=False)  # fmt: skip
     filters = store.Filters(kinds=("kur_readiness",), statuses=("submitted",))
     counted = store.Counted(by_kind={"kur_readiness": 3}, upto_id=3)
-    expected = bot_export._audit_details(choice, filters, None, "csv", counted)
+    expected = bot_export.audit_details(choice, filters, None, "csv", counted)
     expected["since"], expected["until"] = entry.details["since"], entry.details["until"]
     since, until = bot_export.period_range("30", entry.at, "Asia/Jakarta")
     assert (expected["since"], expected["until"]) == (since.isoformat(), until.isoformat())
