@@ -25,6 +25,20 @@ async def test_refusing_consent_is_respected_and_keeps_nothing(app, person) -> N
     assert await count(app, Consent) == 0
 
 
+async def test_typing_setuju_instead_of_pressing_asks_again_with_the_buttons(app, person) -> None:
+    chat = person()
+    await chat.send("/start")
+    for typed in ("Setuju", "ya", "saya setuju!", "Tidak setuju"):
+        replies = await chat.send(typed)
+        assert "tombol" in texts(replies) and "UU No. 27 Tahun 2022" in texts(replies)
+        assert chat.buttons() == ["✅ Setuju", "Tidak setuju"]
+    assert await count(app, Person) == 0 and await count(app, Consent) == 0
+    replies = await chat.send("mau pinjam modal")  # anything else: where to begin
+    assert "/start" in texts(replies) and "tombol" not in texts(replies)
+    await chat.press("✅ Setuju")
+    assert await count(app, Consent) == 1
+
+
 async def test_whole_onboarding_reaches_main_menu_with_profile_stored(app, person) -> None:
     chat = person()
     await onboard(chat)
