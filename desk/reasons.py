@@ -10,7 +10,7 @@ the returnee reads).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +25,7 @@ from flows import clock, regions, validators
 from flows.errors import Invalid
 from flows.i18n import N_
 from operations import reasons as ops
+from operations.reasons import visible  # the rules, shared with the bot's /tinjau
 from storage import reasons as store
 from storage.models import ReasonTemplate
 
@@ -33,31 +34,8 @@ TITLE_MAX = 80
 NO_TEMPLATE = N_("That reason template cannot be used here. Please choose another one.")
 
 
-def visible(template: ReasonTemplate, scope: Sequence[str] | None) -> bool:
-    """National, or its region overlaps the viewer's regions (holds or is held by one)."""
-    code = template.region_code
-    if code is None or scope is None:
-        return True
-    return regions.inside(code, scope) or any(regions.inside(s, [code]) for s in scope)
-
-
-def fits(template: ReasonTemplate, place: str | None) -> bool:
-    """Usable on a submission at `place`: national, or its region holds the place."""
-    return template.region_code is None or regions.inside(place, [template.region_code])
-
-
 async def usable(db: AsyncSession, viewer: Viewer) -> list[ReasonTemplate]:
-    return [tpl for tpl in await store.templates(db) if visible(tpl, viewer.scope)]
-
-
-def offered(templates: list[ReasonTemplate], *, action: str | None = None,
-            place: Any = ...) -> list[ReasonTemplate]:  # fmt: skip
-    """Those for `action` (None: both) that fit `place` (left out: any place)."""
-    return [
-        tpl
-        for tpl in templates
-        if (action is None or tpl.action == action) and (place is ... or fits(tpl, place))
-    ]
+    return await ops.usable(db, viewer.scope)
 
 
 async def chosen(
@@ -74,14 +52,11 @@ async def chosen(
     raw = str(form.get("template", ""))
     template = None
     if raw:
-        template = await store.get(db, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-        if (
-            template is None
-            or template.retired_at is not None
-            or template.action != action
-            or not visible(template, viewer.scope)
-            or not all(fits(template, p) for p in places)
-        ):
+        if raw.isdigit() and len(raw) < 12:
+            template = await ops.applicable(
+                db, int(raw), scope=viewer.scope, action=action, places=places
+            )
+        if template is None:
             log.warning("desk: refused a reason template that does not apply")
             raise Invalid(NO_TEMPLATE)
     typed = str(form.get("reason", ""))

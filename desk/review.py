@@ -32,6 +32,7 @@ from flows.errors import Invalid
 from flows.review import REASON_MAX, overdue_since
 from operations import decisions
 from operations import desk as outbox
+from operations.reasons import offered
 from storage import desk_queue
 from storage import reviews as store
 from storage.models import SubmissionKind, SubmissionStatus
@@ -260,9 +261,7 @@ async def queue(request: web.Request) -> web.Response:
             "sort_label": dict(_sorts())[filters.sort],
             "done": done_message(request.query),
             "overdue_days": settings.review_overdue_days,
-            "templates": reasons.offered(
-                await reasons.usable(request[DB], viewer), action="reject"
-            ),
+            "templates": offered(await reasons.usable(request[DB], viewer), action="reject"),
         },
     )
 

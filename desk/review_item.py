@@ -36,6 +36,7 @@ from flows.errors import Invalid
 from flows.validators import mask_nik, mask_phone
 from operations import decisions
 from operations import desk as outbox
+from operations.reasons import offered
 from storage import audit, coops, desk_queue, review_history
 from storage import reviews as store
 from storage.models import Person, Submission, SubmissionStatus
@@ -146,7 +147,7 @@ async def item(request: web.Request, *, error: str = "", status: int = 200, reas
         db, query_of(request, viewer, filters, search=False), after=submission.id
     )
     waiting = submission.status == SubmissionStatus.SUBMITTED.value
-    templates = reasons.offered(await reasons.usable(db, viewer), place=place)
+    templates = offered(await reasons.usable(db, viewer), place=place)
     mine = person.locale if person else "id"
     templates.sort(key=lambda tpl: tpl.locale != mine)  # the returnee's language first
     has_secret = bool(person and (person.nik or person.phone)) or any(

@@ -3,7 +3,9 @@
 `review_reason`: the reason for a rejection or a return for correction. The decision itself
 (which submission, reject or return, which fields) is known before the flow starts and rides
 in its answers; the flow asks only the reason, so it is kept across a restart like any answer,
-and /batal leaves the submission waiting.
+and /batal leaves the submission waiting. The reasons the office keeps (the desk's templates
+that fit the submission, in the returnee's language) ride in the answers too, as buttons: a
+press takes the template's words, typed text is the reason itself.
 
 `fix_details`: the returnee's own details a join request or a training registration carries
 (name, phone, and a join request's NIK), asked again in correction mode (bot/driver.py
@@ -19,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows import validators
-from flows.engine import END, Flow, Kind, Step
+from flows.engine import END, Flow, Kind, Option, Step
 from flows.i18n import N_
 from flows.join_coop import JOIN
 from flows.onboarding import NAME, PHONE
@@ -27,8 +29,19 @@ from flows.onboarding import NAME, PHONE
 REASON_MAX = 500
 
 
+TEMPLATE = "tpl-"  # an option's value: the template with this id gives the reason
+
+
 def _reason(raw: str, _answers: Any) -> str:
     return validators.text(raw, min_len=5, max_len=REASON_MAX)
+
+
+def _templates(answers: Any) -> tuple[Option, ...]:
+    """The office's reasons offered when the flow began: [[id, title], ...] in the answers."""
+    return tuple(
+        Option(f"{TEMPLATE}{tid}", str(title), literal=True)
+        for tid, title in (answers or {}).get("templates") or ()
+    )
 
 
 REVIEW_REASON = Flow(
@@ -38,10 +51,12 @@ REVIEW_REASON = Flow(
         Step(
             key="reason",
             prompt=N_(
-                "Please type the reason in a sentence or two. The returnee reads it as you "
-                "write it, so be clear and kind."
+                "Please type the reason in a sentence or two, or press one your office keeps. "
+                "The returnee reads it as written, so be clear and kind."
             ),
-            kind=Kind.TEXT,
+            kind=Kind.CHOICE,
+            options=_templates,
+            typed=Kind.TEXT,  # typed text is the reason, even when it resembles a title
             validate=_reason,
         ),
     ),

@@ -31,8 +31,9 @@ from bot.text import moment, number, shown, t
 from flows import clock, regions, registry, snapshots
 from flows.engine import Kind
 from flows.i18n import N_
+from flows.review import TEMPLATE
 from flows.validators import mask_phone
-from operations import decisions
+from operations import decisions, reasons
 from storage import audit, coops, repo
 from storage import reviews as store
 from storage.models import FlowRun, Person, Role, Submission, SubmissionKind, SubmissionStatus
@@ -418,8 +419,11 @@ async def pressed(
             return
         outbox.add(callback.answer())
         await driver.begin(
-            turn, "review_reason", {"submission": submission.id, "decision": "rejected"}
-        )
+            turn,
+            "review_reason",
+            {"submission": submission.id, "decision": "rejected",
+             "templates": await _templates(turn, submission, "reject")},
+        )  # fmt: skip
     elif data.act in ("ret", "retgo"):
         if submission.status != SubmissionStatus.SUBMITTED:
             await _too_late(turn, callback, submission)
@@ -434,8 +438,9 @@ async def pressed(
             await driver.begin(
                 turn,
                 "review_reason",
-                {"submission": submission.id, "decision": "returned", "fields": chosen},
-            )
+                {"submission": submission.id, "decision": "returned", "fields": chosen,
+                 "templates": await _templates(turn, submission, "return")},
+            )  # fmt: skip
             return
         outbox.add(callback.answer())
         buttons = [
@@ -460,6 +465,24 @@ async def pressed(
     else:
         log.warning("unknown review button %r", data.act)
         outbox.add(callback.answer())
+
+
+TEMPLATES_SHOWN = 6
+
+
+async def _templates(turn: Turn, submission: Submission, action: str) -> list[list[Any]]:
+    """The office's reasons for this decision that fit the submission and the reviewer's
+    regions, as [id, title] for the reason's buttons: those in the returnee's language, else
+    every one (the desk keeps them; operations.reasons decides which apply)."""
+    found = reasons.offered(
+        await reasons.usable(turn.session, roles.scope(turn.person, turn.role)),
+        action=action,
+        place=roles.place(submission),
+    )
+    owner = await coops.person(turn.session, submission.person_id)
+    locale = owner.locale if owner is not None and owner.locale else "id"
+    theirs = [tpl for tpl in found if tpl.locale == locale] or found
+    return [[tpl.id, tpl.title] for tpl in theirs[:TEMPLATES_SHOWN]]
 
 
 async def _too_late(turn: Turn, callback: CallbackQuery | None, submission: Submission) -> None:
@@ -670,7 +693,24 @@ async def reason_done(turn: Turn, run: FlowRun) -> None:
         else SubmissionStatus.RETURNED
     )
     fields = list(answers.get("fields") or []) if status == SubmissionStatus.RETURNED else None
-    if await _decide(turn, None, submission, status, str(answers.get("reason") or ""), fields):
+    action = "reject" if status == SubmissionStatus.REJECTED else "return"
+    reason = str(answers.get("reason") or "")
+    if reason.startswith(TEMPLATE):  # a template pressed: its words, if it still applies
+        raw = reason.removeprefix(TEMPLATE)
+        template = None
+        if raw.isdigit() and len(raw) < 12:
+            template = await reasons.applicable(
+                turn.session, int(raw), scope=roles.scope(turn.person, turn.role),
+                action=action, places=[roles.place(submission)],
+            )  # fmt: skip
+        if template is None:  # retired meanwhile: ask again, decide nothing
+            turn.say(_("That reason template cannot be used here. Please choose another one."))
+            kept = {k: answers[k] for k in ("submission", "decision", "fields") if k in answers}
+            kept["templates"] = await _templates(turn, submission, action)
+            await driver.begin(turn, "review_reason", kept)
+            return
+        reason = template.body
+    if await _decide(turn, None, submission, status, reason, fields):
         turn.say(
             _("Done: {status}. The returnee was told.").format(status=status_label(status.value)),
             kb.single(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.handlers.review import FixCB, ReviewCB
 from flows import clock
-from storage import repo
+from storage import reasons, repo
 from storage import reviews as store
 from storage.models import AuditEntry, Submission, SubmissionStatus
 from tests.bot.test_kur import answer_readiness, open_kur
@@ -109,6 +109,53 @@ async def test_reject_with_a_typed_reason(app, person) -> None:
         app.bot.session.calls, 8304
     )
     assert "Usaha belum berjalan enam bulan." in to(app.bot.session.calls, 8304)
+
+
+async def test_reject_with_one_of_the_offices_reasons_in_the_returnees_language(
+    app, person
+) -> None:
+    _chat, sub = await kur_submission(app, person, 8311)  # an English-speaking returnee
+    staff = await reviewer(app, person)
+    await staff.press_data(ReviewCB(act="no", id=sub.id, k=2).pack())
+    offered = staff.buttons()
+    assert "Outside our service area" in offered and "No places left" in offered
+    assert "Kuota sudah penuh" not in offered  # the office's Indonesian ones are for others
+    assert "Details differ from the KTP" not in offered  # a reason for returning, not rejecting
+    said = texts(await staff.press("No places left"))
+    assert "The returnee was told" in said
+    got = await one(app, Submission)
+    assert got.status == SubmissionStatus.REJECTED and got.reason.startswith("Sorry, all places")
+    assert "Sorry, all places for this are taken." in to(app.bot.session.calls, 8311)
+
+
+async def test_a_template_retired_while_the_reviewer_chose_is_asked_again(app, person) -> None:
+    returnee, sub = await kur_submission(app, person, 8312, lang="id")
+    staff = await reviewer(app, person, regions=["35"])
+    async with app.sessionmaker() as session, session.begin():
+        await reasons.add(session, action="return", region_code="35.78", locale="id",
+                          title="Foto KTP buram", body="Foto KTP Anda kurang jelas, mohon kirim lagi.",
+                          created_by=None, now=clock.now())  # fmt: skip
+        await reasons.add(session, action="return", region_code="32", locale="id",
+                          title="Khusus Jawa Barat", body="Teks untuk Jawa Barat saja.",
+                          created_by=None, now=clock.now())  # fmt: skip
+    await staff.press_data(ReviewCB(act="ret", id=sub.id, k=2).pack())
+    await staff.press("How much")
+    await staff.press("Next: the reason")
+    offered = staff.buttons()
+    assert "Foto KTP buram" in offered and "Data belum sesuai KTP" in offered
+    assert "Khusus Jawa Barat" not in offered  # another region's reason
+    async with app.sessionmaker() as session, session.begin():
+        [tpl] = [t for t in await reasons.templates(session) if t.title == "Foto KTP buram"]
+        await reasons.change(session, tpl.id, now=clock.now(), retired_at=clock.now())
+    said = texts(await staff.press("Foto KTP buram"))
+    assert "cannot be used here" in said
+    assert (await one(app, Submission)).status == SubmissionStatus.SUBMITTED  # nothing decided
+    assert "Foto KTP buram" not in staff.buttons() and "Data belum sesuai KTP" in staff.buttons()
+    await staff.press("Data belum sesuai KTP")
+    got = await one(app, Submission)
+    assert got.status == SubmissionStatus.RETURNED and got.returned_fields == ["amount"]
+    assert "belum sama dengan yang tertulis di KTP" in to(app.bot.session.calls, 8312)
+    assert returnee
 
 
 async def test_return_for_correction_round_trip(app, person) -> None:
