@@ -9,7 +9,7 @@ DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 DEMO_DESK ?= http://127.0.0.1:8081/
 
 .PHONY: setup chromium axe compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
-	bench bench-scale bench-exports bench-desk clean content-check
+	bench bench-scale bench-exports bench-desk clean content-check screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,15 @@ migrate: setup
 
 test: setup
 	$(PY) -m pytest -n 3
+
+# The README's desk screenshots (docs/screenshots/): the browser tests that take them, then
+# their PNGs from test-output/desk/ made small (tests/desk/screenshots.py).
+SHOT_TESTS := tests/desk/test_browser.py::test_a_reviewers_day_sign_in_search_return_correct_bulk_approve_and_export \
+	tests/desk/test_browser.py::test_it_reads_on_a_360_pixel_phone \
+	tests/desk/test_office_browser.py::test_the_statistics_table_is_read_as_a_table
+screenshots: setup
+	$(PY) -m pytest -n 0 -q $(SHOT_TESTS)
+	$(PY) -m tests.desk.screenshots
 
 # Every fact in flows/content/*.toml valid, none stale or unofficial without the caution.
 content-check: setup
