@@ -9,7 +9,7 @@ DEMO_DB ?= sqlite+aiosqlite:///./juragan.db
 DEMO_DESK ?= http://127.0.0.1:8081/
 
 .PHONY: setup chromium axe compile demo desk demo-data demo-reset run chat migrate test fuzz lint i18n \
-	bench bench-scale bench-exports bench-desk clean content-check
+	bench bench-scale bench-exports bench-desk clean content-check screenshots desk-link
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,9 +46,17 @@ axe:
 compile: $(STAMP)
 	$(PYBABEL) compile --statistics -d locales -D messages
 
+# The console chat on the demo database, after a printed sign-in link to the staff desk for the
+# demo's admin (`make desk` in another terminal serves it; the link works once, for 10 minutes).
 demo: demo-data
-	@echo "make demo: the staff desk: run 'make desk' in another terminal, then type '/as admin' and '/meja' here and open the link it prints."
+	@DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} DESK_URL=$${DESK_URL:-$(DEMO_DESK)} \
+	  $(VENV)/bin/juragan desk-link --demo || true
 	DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} DESK_URL=$${DESK_URL:-$(DEMO_DESK)} $(VENV)/bin/juragan chat
+
+# Another sign-in link to the demo's desk for the demo's admin.
+desk-link: setup
+	@DATABASE_URL=$${DATABASE_URL:-$(DEMO_DB)} DESK_URL=$${DESK_URL:-$(DEMO_DESK)} \
+	  $(VENV)/bin/juragan desk-link --demo
 
 # The staff desk on the demo database (sign in with /meja in `make demo`).
 desk: setup
@@ -82,6 +90,15 @@ migrate: setup
 
 test: setup
 	$(PY) -m pytest -n 3
+
+# The README's desk screenshots (docs/screenshots/): the browser tests that take them, then
+# their PNGs from test-output/desk/ made small (tests/desk/screenshots.py).
+SHOT_TESTS := tests/desk/test_browser.py::test_a_reviewers_day_sign_in_search_return_correct_bulk_approve_and_export \
+	tests/desk/test_browser.py::test_it_reads_on_a_360_pixel_phone \
+	tests/desk/test_office_browser.py::test_the_statistics_table_is_read_as_a_table
+screenshots: setup
+	$(PY) -m pytest -n 0 -q $(SHOT_TESTS)
+	$(PY) -m tests.desk.screenshots
 
 # Every fact in flows/content/*.toml valid, none stale or unofficial without the caution.
 content-check: setup

@@ -1,5 +1,5 @@
 """`juragan`: run (long polling), webhook (production), desk (the staff desk), chat (console),
-migrate, import, role, content check."""
+migrate, import, role, desk-link (the demo's), content check."""
 
 from __future__ import annotations
 
@@ -138,6 +138,47 @@ async def _set_role(
         await engine.dispose()
 
 
+def _desk_link(settings: Settings, demo: bool) -> int:
+    """`desk-link --demo`: a sign-in link to the staff desk for the demo's admin (the console's
+    `/as admin`, made on first use), printed; only for a desk on this machine (DESK_URL plain
+    http:// on a loopback address), never a server's: there staff send /meja to the bot."""
+    if not demo:
+        print("juragan: desk-link makes a link only for the demo's admin (--demo); on a server, "
+              "staff, coordinators and admins send /meja to the bot", file=sys.stderr)  # fmt: skip
+        return 2
+    if not settings.desk_url or settings.desk_secure:
+        print("juragan: desk-link --demo is only for a desk on this machine: DESK_URL must be "
+              "plain http:// on a loopback address, like http://127.0.0.1:8081/",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    name, url = asyncio.run(_demo_link(settings))
+    print(f"juragan: the staff desk as {name} (the demo's admin, `/as admin` in the chat): "
+          f"with `make desk` running, open\n  {url}\n(it works once, for 10 minutes; "
+          "another: `make desk-link`, or `/as admin` then `/meja` in the chat)")  # fmt: skip
+    return 0
+
+
+async def _demo_link(settings: Settings) -> tuple[str, str]:
+    from bot.console import DEMO_USER, ROLE_PEOPLE, grant
+    from bot.handlers.desk import link
+    from flows import clock
+    from operations import desk
+    from storage.db import create_engine, create_sessionmaker
+
+    offset, name = ROLE_PEOPLE["admin"]
+    engine = create_engine(settings.database_url)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        person_id = await grant(
+            sessionmaker, DEMO_USER + offset, "admin", name, settings.default_locale
+        )
+        async with sessionmaker() as session, session.begin():
+            token = await desk.issue_link(session, person_id=person_id, now=clock.now())
+        return name, link(settings, token)
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="juragan", description="Pulang Juragan bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,7 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("desk", help="serve the staff desk on DESK_HOST:DESK_PORT (needs DESK_URL)")
     sub.add_parser("migrate", help="bring the database to the newest schema")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
-    chat.add_argument("--user", type=_user_arg, default=100001, help="be this Telegram user id")
+    chat.add_argument(  # 100001: bot.console.DEMO_USER
+        "--user", type=_user_arg, default=100001, help="be this Telegram user id"
+    )
+    link = sub.add_parser(
+        "desk-link", help="print a sign-in link to a desk on this machine for the demo's admin"
+    )
+    link.add_argument("--demo", action="store_true", help="for the demo's admin (`/as admin`)")
     chat.add_argument(
         "--as", dest="role", choices=["admin", "staff", "coordinator"], help="take this role"
     )
@@ -204,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         return _import(settings, args.file, args.what)
     if args.command == "role":
         return _role(settings, int(args.telegram_id), args.role, args.regions)
+    if args.command == "desk-link":
+        return _desk_link(settings, args.demo)
     if args.command == "chat":
         from bot.console import run_console
 

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiogram.methods import TelegramMethod
 from aiogram.types import InlineKeyboardMarkup, InputFile, ReplyKeyboardMarkup
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import OFFLINE_TOKEN, App, build_app
 from bot.config import Settings
@@ -44,6 +45,7 @@ TAG = re.compile(r"<[^>]+>")
 START_LINK = re.compile(r"https://t\.me/\w+\?start=([\w-]+)")
 SURABAYA = (-7.2575, 112.7521)
 NAMES = ("Siti", "Budi", "Made", "Dewi", "Agus", "Rina", "Joko", "Wati", "Yusuf", "Eko")
+DEMO_USER = 100001  # `juragan chat`'s first person (its --user), as `make demo` runs it
 # People with a role get their own Telegram ids, above the numbered people's.
 ROLE_PEOPLE = {
     "staff": (1000, "Staf Demo"),
@@ -338,7 +340,9 @@ class Console:
                 )
                 return
         if handle in ROLE_PEOPLE:  # made with the role, and given it back if it was taken
-            await grant(self.app, seat.chat.user.id, handle, seat.name, self.language_code)
+            await grant(
+                self.app.sessionmaker, seat.chat.user.id, handle, seat.name, self.language_code
+            )
         await self.names()
         self.current = seat
         role = f", {seat.role}" if seat.role else ""
@@ -378,14 +382,21 @@ def _start_payloads(url: str) -> list[str]:
     return found
 
 
-async def grant(app: App, telegram_id: int, role: str, name: str, locale: str | None) -> None:
+async def grant(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram_id: int,
+    role: str,
+    name: str,
+    locale: str | None,
+) -> int:
     """A console person with a role: made on first use (consent given, a short profile in
-    Kota Surabaya, so they can work at once), the role set and audited when it changes."""
+    Kota Surabaya, so they can work at once), the role set and audited when it changes; their
+    person id. `juragan desk-link --demo` makes the demo's admin with it too."""
     from bot.handlers.start import CONSENT_PURPOSE, CONSENT_VERSION
     from storage import broadcasts
     from storage.models import utcnow
 
-    async with app.sessionmaker() as session, session.begin():
+    async with sessionmaker() as session, session.begin():
         person = await repo.person_by_telegram_id(session, telegram_id=telegram_id)
         if person is None:
             person = await repo.create_person_if_new(
@@ -404,7 +415,7 @@ async def grant(app: App, telegram_id: int, role: str, name: str, locale: str | 
                 onboarded_at=utcnow(),
             )
         if person.role == Role(role).value:
-            return
+            return person.id
         await repo.set_role(session, person_id=person.id, role=Role(role).value, regions=None)
         await broadcasts.audit(
             session,
@@ -413,6 +424,7 @@ async def grant(app: App, telegram_id: int, role: str, name: str, locale: str | 
             subject=f"person:{person.id}",
             details={"role": role, "regions": None, "by": "console"},
         )
+        return person.id
 
 
 async def _set_role(app: Any, user_id: int, role: str | None) -> None:

@@ -64,6 +64,21 @@ def _playwrights(value: Any) -> bool:
     return type(value).__module__.startswith("playwright.")
 
 
+async def download(page: Remote, selector: str, folder: Path) -> Path:
+    """Click `selector` on the page and keep the file the browser downloads (Playwright's
+    `expect_download`, run on the browser's loop) in `folder` under its suggested name."""
+
+    async def run() -> Path:
+        async with page._target.expect_download() as info:
+            await page._target.click(selector)
+        got = await info.value
+        path = folder / got.suggested_filename
+        await got.save_as(path)
+        return path
+
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), page._loop))
+
+
 class Chromium:
     """One headless Chromium for a module's tests; `await chromium.page(width)` for a page in a
     fresh context (its own cookies)."""

@@ -1,7 +1,8 @@
 """The desk in a real browser (Debian's Chromium through Playwright, one per module): a
-reviewer signs in from the bot's link, searches, opens, returns one for correction and approves
-several at once; another region stays out of reach by address; a revoked role is signed out at
-the next click; a forged form is refused. Screenshots at 360 px and on a desktop are saved with
+reviewer's day (signed in from the bot's link, a search, one returned for correction and
+corrected by its returnee in the bot, 20 approved at once, an XLSX downloaded); another
+region stays out of reach by address; a revoked role is signed out at the next click; a
+forged form is refused. Screenshots at 360 px and on a desktop are saved with
 the test's output (and in test-output/desk/)."""
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from openpyxl import load_workbook
+from sqlalchemy import func, select, update
 
 from flows import clock
-from storage.models import OutboxNotice, ReasonTemplate, Submission
-from tests.desk.chromium import OUTPUT, Chromium, unavailable
+from storage.models import AuditEntry, OutboxNotice, Person, ReasonTemplate, Submission
+from tests.desk.chromium import OUTPUT, Chromium, download, unavailable
 from tests.desk.support import init_data, link_of, make_role, returnees, staff
-from tests.support.talk import count
+from tests.support.talk import count, one, texts
 
 WHY = unavailable()
 pytestmark = pytest.mark.skipif(WHY is not None, reason=f"browser tests skipped: {WHY}")
 PHONE, DESKTOP = 360, 1280
+NIK = "3578010101900000"
 
 
 @pytest.fixture(scope="module")
@@ -49,39 +52,86 @@ async def shot(page, tmp_path: Path, name: str) -> None:
     assert path.stat().st_size > 1000
 
 
-async def test_a_reviewer_signs_in_searches_opens_returns_and_bulk_approves(
+async def test_a_reviewers_day_sign_in_search_return_correct_bulk_approve_and_export(
     app, person, desk_server, chromium, tmp_path
 ) -> None:
-    ids = await returnees(app, 8)
+    """The issue's reviewer day, end to end: signed in from /meja's link, a search, one opened
+    and returned with a reason; its returnee reads the bot's message, corrects it in the bot,
+    and it waits again flagged as corrected with the change in its history; 20 approved at
+    once (each person gets a notice); the approved downloaded as XLSX and read back."""
+    kur = await returnees(app, 20)  # Warga 000 to Warga 019
+    [sid] = await returnees(app, 1, kind="join_request", start=710000,
+                            answers={"cooperative_name": "Koperasi Maju", "nik": NIK})  # fmt: skip
+    async with app.sessionmaker() as session, session.begin():
+        await session.execute(update(Person).where(Person.telegram_id == 710000).values(
+            name="Sitti Rahmawatty"))  # fmt: skip
     chat = await staff(app, person, 8501, lang="id")
     page = await signed_in(chromium, desk_server, chat)
     assert "Antrean tinjauan" in await page.inner_text("h1")
-    assert await page.locator("tbody tr").count() == 8
-    await shot(page, tmp_path, "queue-desktop")
-    await page.fill("input[name=q]", "Warga 003")
+    assert await page.locator("tbody tr").count() == 21
+
+    await page.fill("input[name=q]", "Rahmawatty")
     await page.click("form.filters button[type=submit]")
     assert await page.locator("tbody tr").count() == 1
-    assert "Warga 003" not in page.url  # the search stays out of the address
-    await page.click("text=Warga 003")
-    assert "Warga 003" in await page.inner_text("main")
-    await shot(page, tmp_path, "item-desktop")
+    assert "Rahmawatty" not in page.url  # the search stays out of the address
+    await page.click("text=Sitti Rahmawatty")
+    assert "Koperasi Maju" in await page.inner_text("main")
     await page.check("input[name=decision][value=return]")
     await page.check("input[name=fields][value=name]")
     await page.fill("textarea[name=reason]", "Nama belum sesuai KTP, mohon diperbaiki.")
     await page.click("form.decide button[type=submit]")
     assert "dikembalikan untuk diperbaiki" in await page.inner_text("[role=status]")
-    async with app.sessionmaker() as session:
-        returned = await session.get(Submission, ids[3])
-    assert returned.status == "returned" and returned.returned_fields == ["name"]
-    await page.click("a[href$='tinjau']")
-    for sid in ids[:3]:
-        await page.check(f"#pick-{sid}")
-    await page.check("#pick-" + str(ids[4]))
+    assert (await one(app, Submission, Submission.id == sid)).returned_fields == ["name"]
+
+    returnee = person(710000)  # what the bot sends the returnee, through its own delivery
+    assert (await app.notices.work()).sent == 1
+    told = texts(returnee.replies())
+    assert "perlu sedikit perbaikan: Nama" in told and "Nama belum sesuai KTP" in told
+    asked = texts(await returnee.press("Perbaiki sekarang"))
+    assert "Siapa nama Anda?" in asked and "Sitti Rahmawatty" in asked  # only what was returned
+    said = texts(await returnee.send("Siti Rahmawati"))
+    assert "Perbaikan Anda sudah dikirim kembali" in said
+    assert (await one(app, Submission, Submission.id == sid)).status == "submitted"
+
+    await page.click("header nav a[href$='tinjau']")
+    corrected = page.locator("tbody tr", has_text="Siti Rahmawati")  # the profile's name, fixed
+    assert "sudah diperbaiki" in await corrected.locator(".badge-fixed").inner_text()
+    await shot(page, tmp_path, "queue-desktop")
+    await corrected.locator("a").nth(0).click()
+    history = await page.inner_text("ol.history")
+    assert "dikembalikan untuk diperbaiki" in history and "diperbaiki oleh purna PMI" in history
+    changed = page.locator("ol.history tbody tr")
+    assert await changed.locator("del").inner_text() == "Sitti Rahmawatty"
+    assert await changed.locator("ins").inner_text() == "Siti Rahmawati"
+    await shot(page, tmp_path, "item-desktop")
+
+    await page.click("header nav a[href$='tinjau']")
+    for kid in kur:
+        await page.check(f"#pick-{kid}")
     await page.check(".bulk-actions input[value=approve]")
     await page.click(".bulk-actions button[type=submit]")
-    assert "4 diputuskan" in await page.inner_text("[role=status]")
-    assert await count(app, Submission, Submission.status == "approved") == 4
-    assert await count(app, OutboxNotice) == 5
+    assert "20 diputuskan" in await page.inner_text("[role=status]")
+    assert await count(app, Submission, Submission.status == "approved") == 20
+    async with app.sessionmaker() as session:
+        told_each = (await session.execute(
+            select(Person.telegram_id, func.count(OutboxNotice.id))
+            .join(OutboxNotice, OutboxNotice.person_id == Person.id)
+            .where(Person.telegram_id < 710000).group_by(Person.telegram_id)
+        )).all()  # fmt: skip
+    assert sorted(told_each) == [(700000 + i, 1) for i in range(20)]  # one notice each
+
+    await page.click("header nav >> text=Ekspor")
+    await page.select_option("select[name=kind]", "k")
+    await page.select_option("select[name=status]", "a")
+    await page.check("input[name=format][value=xlsx]")
+    saved = await download(page, "form.filters button[type=submit]", tmp_path)
+    assert saved.suffix == ".xlsx"
+    sheet = load_workbook(saved).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert {"Nama", "Status"} <= set(header)
+    got = sorted((r[header.index("Nama")], r[header.index("Status")]) for r in rows)
+    assert got == [(f"Warga {i:03d}", "Disetujui") for i in range(20)]
+    assert await count(app, AuditEntry, AuditEntry.action == "export") == 1
 
 
 async def test_it_reads_on_a_360_pixel_phone(app, person, desk_server, chromium, tmp_path) -> None:
@@ -187,7 +237,9 @@ async def test_the_mini_app_signs_in_from_the_init_data_telegram_puts_in_the_fra
     await staff(app, person, 8508, lang="id")
     page = await chromium.page(PHONE)
     data = quote(init_data(8508), safe="")
-    await page.goto(str(desk_server.make_url("/meja/app")) + f"#tgWebAppData={data}&tgWebAppVersion=7.0")
+    await page.goto(
+        str(desk_server.make_url("/meja/app")) + f"#tgWebAppData={data}&tgWebAppVersion=7.0"
+    )
     await page.wait_for_url("**/meja/tinjau")
     assert "Antrean tinjauan" in await page.inner_text("h1")
     stale = await chromium.page(PHONE)
@@ -202,7 +254,9 @@ UNLABELLED = """Array.from(document.querySelectorAll('input:not([type=hidden]), 
   .map(e => e.name)"""
 
 
-async def test_every_field_on_the_review_pages_has_a_label(app, person, desk_server, chromium) -> None:
+async def test_every_field_on_the_review_pages_has_a_label(
+    app, person, desk_server, chromium
+) -> None:
     [sid] = await returnees(app, 1, kind="join_request",
                             answers={"cooperative_name": "Koperasi Maju", "nik": "3578010101900000"})  # fmt: skip
     chat = await staff(app, person, 8509, lang="id")
