@@ -25,6 +25,7 @@ from bot.text import moment, number, t
 from flows import clock, regions
 from flows import reminders as rules
 from flows.i18n import N_
+from flows.review import overdue_since
 from storage import coops, reviews
 from storage import reminders as store
 from storage import tickets as tickets_store
@@ -86,7 +87,7 @@ async def digest_note(session: AsyncSession, claimed: store.Claimed, tz: str) ->
         session,
         regions=roles.scope(person, role),
         since=since,
-        overdue_before=now - timedelta(days=days),
+        overdue_before=overdue_since(now, days),  # working days, as the desk counts them
     )
     questions = await tickets_store.digest(session, scope=roles.scope(person, role))
     yesterday = (now - timedelta(days=1)).astimezone(ZoneInfo(tz)).date()
@@ -127,7 +128,7 @@ def digest_text(
         t(DIGEST.text),
         new,
         _("Waiting: {n}").format(n=number(numbers.waiting)),
-        _("Waiting over {days} days: {n}").format(n=number(numbers.overdue), days=days),
+        _("Waiting over {days} working days: {n}").format(n=number(numbers.overdue), days=days),
         decided,
     ]
     if numbers.waiting:

@@ -31,7 +31,7 @@ from bot.text import moment, number, shown, t
 from flows import clock, regions, registry, snapshots
 from flows.engine import Kind
 from flows.i18n import N_
-from flows.review import TEMPLATE
+from flows.review import TEMPLATE, overdue_since
 from flows.validators import mask_phone
 from operations import decisions, reasons
 from storage import audit, coops, repo
@@ -76,7 +76,9 @@ class FixCB(CallbackData, prefix="fx"):
 
 
 def _overdue_before(settings: Settings) -> Any:
-    return clock.now() - timedelta(days=settings.review_overdue_days)
+    """Waiting since before this is overdue: REVIEW_OVERDUE_DAYS working days, as the desk
+    and the digest count them (flows.review.overdue_since)."""
+    return overdue_since(clock.now(), settings.review_overdue_days)
 
 
 def _region_ok(code: str, scope: list[str] | None) -> bool:
@@ -98,7 +100,7 @@ async def home(turn: Turn, settings: Settings, region: str = "") -> tuple[str, A
         label = t(KIND_LABELS[c.kind])
         late = (
             " ⚠️ "
-            + _("{n} waiting over {days} days").format(
+            + _("{n} waiting over {days} working days").format(
                 n=number(c.overdue), days=settings.review_overdue_days
             )
             if c.overdue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiogram.methods import SendMessage
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.handlers.review import FixCB, ReviewCB
 from flows import clock
@@ -54,12 +54,21 @@ async def test_the_queue_counts_flags_overdue_and_opens_oldest_first(app, person
     staff = await reviewer(app, person)
     said = texts(await staff.send("/tinjau"))
     assert "KUR readiness checks: 1" in said and "waiting over" not in said
-    clock.set_clock(lambda: sub.created_at + timedelta(days=4))
+    # sent on a Thursday: four days later, on Monday, only Friday and Monday were working days
+    # (the desk and the digest count the same, flows.review.overdue_since)
+    thursday = sub.created_at + timedelta(days=1)
+    async with app.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Submission).where(Submission.id == sub.id).values(created_at=thursday)
+        )
+    clock.set_clock(lambda: thursday + timedelta(days=4, minutes=1))
+    assert "waiting over" not in texts(await staff.send("/tinjau"))
+    clock.set_clock(lambda: thursday + timedelta(days=6, minutes=1))  # Wednesday
     said = texts(await staff.send("/tinjau"))
-    assert "1 waiting over 3 days" in said
+    assert "1 waiting over 3 working days" in said
     await staff.press("KUR readiness checks")
     said = texts(await staff.press(f"#{sub.id}"))
-    assert f"KUR readiness check #{sub.id}" in said and "waiting 4 days" in said
+    assert f"KUR readiness check #{sub.id}" in said and "waiting 6 days" in said
     assert "Warung sembako" in said  # every answer readable
     assert "+62 812-****-7890" in said  # the phone masked until revealed
 
@@ -296,6 +305,7 @@ async def test_the_daily_digest_goes_to_reviewers_once_at_their_hour(settings) -
             assert [int(c.params["chat_id"]) for c in sent] == [8401]  # not the coordinator
             text = sent[0].params["text"]
             assert "daily review digest" in text and "Waiting: 1" in text and "/tinjau" in text
+            assert "Waiting over 3 working days: 0" in text
         finally:
             await app.close()
 
