@@ -141,6 +141,7 @@ async def test_a_template_retired_while_the_reviewer_chose_is_asked_again(app, p
     returnee, sub = await kur_submission(app, person, 8312, lang="id")
     staff = await reviewer(app, person, regions=["35"])
     async with app.sessionmaker() as session, session.begin():
+        await reasons.templates(session)  # the office's defaults, as on a new installation
         await reasons.add(session, action="return", region_code="35.78", locale="id",
                           title="Foto KTP buram", body="Foto KTP Anda kurang jelas, mohon kirim lagi.",
                           created_by=None, now=clock.now())  # fmt: skip
