@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.models import Person, Submission
+from storage.models import Person, Submission, last_four
 from storage.reviews import in_regions
 
 _S = Submission.__table__
@@ -66,12 +66,17 @@ def _like(text: str) -> str:
 
 
 def search_condition(query: str) -> Any:
-    """A whole NIK (16 digits) exactly; four digits: the end of a phone or NIK; else a name."""
+    """A whole NIK (16 digits) exactly; four digits: the end of a phone or NIK; else a name.
+
+    Each is served by an index of people (migration 0028): the NIK's last four and the phone's
+    (stored in E.164, so its last four characters are digits) by expression indexes on exactly
+    `last_four(...)`; any part of the name by a trigram index on `lower(name)` on PostgreSQL
+    (pg_trgm), which serves LIKE with its escapes as written (a sequential scan without it)."""
     query = query.strip()
     if re.fullmatch(r"[0-9]{16}", query):
         return _P.c.nik == query
     if re.fullmatch(r"[0-9]{4}", query):
-        return or_(_P.c.phone.like(f"%{query}"), _P.c.nik.like(f"%{query}"))
+        return or_(last_four(_P.c.phone) == query, last_four(_P.c.nik) == query)
     return func.lower(_P.c.name).like(f"%{_like(query.lower())}%", escape="\\")
 
 

@@ -18,8 +18,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from flows import clock
@@ -47,6 +50,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class last_four(FunctionElement[str]):  # noqa: N801 (a SQL function, named like func.*)
+    """A text's last four characters: `right(x, 4)` on PostgreSQL, `substr(x, -4)` on SQLite
+    (which has no right()); the same answer on both, NULL for NULL. The desk's search by the
+    last four digits of a phone or NIK compares this, and the people's indexes are on it."""
+
+    type = String()
+    inherit_cache = True
+    name = "last_four"
+
+
+@compiles(last_four)
+def _last_four(element: last_four, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, -4)"
+
+
+@compiles(last_four, "postgresql")
+def _last_four_pg(element: last_four, compiler: Any, **kw: Any) -> str:
+    return f"right({compiler.process(element.clauses, **kw)}, 4)"
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -68,10 +91,19 @@ class Person(Base):
     """Someone who gave consent. Nobody has a row before that."""
 
     __tablename__ = "people"
-    # Segments, scopes and funnels filter people by where they live (migration 0020).
+    # Segments, scopes and funnels filter people by where they live (migration 0020); the
+    # desk searches them by the last four digits of a phone or NIK and, on PostgreSQL with
+    # pg_trgm, by any part of the name (migration 0028).
     __table_args__ = (
         Index("ix_people_province", "province_code"),
         Index("ix_people_regency", "regency_code"),
+        Index("ix_people_phone_last_four", last_four(text("phone"))),
+        Index("ix_people_nik_last_four", last_four(text("nik"))),
+        Index(
+            "ix_people_name_trigram",
+            text("lower(name) gin_trgm_ops"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

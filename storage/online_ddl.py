@@ -17,6 +17,7 @@ CREATE INDEX IF NOT EXISTS.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,10 +27,11 @@ def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
-def create_index(name: str, table: str, columns: Sequence[str]) -> None:
-    """Build index `name` on `table` (`columns`), without blocking writes on PostgreSQL."""
+def create_index(name: str, table: str, columns: Sequence[str | sa.TextClause], **kw: Any) -> None:
+    """Build index `name` on `table` (`columns`: names, or expressions as sa.text), without
+    blocking writes on PostgreSQL. `kw` go to op.create_index (e.g. postgresql_using)."""
     if not _postgres():
-        op.create_index(name, table, list(columns), if_not_exists=True)
+        op.create_index(name, table, list(columns), if_not_exists=True, **kw)
         return
     with op.get_context().autocommit_block():
         bind = op.get_bind()
@@ -44,7 +46,7 @@ def create_index(name: str, table: str, columns: Sequence[str]) -> None:
         if valid is False:  # left INVALID by a build that did not finish
             op.execute(sa.text(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'))
         op.create_index(
-            name, table, list(columns), postgresql_concurrently=True, if_not_exists=True
+            name, table, list(columns), postgresql_concurrently=True, if_not_exists=True, **kw
         )
 
 
