@@ -227,7 +227,12 @@ class Waiting(Filter):
     ) -> bool | dict[str, Any]:
         if person is None or session is None:
             return False
-        wait = await store.wait_of(session, person_id=person.id, now=clock.now())
+        now = clock.now()
+        state = repo.desk_state(person)  # read with the person: no query of its own
+        if state is None:
+            wait = await store.wait_of(session, person_id=person.id, now=now)
+        else:
+            wait = state.wait if state.wait is not None and state.wait.until > now else None
         return {"wait": wait} if wait is not None else False
 
 
@@ -260,7 +265,7 @@ async def waited(
 
 class FollowUp(Filter):
     """Text or a voice note outside a flow from someone with an open ticket (hands on
-    `ticket`); a voice note without one too (`ticket` None)."""
+    `ticket_id`); a voice note without one too (`ticket_id` None)."""
 
     async def __call__(
         self, message: Message, session: AsyncSession | None = None, person: Person | None = None
@@ -269,22 +274,27 @@ class FollowUp(Filter):
             return False
         if message.text is not None and message.text.startswith("/"):
             return False
-        ticket = await store.open_of(session, person_id=person.id)
-        if ticket is not None or message.voice is not None:
-            return {"ticket": ticket}
+        state = repo.desk_state(person)  # read with the person: no query of its own
+        if state is None:
+            found = await store.open_of(session, person_id=person.id)
+            ticket_id = found.id if found is not None else None
+        else:
+            ticket_id = state.open_ticket_id
+        if ticket_id is not None or message.voice is not None:
+            return {"ticket_id": ticket_id}
         return False
 
 
 async def follow_up(
     message: Message,
-    ticket: Ticket | None,
+    ticket_id: int | None,
     session: AsyncSession,
     person: Person,
     outbox: Outbox,
 ) -> None:
     """The next message of an open ticket; a voice note with none: how to send it to staff."""
     turn = turn_for(message, session=session, person=person, outbox=outbox)
-    if ticket is None:
+    if ticket_id is None:
         turn.say(
             _(
                 "I cannot listen to voice notes myself, but the staff can. Press the button, "
