@@ -77,7 +77,7 @@ _CONSENT_VERSION = (
     .correlate(_P)
     .scalar_subquery()
 )
-# The help desk's state, read with the person too (bot/handlers/tickets.py): what the bot waits
+# The help desk's state, read with the person too (bot/handlers/tickets/): what the bot waits
 # for from them (ticket_waits: one row at most, keyed by the person) and their open ticket. Every
 # plain message asks both; read here they cost no round trip of their own (bench/intents.py).
 _T, _W = Ticket.__table__, TicketWait.__table__
