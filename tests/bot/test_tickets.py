@@ -12,8 +12,11 @@ from aiogram.types import PhotoSize, Voice
 from sqlalchemy import event, select, update
 
 from bot.handlers.tickets import WAIT, TicketCB
+from bot.handlers.tickets.person import FollowUp
+from bot.handlers.tickets.waits import Waiting
 from bot.keyboards import AskCB
 from flows import clock
+from storage import repo
 from storage.models import OutboxNotice, Person, Ticket, TicketMessage
 from tests.desk.support import staff
 from tests.support.talk import count, onboard, one, texts
@@ -317,3 +320,29 @@ async def test_a_question_waited_for_holds_thirty_minutes_and_no_longer(app, per
     clock.set_clock(lambda: pressed + 2 * WAIT - timedelta(seconds=1))
     said = texts(await siti.send("Kapan kantor dinas buka?"))
     assert "Sent to the office as question #" in said and await count(app, Ticket) == 1
+
+
+async def test_a_person_read_another_way_has_the_desk_state_looked_up(app, person) -> None:
+    """The filters read the desk state the update's own query brought; given a person read
+    some other way (no such state), they ask the database and agree with it."""
+    siti = await asker(person)
+    text = siti._message(text="Kapan kantor dinas buka?")
+
+    async def filtered(session, found: Person):
+        return await Waiting()(text, session, found), await FollowUp()(text, session, found)
+
+    async with app.sessionmaker() as session:
+        plain = await session.scalar(select(Person).where(Person.telegram_id == SITI))
+        assert repo.desk_state(plain) is None
+        assert await filtered(session, plain) == (False, False)
+    await ask(siti)  # a question opens a ticket; then "Ask" again: the bot waits once more
+    await siti.send("/menu")
+    await siti.press("Ask a staff member")
+    ticket = await one(app, Ticket)
+    async with app.sessionmaker() as session:
+        plain = await session.scalar(select(Person).where(Person.telegram_id == SITI))
+        waiting, following = await filtered(session, plain)
+        assert waiting["wait"].kind == "ask" and following == {"ticket_id": ticket.id}
+        read, _run = await repo.person_and_active_run(session, telegram_id=SITI)
+        state = repo.desk_state(read)
+        assert (state.wait.kind, state.open_ticket_id) == ("ask", ticket.id)
