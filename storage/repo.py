@@ -7,7 +7,18 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -80,10 +91,15 @@ _CONSENT_VERSION = (
 # The help desk's state, read with the person too (bot/handlers/tickets/): what the bot waits
 # for from them (ticket_waits: one row at most, keyed by the person) and their open ticket. Every
 # plain message asks both; read here they cost no round trip of their own (bench/intents.py).
+# The open statuses are written into the statement: an IN of bound values is an "expanding"
+# parameter, rendered again at every execution (measured: 25 µs CPU per update on SQLite).
 _T, _W = Ticket.__table__, TicketWait.__table__
 _OPEN_TICKET = (
     select(_T.c.id)
-    .where(_T.c.person_id == _P.c.id, _T.c.status.in_(OPEN_TICKET))
+    .where(
+        _T.c.person_id == _P.c.id,
+        _T.c.status.in_([literal_column(f"'{status}'") for status in OPEN_TICKET]),
+    )
     .order_by(_T.c.id.desc())
     .limit(1)
     .correlate(_P)
