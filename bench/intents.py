@@ -18,7 +18,8 @@
    page, no query of its own). Fed like bench/updates.py (at most 100 in flight, each person
    in order), the three kinds alternated twice (A B C A B C) so all see the same machine.
    Target: free text ≥ 80% of either. Beside them, the bare aiogram echo of bench/updates.py,
-   measured in the same run.
+   measured in the same run, and the process's CPU time per answer of free text and of a Help
+   press (every thread), which other processes on a shared machine change far less than rates.
 
 Correctness (exit 2 when broken): no update errored, and the free text started no flow run.
 Prints a table and writes ``bench/results/intents.json``. See bench/README.md.
@@ -175,12 +176,15 @@ async def dispatcher(url: str, people: int, messages: int) -> dict[str, Any]:
         await phase(texts_for(walkers[:50]))  # warm-up
         await phase(presses_for("presses")(walkers[:50]))
         kinds = {"free_text": texts_for} | {k: presses_for(k) for k in PRESSES}
-        totals = {kind: [0, 0.0] for kind in kinds}
+        totals = {kind: [0, 0.0, 0.0] for kind in kinds}
         for _ in range(2):
             for kind, build in kinds.items():
-                fed, wall = await phase(build(walkers))
+                built = build(walkers)
+                cpu = time.process_time()
+                fed, wall = await phase(built)
                 totals[kind][0] += fed
                 totals[kind][1] += wall
+                totals[kind][2] += time.process_time() - cpu
         async with app.sessionmaker() as s:
             started = await s.scalar(
                 select(func.count()).select_from(FlowRun).where(FlowRun.flow != "onboarding")
@@ -188,10 +192,14 @@ async def dispatcher(url: str, people: int, messages: int) -> dict[str, Any]:
     finally:
         await app.close()
     result: dict[str, Any] = {
-        kind: {"updates": n, "seconds": sec, "rate": n / sec} for kind, (n, sec) in totals.items()
+        kind: {"updates": n, "seconds": sec, "rate": n / sec, "cpu_ms": cpu * 1000 / n}
+        for kind, (n, sec, cpu) in totals.items()
     }
     result["ratio"] = result["free_text"]["rate"] / result["presses"]["rate"]
     result["ratio_help"] = result["free_text"]["rate"] / result["help_presses"]["rate"]
+    # CPU time of the process per answer (every thread: aiosqlite's too): what another process
+    # running meanwhile changes little, unlike the rates.
+    result["cpu_ratio_help"] = result["help_presses"]["cpu_ms"] / result["free_text"]["cpu_ms"]
     result["errors"] = base.ERRORS.count - errors_before
     result["runs_started"] = int(started or 0)
     return result
@@ -236,6 +244,11 @@ def print_report(meta: dict[str, Any], found: dict[str, Any], backends: dict[str
         [f"{b['help_presses']['rate']:.0f}" for b in backends.values()])  # fmt: skip
     row("free text / Help presses", [f"{b['ratio_help']:.0%}" for b in backends.values()],
         f"≥ {TARGET_RATIO:.0%}")  # fmt: skip
+    row("CPU ms per answer: free text / Help press",
+        [f"{b['free_text']['cpu_ms']:.2f}/{b['help_presses']['cpu_ms']:.2f}"
+         for b in backends.values()])  # fmt: skip
+    row("  Help press CPU / free text CPU", [f"{b['cpu_ratio_help']:.0%}"
+                                             for b in backends.values()])  # fmt: skip
     row("flow runs started by free text", [str(b["runs_started"]) for b in backends.values()],
         "0")  # fmt: skip
     print(line)

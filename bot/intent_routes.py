@@ -58,7 +58,7 @@ class Route:
 
 
 def help_desk() -> tuple[str, CallbackData] | None:
-    """The "Ask a staff member" button (Tanya petugas, bot/handlers/tickets.py): offered when a
+    """The "Ask a staff member" button (Tanya petugas, bot/handlers/tickets/): offered when a
     message was not understood, and by the 'person' intent."""
     return "🙋 " + t(N_("Ask a staff member")), AskCB(act="ask")
 

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import roles
-from bot.handlers import tickets as bot_tickets
+from bot.handlers.tickets import staff as bot_tickets
 from bot.text import t
 from desk.app import DB, VIEWER, Viewer, render, see_other, sign_in_first, url
 from desk.app import refused as refuse_page

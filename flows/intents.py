@@ -159,14 +159,11 @@ class Matcher:
         ranked = tuple(
             sorted(scores.items(), key=lambda kv: (-kv[1], -len(covered.get(kv[0], ())), kv[0]))
         )
+        sure = {index for index, score in best.items() if score >= CONFIDENT}
         topic = next(
-            (
-                name
-                for name, phrases in self.topics.items()
-                if any(all(best.get(t, 0.0) >= CONFIDENT for t in p) for p in phrases)
-            ),
+            (name for name, phrases in self.topics.items() if any(map(sure.issuperset, phrases))),
             None,
-        )
+        )  # the first topic with a phrase whose every word is in the message for sure
         return Understood(ranked, money_words.find_amount(text), topic, len(words))
 
 

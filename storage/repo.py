@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -23,8 +35,11 @@ from storage.models import (
     ProcessedUpdate,
     Role,
     RunStatus,
+    Ticket,
+    TicketWait,
     utcnow,
 )
+from storage.tickets import OPEN as OPEN_TICKET
 
 PROFILE_FIELDS = frozenset(
     {"name", "phone", "province_code", "regency_code", "country", "years_abroad", "goal", "locale"}
@@ -73,13 +88,33 @@ _CONSENT_VERSION = (
     .correlate(_P)
     .scalar_subquery()
 )
+# The help desk's state, read with the person too (bot/handlers/tickets/): what the bot waits
+# for from them (ticket_waits: one row at most, keyed by the person) and their open ticket. Every
+# plain message asks both; read here they cost no round trip of their own (bench/intents.py).
+# The open statuses are written into the statement: an IN of bound values is an "expanding"
+# parameter, rendered again at every execution (measured: 25 µs CPU per update on SQLite).
+_T, _W = Ticket.__table__, TicketWait.__table__
+_OPEN_TICKET = (
+    select(_T.c.id)
+    .where(
+        _T.c.person_id == _P.c.id,
+        _T.c.status.in_([literal_column(f"'{status}'") for status in OPEN_TICKET]),
+    )
+    .order_by(_T.c.id.desc())
+    .limit(1)
+    .correlate(_P)
+    .scalar_subquery()
+)
+_ACTIVE_OF_P = and_(_R.c.person_id == _P.c.id, _R.c.status == RunStatus.ACTIVE)
 _PERSON_AND_RUN = (
     select(
         *[c.label(f"p_{c.name}") for c in _P.c],
         *[c.label(f"r_{c.name}") for c in _R.c],
         _CONSENT_VERSION.label("consent_version"),
+        *[c.label(f"w_{c.name}") for c in _W.c],
+        _OPEN_TICKET.label("open_ticket_id"),
     )
-    .select_from(_P.outerjoin(_R, and_(_R.c.person_id == _P.c.id, _R.c.status == RunStatus.ACTIVE)))
+    .select_from(_P.outerjoin(_R, _ACTIVE_OF_P).outerjoin(_W, _W.c.person_id == _P.c.id))
     .where(_P.c.telegram_id == bindparam("telegram_id"))
     .order_by(_R.c.updated_at.desc(), _R.c.id.desc())
     .limit(1)
@@ -174,7 +209,8 @@ def _record(model: type[Base], values: dict[str, Any]) -> Any:
 async def person_and_active_run(
     session: AsyncSession, *, telegram_id: int
 ) -> tuple[Person | None, FlowRun | None]:
-    """The person and the active run they touched last, in one query (every update needs both).
+    """The person and the active run they touched last, in one query (every update needs both),
+    with what `consent_version` and `desk_state` answer about them.
 
     Read with Core, which costs half as much as the ORM's loading, and returned as objects the
     session does not track: change them only through this module (`update_person`, `save_run`).
@@ -186,6 +222,12 @@ async def person_and_active_run(
     values = row._mapping
     person = _record(Person, {c.name: values[f"p_{c.name}"] for c in _P.c})
     person.__dict__[_CONSENT_SEEN] = values["consent_version"]  # not a column: see below
+    wait = (
+        _record(TicketWait, {c.name: values[f"w_{c.name}"] for c in _W.c})
+        if values["w_person_id"] is not None
+        else None
+    )
+    person.__dict__[_DESK_SEEN] = DeskState(wait, values["open_ticket_id"])
     if values["r_id"] is None:
         return person, None
     return person, _record(FlowRun, {c.name: values[f"r_{c.name}"] for c in _R.c})
@@ -199,6 +241,24 @@ def consent_version(person: Person) -> str | None:
     `person_and_active_run` (None if they have none, or were read another way)."""
     value = person.__dict__.get(_CONSENT_SEEN)
     return value if isinstance(value, str) else None
+
+
+_DESK_SEEN = "_desk_state"
+
+
+@dataclass(frozen=True)
+class DeskState:
+    """The help desk's state of a person when the update began, read with them."""
+
+    wait: TicketWait | None  # what the bot waits for from them (maybe expired: check `until`)
+    open_ticket_id: int | None  # their open ticket, the newest if several
+
+
+def desk_state(person: Person) -> DeskState | None:
+    """As read with the person by `person_and_active_run`; None if they were read another way
+    (then ask storage.tickets)."""
+    value = person.__dict__.get(_DESK_SEEN)
+    return value if isinstance(value, DeskState) else None
 
 
 # The next free person id on SQLite once someone deleted their data (storage.privacy keeps the

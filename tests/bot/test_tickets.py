@@ -5,13 +5,18 @@ bad input, forged buttons and other regions change nothing."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiogram.methods import SendMessage, SendVoice
 from aiogram.types import PhotoSize, Voice
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
-from bot.handlers.tickets import TicketCB
+from bot.handlers.tickets import WAIT, TicketCB
+from bot.handlers.tickets.person import FollowUp
+from bot.handlers.tickets.waits import Waiting
 from bot.keyboards import AskCB
+from flows import clock
+from storage import repo
 from storage.models import OutboxNotice, Person, Ticket, TicketMessage
 from tests.desk.support import staff
 from tests.support.talk import count, onboard, one, texts
@@ -265,3 +270,79 @@ async def test_my_data_lists_the_questions_and_delete_removes_their_content(app,
     await app.notices.work()
     assert not [c for c in app.bot.session.calls[since:] if isinstance(c, SendMessage)
                 and c.chat_id == SITI and "Jawaban untuk Siti" in (c.text or "")]  # fmt: skip
+
+
+class Statements:
+    """The SQL statements the bot's updates run (their transactions' engine: on SQLite the
+    held writer connection, not the app's engine)."""
+
+    def __init__(self, app) -> None:
+        self.engine = app.dp["transactions"].engine.sync_engine
+        self.seen: list[str] = []
+
+    def _record(self, conn, cursor, statement, *args) -> None:
+        self.seen.append(" ".join(statement.split()))
+
+    async def of(self, act) -> tuple[object, list[str]]:
+        self.seen = []
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        try:
+            done = await act
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._record)
+        return done, self.seen
+
+
+async def test_free_text_asks_the_help_desk_nothing_of_its_own(app, person) -> None:
+    """Whether the bot waits for this person's question and whether they have an open ticket
+    come with the person's own query: a free text runs the statements a menu press runs, none
+    more (bench/intents.py: free text within 20% of a press)."""
+    siti = await asker(person)
+    sql = Statements(app)
+    said, typed = await sql.of(siti.send("mau pinjam 25 jt buat warung"))
+    assert "Did you mean" in texts(said)
+    _, pressed = await sql.of(siti.press("Menu"))
+    assert len(typed) == len(pressed), typed
+    assert not [s for s in typed if "ticket" in s and "people" not in s], typed
+
+
+async def test_a_question_waited_for_holds_thirty_minutes_and_no_longer(app, person) -> None:
+    siti = await asker(person)
+    pressed = clock.now()
+    clock.set_clock(lambda: pressed)  # stopped (the known_day fixture restarts it after)
+    await siti.send("/menu")
+    await siti.press("Ask a staff member")
+    clock.set_clock(lambda: pressed + WAIT)
+    said = texts(await siti.send("mau pinjam 25 jt buat warung"))
+    assert "Did you mean" in said and await count(app, Ticket) == 0
+    await siti.send("/menu")
+    await siti.press("Ask a staff member")
+    clock.set_clock(lambda: pressed + 2 * WAIT - timedelta(seconds=1))
+    said = texts(await siti.send("Kapan kantor dinas buka?"))
+    assert "Sent to the office as question #" in said and await count(app, Ticket) == 1
+
+
+async def test_a_person_read_another_way_has_the_desk_state_looked_up(app, person) -> None:
+    """The filters read the desk state the update's own query brought; given a person read
+    some other way (no such state), they ask the database and agree with it."""
+    siti = await asker(person)
+    text = siti._message(text="Kapan kantor dinas buka?")
+
+    async def filtered(session, found: Person):
+        return await Waiting()(text, session, found), await FollowUp()(text, session, found)
+
+    async with app.sessionmaker() as session:
+        plain = await session.scalar(select(Person).where(Person.telegram_id == SITI))
+        assert repo.desk_state(plain) is None
+        assert await filtered(session, plain) == (False, False)
+    await ask(siti)  # a question opens a ticket; then "Ask" again: the bot waits once more
+    await siti.send("/menu")
+    await siti.press("Ask a staff member")
+    ticket = await one(app, Ticket)
+    async with app.sessionmaker() as session:
+        plain = await session.scalar(select(Person).where(Person.telegram_id == SITI))
+        waiting, following = await filtered(session, plain)
+        assert waiting["wait"].kind == "ask" and following == {"ticket_id": ticket.id}
+        read, _run = await repo.person_and_active_run(session, telegram_id=SITI)
+        state = repo.desk_state(read)
+        assert (state.wait.kind, state.open_ticket_id) == ("ask", ticket.id)

@@ -1,31 +1,17 @@
-"""Tanya petugas (the help desk) in the bot, for both sides.
+"""Tanya petugas (the help desk), the staff's side: /tiket on a phone.
 
-A returnee presses "Ask a staff member" (the menu, /tanya, "I did not understand", the
-progress page) and types a question or sends a voice note: it becomes a ticket for the staff
-of their region (operations/tickets.py). Until it is closed, whatever they type outside a flow
-goes to the same ticket. Answers come as messages naming the ticket's number; a closed ticket
-asks for a 👍 or 👎.
-
-Staff and coordinators on a phone: /tiket lists the open tickets inside their regions, a
-button opens one (the person's name, region and journeys, never the NIK), and Take, Reply (the
-next message is the reply) or Close act on it, each checked against the role and the ticket's
-region. Notices go out as outbox rows (bot/notice_sender.py), like the desk's.
-
-`waiting()` comes before the flow router (a pressed "Ask" or "Reply" takes the next message
-even mid-flow); `router()` after it (free text outside a flow goes to an open ticket before
-the intents matcher reads it).
+Staff and coordinators: /tiket lists the open tickets inside their regions, a button opens one
+(the person's name, region and journeys, never the NIK), and Take, Reply (the next message is
+the reply: bot/handlers/tickets/waits.py) or Close act on it, each checked against the role and
+the ticket's region. Notices go out as outbox rows (bot/notice_sender.py), like the desk's.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from datetime import timedelta
 from typing import Any
 
-from aiogram import F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import SendVoice
 from aiogram.types import CallbackQuery, Message
@@ -36,7 +22,8 @@ from bot import keyboards as kb
 from bot import roles
 from bot.driver import Turn
 from bot.handlers import review
-from bot.handlers.common import IsCommand, needs_profile, pressed_message, reply, turn_for
+from bot.handlers.common import pressed_message, turn_for
+from bot.handlers.tickets.common import REFUSED, WAIT
 from bot.keyboards import AskCB, RowId
 from bot.mydata import RUN_STATUS
 from bot.notices import renders
@@ -53,11 +40,9 @@ from storage.models import Person, Role, RunStatus, Ticket, TicketStatus, Ticket
 
 log = logging.getLogger(__name__)
 ACTION = "tickets"
-WAIT = timedelta(minutes=30)  # how long "the next message is the question / the reply" holds
 LIST_MAX = 10  # tickets listed in one /tiket page
 SHOWN_MESSAGES = 6  # the last messages of a ticket shown on a phone
 QUOTE_MAX = 300
-THUMBS = {"up": 5, "down": 1}
 STATUS = {
     "new": N_("new"),
     "open": N_("being answered"),
@@ -65,12 +50,6 @@ STATUS = {
     "closed": N_("closed"),
 }
 TABS = {"new": N_("New"), "mine": N_("Mine"), "waiting": N_("Waiting for the person")}
-REFUSED = {
-    "closed": N_("This question is already closed."),
-    "not_found": N_("This question no longer exists."),
-    "too_long": N_("That is too long for one message. Please send it in shorter parts."),
-    "empty": N_("Please type a message, or send a voice note."),
-}
 
 
 class TicketCB(CallbackData, prefix="tk"):
@@ -79,252 +58,6 @@ class TicketCB(CallbackData, prefix="tk"):
     act: str  # tab | open | take | reply | close | voice
     id: RowId = 0
     tab: str = "new"
-
-
-def ask_button() -> tuple[str, CallbackData]:
-    return "🙋 " + _("Ask a staff member"), AskCB(act="ask")
-
-
-def _menu_button() -> tuple[str, CallbackData]:
-    return "🏠 " + _("Menu"), kb.MenuCB(item="menu")
-
-
-# --- the returnee's side ------------------------------------------------------------------------
-
-
-async def start_asking(turn: Turn) -> None:
-    """What the Ask button, /tanya and the menu entry open: the next message is the question."""
-    now = clock.now()
-    await store.set_wait(
-        turn.session, person_id=turn.person.id, kind="ask", ticket_id=None, until=now + WAIT
-    )
-    found = await store.open_of(turn.session, person_id=turn.person.id)
-    if found is not None:
-        text = t(
-            "Your question #{n} is still open. Type what you want to add, or send a voice "
-            "note: it goes to the same question.",
-            n=found.id,
-        )
-    else:
-        text = _(
-            "Type your question in your own words, or send a voice note. A staff member of "
-            "your region will answer here, usually within one working day."
-        )
-    turn.say(text, kb.single("✖️ " + _("Cancel"), AskCB(act="stop")))
-
-
-async def ask_command(
-    message: Message, session: AsyncSession, person: Person | None, outbox: Outbox
-) -> None:
-    """/tanya: ask a staff member."""
-    if person is None or person.onboarded_at is None:
-        outbox.add(message.answer(_("Please send /start to begin.")))
-        return
-    await start_asking(turn_for(message, session=session, person=person, outbox=outbox))
-
-
-async def ask_pressed(
-    callback: CallbackQuery, session: AsyncSession, person: Person | None, outbox: Outbox
-) -> None:
-    """The Ask button (menu, "I did not understand", progress, a closed ticket)."""
-    if needs_profile(callback, person, outbox):
-        return
-    assert person is not None
-    outbox.add(callback.answer())
-    await start_asking(turn_for(callback, session=session, person=person, outbox=outbox))
-
-
-async def stop_pressed(
-    callback: CallbackQuery, session: AsyncSession, person: Person | None, outbox: Outbox
-) -> None:
-    """Cancel under "Type your question": nothing is sent."""
-    outbox.add(callback.answer())
-    if person is None:
-        return
-    await store.clear_wait(session, person_id=person.id)
-    message = pressed_message(callback)
-    if message is not None:
-        outbox.add(message.edit_reply_markup(reply_markup=None))
-    outbox.add(reply(callback, _("Stopped. Nothing was sent."), reply_markup=kb.main_menu()))
-
-
-async def rate_pressed(
-    callback: CallbackQuery,
-    callback_data: AskCB,
-    session: AsyncSession,
-    person: Person | None,
-    outbox: Outbox,
-) -> None:
-    """👍 or 👎 under a closed ticket: only its own person's press counts."""
-    if person is None:
-        outbox.add(callback.answer(_("Please send /start to begin."), show_alert=True))
-        return
-    done = await ops.rate(
-        session,
-        ticket_id=callback_data.id,
-        person_id=person.id,
-        rating=callback_data.v,
-        now=clock.now(),
-    )
-    if not done.ok:
-        log.info("rating refused: %s", done.refused)
-        outbox.add(callback.answer(_("This button no longer works. Send /menu to see the menu.")))
-        return
-    outbox.add(callback.answer(_("Thank you for your answer!")))
-    message = pressed_message(callback)
-    if message is not None:
-        outbox.add(message.edit_reply_markup(reply_markup=None))
-
-
-def _voice(message: Message) -> tuple[str, int] | None:
-    if message.voice is not None:
-        return message.voice.file_id, int(message.voice.duration or 0)
-    return None
-
-
-async def _ask(turn: Turn, message: Message) -> bool:
-    """The message as a question (or its next part); False when it was not one (told why)."""
-    voice = _voice(message)
-    text = message.text if voice is None else message.caption
-    if voice is None and message.text is None:
-        turn.say(
-            _(
-                "I can pass on typed text or a voice note only, not stickers, photos or files. "
-                "Please type your question, or record a voice note."
-            )
-        )
-        return False
-    done = await ops.ask(
-        turn.session,
-        person=turn.person,
-        text=text,
-        voice=voice[0] if voice else None,
-        voice_seconds=voice[1] if voice else None,
-        now=clock.now(),
-    )
-    if not done.ok:
-        turn.say(t(REFUSED.get(done.refused or "", REFUSED["empty"]), n=ops.QUESTION_MAX))
-        return False
-    await outbox_rows.queue_notices(turn.session, done.notices, now=clock.now())
-    [number] = done.changed[ops.TICKET]
-    if ops.OPENED in done.changed:
-        said = t(
-            "✅ Sent to the office as question #{n}. The answer will come here. To add "
-            "something, just type it.",
-            n=number,
-        )
-    else:
-        said = t("✅ Added to your question #{n}.", n=number)
-    turn.say(said, kb.buttons_column([_menu_button()]))
-    return True
-
-
-class Waiting(Filter):
-    """A message while the bot waits for this person's question or reply: hands on `wait`."""
-
-    async def __call__(
-        self, message: Message, session: AsyncSession | None = None, person: Person | None = None
-    ) -> bool | dict[str, Any]:
-        if person is None or session is None:
-            return False
-        wait = await store.wait_of(session, person_id=person.id, now=clock.now())
-        return {"wait": wait} if wait is not None else False
-
-
-async def waited(
-    message: Message,
-    wait: TicketWait,
-    session: AsyncSession,
-    person: Person,
-    outbox: Outbox,
-    role: Role = Role.RETURNEE,
-) -> None:
-    """The question after "Ask", or the reply after "Reply". A command keeps its meaning and
-    the waiting stops (/batal: only the waiting)."""
-    turn = turn_for(message, session=session, person=person, outbox=outbox, role=role)
-    if message.text and message.text.startswith("/"):
-        await store.clear_wait(session, person_id=person.id)
-        command = (
-            message.text[1:].split(maxsplit=1)[0].split("@")[0].lower() if message.text[1:] else ""
-        )
-        if command in ("batal", "cancel"):
-            turn.say(_("Stopped. Nothing was sent."))
-            return
-        raise SkipHandler
-    if wait.kind == "reply":
-        await _staff_reply(turn, message, wait)
-        return
-    if await _ask(turn, message):
-        await store.clear_wait(session, person_id=person.id)
-
-
-class FollowUp(Filter):
-    """Text or a voice note outside a flow from someone with an open ticket (hands on
-    `ticket`); a voice note without one too (`ticket` None)."""
-
-    async def __call__(
-        self, message: Message, session: AsyncSession | None = None, person: Person | None = None
-    ) -> bool | dict[str, Any]:
-        if person is None or session is None or person.onboarded_at is None:
-            return False
-        if message.text is not None and message.text.startswith("/"):
-            return False
-        ticket = await store.open_of(session, person_id=person.id)
-        if ticket is not None or message.voice is not None:
-            return {"ticket": ticket}
-        return False
-
-
-async def follow_up(
-    message: Message,
-    ticket: Ticket | None,
-    session: AsyncSession,
-    person: Person,
-    outbox: Outbox,
-) -> None:
-    """The next message of an open ticket; a voice note with none: how to send it to staff."""
-    turn = turn_for(message, session=session, person=person, outbox=outbox)
-    if ticket is None:
-        turn.say(
-            _(
-                "I cannot listen to voice notes myself, but the staff can. Press the button, "
-                "then send your voice note again."
-            ),
-            kb.buttons_column([ask_button(), _menu_button()]),
-        )
-        return
-    await _ask(turn, message)
-
-
-# --- notices ------------------------------------------------------------------------------------
-
-
-@renders("tickets.reply")
-async def _reply_notice(session: AsyncSession, person: Person, args: dict[str, Any]) -> Any:
-    message = await store.message(session, int(args["said"]))
-    if message is None or not message.text:
-        return None  # deleted since
-    text = (
-        t("💬 An answer to your question #{n}:", n=int(args["ticket"]))
-        + "\n\n"
-        + html.escape(message.text)
-        + "\n\n"
-        + _("To write back, just type your message here.")
-    )
-    return text, None
-
-
-@renders("tickets.closed")
-async def _closed_notice(session: AsyncSession, person: Person, args: dict[str, Any]) -> Any:
-    n = int(args["ticket"])
-    text = t("✅ Your question #{n} is closed. Was the answer helpful?", n=n)
-    markup = kb.buttons_grid(
-        [
-            ("👍", AskCB(act="rate", id=n, v=THUMBS["up"])),
-            ("👎", AskCB(act="rate", id=n, v=THUMBS["down"])),
-        ]
-    )
-    return text, markup
 
 
 @renders("tickets.new")
@@ -339,9 +72,6 @@ async def _new_notice(session: AsyncSession, person: Person, args: dict[str, Any
         text = t("🙋 New question #{n} from {where}.", n=ticket.id, where=where)
     text += "\n" + _("All questions: /tiket")
     return text, kb.single(t("Open #{n}", n=ticket.id), TicketCB(act="open", id=ticket.id))
-
-
-# --- the staff side: /tiket ---------------------------------------------------------------------
 
 
 async def journey_lines(session: AsyncSession, person_id: int) -> list[str]:
@@ -553,7 +283,7 @@ async def _play(turn: Turn, callback: CallbackQuery, message_id: int) -> None:
     turn.outbox.add(SendVoice(chat_id=turn.chat_id, voice=message.voice_file_id))
 
 
-async def _staff_reply(turn: Turn, message: Message, wait: TicketWait) -> None:
+async def send_reply(turn: Turn, message: Message, wait: TicketWait) -> None:
     """The message after "Reply": sent to the person, if the replier still may."""
     session, person = turn.session, turn.person
     ticket = await store.get(session, wait.ticket_id or 0)
@@ -579,23 +309,3 @@ async def _staff_reply(turn: Turn, message: Message, wait: TicketWait) -> None:
         t("✅ Sent to the person (question #{n}).", n=ticket.id),
         kb.single(t("Open #{n}", n=ticket.id), TicketCB(act="open", id=ticket.id)),
     )
-
-
-def waiting() -> Router:
-    """Before the flow router: the message the bot asked for (a question, a staff reply)."""
-    r = Router(name="tickets.waiting")
-    r.message.register(waited, Waiting())
-    return r
-
-
-def router() -> Router:
-    """After the flow router: follow-ups to an open ticket, the buttons, /tanya and /tiket."""
-    r = Router(name="tickets")
-    r.message.register(ask_command, IsCommand(), Command("tanya", "ask"))
-    r.message.register(command, IsCommand(), Command("tiket", "tickets"))
-    r.message.register(follow_up, FollowUp())
-    r.callback_query.register(ask_pressed, AskCB.filter(F.act == "ask"))
-    r.callback_query.register(stop_pressed, AskCB.filter(F.act == "stop"))
-    r.callback_query.register(rate_pressed, AskCB.filter(F.act == "rate"))
-    r.callback_query.register(pressed, TicketCB.filter())
-    return r
