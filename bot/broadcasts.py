@@ -20,7 +20,7 @@ import html
 import io
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -341,6 +341,9 @@ class Sender:
         self.concurrency, self.progress_every = concurrency, progress_every
         self.batch = max(concurrency * 4, int(rate * 4))  # about four seconds of sending
         self._shown: dict[int, float] = {}  # broadcast -> monotonic time of the last edit
+        self._editing: asyncio.Task[None] | None = None  # the last progress edit on its way
+        self._ahead: dict[int, list[store.Claimed]] = {}  # broadcast -> its next batch, claimed
+        self.claim_ahead = True  # claim the next batch while the last sends of one go out
         self._recovered_at = 0  # leader.took_over when `recover` last ran
         self.in_flight = 0
         self.stopping = False  # set by `stop`: no new send, no new pass
@@ -361,13 +364,17 @@ class Sender:
         self._idle.clear()
         try:
             while (max_passes is None or passes < max_passes) and not self.stopping:
+                # The last pass allowed claims nothing ahead: none would send it.
+                self.claim_ahead = max_passes is None or passes + 1 < max_passes
                 one = await self.work()
                 passes += 1
                 for name in total.__dataclass_fields__:
                     setattr(total, name, getattr(total, name) + getattr(one, name))
                 if not one.busy:
                     break
+            await self._edited()
         finally:
+            self.claim_ahead = True
             self._idle.set()
         return total
 
@@ -383,6 +390,7 @@ class Sender:
         if not await self.leader.hold():
             return done
         if self.leader.took_over != self._recovered_at:
+            self._ahead.clear()  # their rows are among those `recover` takes back
             recovered = await self._write(store.recover)
             self._recovered_at = self.leader.took_over
             if recovered:
@@ -409,7 +417,11 @@ class Sender:
                         details={"recipients": n, "scheduled": True},
                     )
                 )
-        for broadcast_id in await self._read(store.active):
+        active = await self._read(store.active)
+        stale = [d.id for b in set(self._ahead) - set(active) for d in self._ahead.pop(b)]
+        if stale:  # claimed ahead, then paused or cancelled: back, or skipped
+            await self._write(lambda s: store.release(s, stale))
+        for broadcast_id in active:
             await self._send_batch(broadcast_id, done)
         for broadcast_id in await self._read(store.to_report):
             await self._report(broadcast_id)
@@ -444,18 +456,21 @@ class Sender:
                 "scheduled announcement %d cancelled: its author may no longer send", broadcast_id
             )
 
-    async def _send_batch(self, broadcast_id: int, done: Pass) -> None:
+    async def _claim(self, broadcast_id: int) -> list[store.Claimed]:
         now = clock.now()
-        claimed = await self._write(
-            lambda s: store.claim(s, broadcast_id, now=now, limit=self.batch)
-        )
+        return await self._write(lambda s: store.claim(s, broadcast_id, now=now, limit=self.batch))
+
+    async def _send_batch(self, broadcast_id: int, done: Pass) -> None:
+        claimed = self._ahead.pop(broadcast_id, None) or await self._claim(broadcast_id)
         broadcast = await self._read(lambda s: store.get(s, broadcast_id))
         if broadcast is None:
             return
         if claimed:
             done.claimed += len(claimed)
-            await self._deliver(broadcast, claimed, done)
-            await self._show(broadcast_id)
+            ahead = await self._deliver(broadcast, claimed, done)
+            if ahead:
+                self._ahead[broadcast_id] = ahead
+            await self._show(broadcast_id, wait=False)
         elif await self._write(lambda s: store.finish(s, broadcast_id, now=clock.now())):
             done.finished += 1
         else:
@@ -463,7 +478,9 @@ class Sender:
 
     async def _deliver(
         self, broadcast: Broadcast, claimed: list[store.Claimed], done: Pass
-    ) -> None:
+    ) -> list[store.Claimed] | None:
+        """Send a claimed batch; the next batch, claimed while the last sends of this one were
+        on their way (else the rate would go unused for that time and the claim's), or None."""
         skipped = store.Outcomes()
         to_send = []
         for item in claimed:
@@ -477,12 +494,20 @@ class Sender:
             done.skipped += len(skipped.skipped)
             await self._write(lambda s: store.mark(s, skipped, now=clock.now()))
         if not to_send:
-            return
+            return None
         markup = link_markup(broadcast)
         prepared: dict[str, Prepared] = {}  # locale -> the announcement, built once each
         outcomes = OutcomeWriter(self._write)
-        waiting = iter(to_send)
         failure: list[BaseException] = []
+        ahead: list[asyncio.Task[list[store.Claimed]]] = []
+
+        def batch() -> Iterator[store.Claimed]:
+            yield from to_send
+            # Every one is taken: the next batch is claimed meanwhile.
+            if self.claim_ahead and not (failure or self.stopping) and self.leader.still_holds():
+                ahead.append(asyncio.create_task(self._claim(broadcast.id)))
+
+        waiting = batch()
 
         def message_for(locale: str) -> Prepared:
             if locale not in prepared:
@@ -541,12 +566,19 @@ class Sender:
         ]
         try:
             await asyncio.gather(*workers)
+        except BaseException:
+            for task in ahead:
+                task.cancel()  # rows it claimed stay `sending`, taken back by the next sender
+            raise
         finally:
             for task in workers:
                 task.cancel()
             await outcomes.close()
         if failure:
+            for task in ahead:
+                task.cancel()
             raise failure[0]
+        return await ahead[0] if ahead else None
 
     async def _author_locale(self, broadcast: Broadcast) -> str:
         if broadcast.author_id is None:
@@ -555,8 +587,10 @@ class Sender:
         locale = person.locale if person is not None else None
         return locale if locale in self.i18n.available_locales else self.i18n.default_locale
 
-    async def _show(self, broadcast_id: int, *, force: bool = False) -> None:
-        """Edit the progress message, at most every `progress_every` seconds unless forced."""
+    async def _show(self, broadcast_id: int, *, force: bool = False, wait: bool = True) -> None:
+        """Edit the progress message, at most every `progress_every` seconds unless forced.
+        The counts are read now; `wait=False` lets the edit's round trip go on while the next
+        batch is sent (between two batches it was ~50 ms without a send: 1% of the paid rate)."""
         moment = time.monotonic()
         if not force and moment - self._shown.get(broadcast_id, 0.0) < self.progress_every:
             return
@@ -568,14 +602,32 @@ class Sender:
         locale = await self._author_locale(broadcast)
         with self.i18n.context(), self.i18n.use_locale(locale):
             text, markup = status_view(broadcast, counts, rate=self.rate, locale=locale)
-        await self.delivery.call(
-            EditMessageText(
-                chat_id=broadcast.progress_chat_id,
-                message_id=broadcast.progress_message_id,
-                text=text,
-                reply_markup=markup,
-            )
+        edit = EditMessageText(
+            chat_id=broadcast.progress_chat_id,
+            message_id=broadcast.progress_message_id,
+            text=text,
+            reply_markup=markup,
         )
+        before = self._editing
+
+        async def send() -> None:
+            if before is not None:
+                await before  # the edits go in order
+            await self.delivery.call(edit)
+
+        self._editing = asyncio.create_task(send())
+        if wait:
+            await self._edited()
+
+    async def _edited(self) -> None:
+        """Wait for the progress edits on their way (see `_show`)."""
+        while self._editing is not None:
+            editing = self._editing
+            try:
+                await editing
+            finally:
+                if self._editing is editing:
+                    self._editing = None
 
     async def _report(self, broadcast_id: int) -> None:
         """The final edit of the progress message, the report and the failures file; then
