@@ -622,6 +622,12 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
             "long_gaps": len(long),
             "long_gap_ms_median": statistics.median(long) * 1000 if long else 0.0,
             "long_gap_ms_max": max(long) * 1000 if long else 0.0,
+            # Where sending stood still over 20 ms: (seconds since the start, ms), at most 50.
+            "stalls": [
+                (round(a - t_started, 3), round((b - a) * 1000, 1))
+                for a, b in zip(within, within[1:], strict=False)
+                if b - a > 0.02
+            ][:50],
         }
 
     kill_t = killed_at if killed_at is not None else restarted_at

@@ -502,10 +502,13 @@ class Sender:
         ahead: list[asyncio.Task[list[store.Claimed]]] = []
 
         def batch() -> Iterator[store.Claimed]:
-            yield from to_send
-            # Every one is taken: the next batch is claimed meanwhile.
+            last = max(0, len(to_send) - self.concurrency)
+            yield from to_send[:last]
+            # The last round of sends is left: the next batch is claimed meanwhile (the rows
+            # of this one are `sending` under their lease, so it cannot take them).
             if self.claim_ahead and not (failure or self.stopping) and self.leader.still_holds():
                 ahead.append(asyncio.create_task(self._claim(broadcast.id)))
+            yield from to_send[last:]
 
         waiting = batch()
 

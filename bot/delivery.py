@@ -69,7 +69,7 @@ def backoff(attempts: int) -> float:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-LATE_WAKE_UP = 0.002  # seconds; see RateLimiter.wait
+LATE_WAKE_UP = 0.005  # seconds; see RateLimiter.wait
 
 
 class RateLimiter:
@@ -77,8 +77,9 @@ class RateLimiter:
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        # Lateness made up for (see `wait`): only where a millisecond is about an interval (over
-        # 500/s); at the free rate's 40 ms it is not, and a late slot simply counts from now.
+        # Lateness made up for (see `wait`): only where a few milliseconds are an interval or
+        # more (over 200/s); at the free rate's 40 ms they are not, and a late slot counts
+        # from now. Within any second at most rate × (1 + LATE_WAKE_UP) + 1 slots go.
         self.late = LATE_WAKE_UP if self.interval < LATE_WAKE_UP else 0.0
         self.next_slot = 0.0
         self.paused_until = 0.0
