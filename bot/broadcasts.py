@@ -6,9 +6,12 @@ seconds, ends the broadcasts with nothing left and sends their reports. `drain` 
 while there is work; APScheduler calls it every couple of seconds (bot.scheduler).
 
 Only the instance holding the sender lock (bot.leader) sends, so the bot-wide rate holds with
-any number of instances. Every outcome is written as soon as Telegram answers, so a process
-killed mid-broadcast re-sends at most the messages that were in flight; the next sender takes
-the rows the dead one left `sending` back as pending (`storage.broadcasts.recover`).
+any number of instances. `concurrency` workers send a batch; each takes its next delivery only
+once the outcome of its last is committed (outcomes that come together share a transaction:
+`OutcomeWriter`), so a process killed mid-broadcast re-sends at most `concurrency` messages,
+those sent and not yet written; the next sender takes the rows the dead one left `sending`
+back as pending (`storage.broadcasts.recover`). The next batch is claimed while the last round
+of sends of one is on its way; a pause or cancel meanwhile gives it back untried.
 """
 
 from __future__ import annotations
