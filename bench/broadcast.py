@@ -23,6 +23,9 @@ deliveries exist and must be skipped when their turn comes).
 3. **duplicates after a SIGKILL**: when half the recipients got it, the bot is killed with
    SIGKILL and a new one started, which finishes the broadcast. Duplicates = successful sends
    beyond the first per chat;
+1b. **CPU per send** (the load-independent figure): the bot's CPU (``/proc/<pid>/stat``) and
+   the fake's (this process) over each phase's sending stretch, per send, against a bare
+   aiohttp round trip measured in the same run; the sends/s each could make on a free core;
 4. **memory**: the bot's RSS (``/proc/<pid>/status``), sampled every 0.5 s, idle (started, no
    broadcast yet: its median over 5 s) against the peak while sending, for the first process
    and for the one after the restart. Target: **≤ 50 MB above the idle bot**.
@@ -40,7 +43,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
+import math
 import os
 import random
 import re
@@ -61,10 +66,12 @@ for path in (ROOT, BENCH):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+import aiohttp  # noqa: E402
 import updates as base  # noqa: E402  (bench/updates.py: machine line, print_header)
 from aiogram import Bot  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
+from aiohttp import web  # noqa: E402
 from sqlalchemy import func, insert, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
@@ -315,6 +322,60 @@ def rss_of(pid: int) -> tuple[int, int] | None:
     return out["VmRSS"], out["VmHWM"]
 
 
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (``/proc/<pid>/stat``), None once gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICK  # utime, stime
+
+
+BARE_REQUESTS = 3000  # round trips the bare baseline makes (after 300 to warm up)
+
+
+async def bare_round_trips(requests: int = BARE_REQUESTS, concurrency: int = 50) -> float:
+    """CPU ms this process spends on one bare aiohttp round trip to itself (client and
+    server both here: a form POST, a small JSON answer): the unit the bot's and the fake's
+    CPU per send are compared with, so the ratio means the same on any machine."""
+    body = {"ok": True, "result": {"message_id": 1, "date": 0, "chat": {"id": 1}}}
+
+    async def answer(request: web.Request) -> web.Response:
+        await request.post()
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_post("/x", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/x"
+    form = {"chat_id": "7000000001", "text": TEXT, "parse_mode": "HTML"}
+    try:
+        async with aiohttp.ClientSession() as client:
+
+            async def run(n: int) -> None:
+                left = iter(range(n))
+
+                async def worker() -> None:
+                    for _ in left:
+                        async with client.post(url, data=form) as resp:
+                            await resp.text()
+
+                await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+            await run(300)
+            t0 = time.process_time()
+            await run(requests)
+            return (time.process_time() - t0) * 1000 / requests
+    finally:
+        await runner.cleanup()
+
+
 async def start_bot(
     fake: FakeBotAPI, url: str, rate: float, log_path: Path
 ) -> asyncio.subprocess.Process:
@@ -377,15 +438,37 @@ class Watch:
     cast: Cast
     seen: int = 0  # calls of the fake looked at
     ok: int = 0  # successful sends to recipients so far
+    tried: int = 0  # sends to recipients so far, whatever the answer (403, 429 too)
     samples: list[dict[str, float]] = field(default_factory=list)
+    cpu: list[dict[str, Any]] = field(default_factory=list)  # see `cpu_sample`
 
     def scan(self) -> None:
         calls = self.fake.calls
         for call in calls[self.seen :]:
-            if call.method == "sendMessage" and call.error_code is None:
-                if int(call.params.get("chat_id", 0)) != AUTHOR_UID:
-                    self.ok += 1
+            if call.method == "sendMessage" and int(call.params.get("chat_id", 0)) != AUTHOR_UID:
+                self.tried += 1
+                self.ok += call.error_code is None
         self.seen = len(calls)
+        # The fake keeps every call: frozen, they are out of the collector's way. Else a full
+        # collection over them (23 ms at 10,000 calls) stalls the fake, the requests that came
+        # meanwhile are counted in a bunch, and at 980/s a stall over 20 ms is a 429.
+        gc.freeze()
+
+    def cpu_sample(self, pid: int, phase: str) -> None:
+        """The bot's CPU seconds, this process's (the fake's: it runs here) and how many
+        requests the fake had answered (sends, edits, polls), after a `scan`."""
+        bot = cpu_of(pid)
+        if bot is not None:
+            self.cpu.append(
+                {
+                    "phase": phase,
+                    "t": time.monotonic(),
+                    "bot": bot,
+                    "fake": time.process_time(),
+                    "requests": len(self.fake.calls),
+                    "tried": self.tried,
+                }
+            )
 
     def sample(self, pid: int, phase: str, t0: float) -> None:
         got = rss_of(pid)
@@ -406,6 +489,7 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
     log_path = tmp / f"bot-{db}.log"
     log_path.unlink(missing_ok=True)
 
+    bare_before = await bare_round_trips()
     async with FakeBotAPI(latency=LATENCY) as fake:
         fake.rate_limit(TELEGRAM_LIMIT)
         for uid in cast.fake_blocked:
@@ -429,6 +513,7 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
         while time.monotonic() < deadline:
             watch.sample(proc.pid, "first", t0)
             watch.scan()
+            watch.cpu_sample(proc.pid, "first")
             if proc.returncode is not None:
                 problems.append(f"the first bot exited by itself (code {proc.returncode})")
                 break
@@ -453,6 +538,7 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
         while time.monotonic() < deadline:
             watch.sample(proc.pid, "second", t0)
             watch.scan()
+            watch.cpu_sample(proc.pid, "second")
             if proc.returncode is not None:
                 problems.append(f"the second bot exited by itself (code {proc.returncode})")
                 break
@@ -470,6 +556,7 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
         await stop_bot(proc)
         calls = list(fake.calls)
 
+    bare = [bare_before, await bare_round_trips()]
     outcome = await database_outcome(url, bid)
     bot_log = read_log(log_path)
     errors = [line for line in bot_log.splitlines() if " ERROR " in line or "Traceback" in line]
@@ -538,6 +625,12 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
             "long_gaps": len(long),
             "long_gap_ms_median": statistics.median(long) * 1000 if long else 0.0,
             "long_gap_ms_max": max(long) * 1000 if long else 0.0,
+            # Where sending stood still over 20 ms: (seconds since the start, ms), at most 50.
+            "stalls": [
+                (round(a - t_started, 3), round((b - a) * 1000, 1))
+                for a, b in zip(within, within[1:], strict=False)
+                if b - a > 0.02
+            ][:50],
         }
 
     kill_t = killed_at if killed_at is not None else restarted_at
@@ -629,6 +722,7 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
         if " WARNING " in line
     )
     return {
+        "cpu": cpu_figures(watch.cpu, bare, rate),
         "recipients": len(cast.recipients),
         "deliverable": len(deliverable),
         "fake_blocked": len(cast.fake_blocked),
@@ -672,6 +766,44 @@ async def run_backend(url: str, tmp: Path, db: str, n: int, rate: float) -> dict
     }
 
 
+def cpu_figures(samples: list[dict[str, Any]], bare: list[float], rate: float) -> dict[str, Any]:
+    """CPU per send of the bot and of the fake, whatever else the machine runs: over each
+    phase's sending stretch (from the first sample after sends began to the last at which they
+    still went), CPU seconds used / sends made (to recipients, any answer). Milliseconds per
+    send are also seconds per 1,000 sends. The projection: sends/s each side could make on a
+    core of its own (1000 / its ms a send), the lower of the two, at most the bot's rate."""
+    unit = statistics.mean(bare)
+    out: dict[str, Any] = {"bare_ms_per_round_trip": unit, "bare_samples_ms": bare}
+    for phase in ("first", "second"):
+        xs = [c for c in samples if c["phase"] == phase]
+        moved = [i for i in range(1, len(xs)) if xs[i]["tried"] > xs[i - 1]["tried"]]
+        if len(moved) < 2:
+            out[phase] = None
+            continue
+        a, b = xs[moved[0]], xs[moved[-1]]
+        sends, wall = b["tried"] - a["tried"], b["t"] - a["t"]
+        bot_ms = (b["bot"] - a["bot"]) * 1000 / sends
+        fake_ms = (b["fake"] - a["fake"]) * 1000 / sends
+        bot_rate = 1000 / bot_ms if bot_ms > 0 else math.inf
+        fake_rate = 1000 / fake_ms if fake_ms > 0 else math.inf
+        out[phase] = {
+            "sends": sends,
+            "seconds": wall,
+            "sends_per_s": sends / wall if wall > 0 else math.nan,
+            "other_requests": b["requests"] - a["requests"] - sends,
+            "bot_ms_per_send": bot_ms,
+            "fake_ms_per_send": fake_ms,
+            "bot_in_bare_round_trips": bot_ms / unit,
+            "fake_in_bare_round_trips": fake_ms / unit,
+            "bot_cores": (b["bot"] - a["bot"]) / wall if wall > 0 else math.nan,
+            "fake_cores": (b["fake"] - a["fake"]) / wall if wall > 0 else math.nan,
+            "projected_bot_per_s": bot_rate,
+            "projected_fake_per_s": fake_rate,
+            "projected_per_s": min(bot_rate, fake_rate, rate),
+        }
+    return out
+
+
 # --------------------------------------------------------------------------- databases
 
 
@@ -702,7 +834,7 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
         ),
         names,
         48,
-        20,
+        26,
     )
     bs = [backends[n] for n in names]
     want = target_rate(rate)
@@ -731,6 +863,23 @@ def print_report(meta: dict[str, Any], backends: dict[str, Any]) -> None:
     row("1.   429s received", [str(sum(b["too_many_requests"].values())) for b in bs])
     row("1.   kill -> first send of the new bot (s)", [f"{b['restart_gap_s']:.1f}" for b in bs])
     row("1.   first to last send, all (s)", [f"{b['overall_seconds']:.0f}" for b in bs])
+    row("1. bare aiohttp round trip, both ends (CPU ms)",
+        [f"{b['cpu']['bare_ms_per_round_trip']:.3f}" for b in bs], "the unit")  # fmt: skip
+    for key, label in (("first", "before the kill"), ("second", "after the restart")):
+        cells = [b["cpu"][key] for b in bs]
+        row(f"1. CPU ms/send bot / fake, {label}",
+            [f"{c['bot_ms_per_send']:.3f} / {c['fake_ms_per_send']:.3f}" if c else "-"
+             for c in cells], f"≤ {1000 / want:.2f} each")  # fmt: skip
+        row("1.   the same in bare round trips",
+            [f"{c['bot_in_bare_round_trips']:.1f} / {c['fake_in_bare_round_trips']:.1f}"
+             if c else "-" for c in cells])  # fmt: skip
+        row("1.   cores used bot / fake meanwhile",
+            [f"{c['bot_cores']:.2f} / {c['fake_cores']:.2f}" if c else "-"
+             for c in cells])  # fmt: skip
+        row("1.   projected sends/s, a free core each",
+            [f"{c['projected_per_s']:.0f} (bot {c['projected_bot_per_s']:.0f}, fake "
+             f"{c['projected_fake_per_s']:.0f}) {base.mark(c['projected_per_s'] >= want)}"
+             if c else "-" for c in cells], f"≥ {want:.0f}/s")  # fmt: skip
     row("2. lost (opted in, unblocked, got nothing)",
         [f"{b['lost']} ({base.mark(b['lost'] == 0)})" for b in bs], "0")  # fmt: skip
     row("2. sends to opted out / blocked in DB",
@@ -782,8 +931,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pg-url",
         default=None,
-        help=f"a PostgreSQL server URL; the run uses database '{BENCH_DB}' on that server "
+        help="a PostgreSQL server URL; the run uses database --pg-db on that server "
         f"(default: $JURAGAN_TEST_DATABASE_URL or {DEFAULT_PG})",
+    )
+    p.add_argument(
+        "--pg-db",
+        default=BENCH_DB,
+        help=f"the PostgreSQL database the run empties and uses (default '{BENCH_DB}')",
     )
     p.add_argument("--out", type=Path, default=None, help=f"JSON output (default {RESULTS})")
     p.add_argument(
@@ -841,7 +995,7 @@ def main(argv: list[str] | None = None) -> int:
                 url = fresh_sqlite(tmp)
                 shown = "sqlite (temp file, WAL)"
             else:
-                url = base.fresh_postgresql(pg_url, BENCH_DB)
+                url = base.fresh_postgresql(pg_url, args.pg_db)
                 shown = make_url(url).render_as_string(hide_password=True)
             print(f"{db}: {shown}", flush=True)
             t0 = time.perf_counter()

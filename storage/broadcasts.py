@@ -654,6 +654,37 @@ async def recover(session: AsyncSession) -> int:
     return int(back.rowcount or 0) + int(dropped.rowcount or 0)
 
 
+async def release(session: AsyncSession, delivery_ids: Sequence[int]) -> int:
+    """Deliveries claimed but never tried (a batch the sender claimed ahead, then found its
+    broadcast paused or cancelled): back to pending, the claim not counted as an attempt, while
+    their broadcast goes on; skipped ("cancelled") when it was cancelled. Only rows still
+    `sending` change. How many did."""
+    if not delivery_ids:
+        return 0
+    connection = await repo._connection(session)
+    ids = list(delivery_ids)
+    going = select(_B.c.id).where(
+        _B.c.status.in_([BroadcastStatus.SENDING.value, BroadcastStatus.PAUSED.value])
+    )
+    untried = case((_D.c.attempts > 0, _D.c.attempts - 1), else_=0)  # the claim's attempt
+    back = await connection.execute(
+        update(_D)
+        .where(_D.c.id.in_(ids), _STILL_SENDING, _D.c.broadcast_id.in_(going))
+        .values(status=DeliveryStatus.PENDING.value, lease_until=None, attempts=untried)
+    )
+    dropped = await connection.execute(
+        update(_D)
+        .where(_D.c.id.in_(ids), _STILL_SENDING, _D.c.broadcast_id.not_in(going))
+        .values(
+            status=DeliveryStatus.SKIPPED.value,
+            lease_until=None,
+            error=CANCELLED,
+            attempts=untried,
+        )
+    )
+    return int(back.rowcount or 0) + int(dropped.rowcount or 0)
+
+
 async def failures(session: AsyncSession, broadcast_id: int) -> list[Failure]:
     """The deliveries that failed or met a block, for the report's CSV."""
     connection = await repo._connection(session)

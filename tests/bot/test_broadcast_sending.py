@@ -537,6 +537,33 @@ async def test_cancel_skips_the_rest_and_the_report_says_cancelled(live, fake, n
     assert (await live.sender.drain()).reported == 0
 
 
+async def test_the_batch_claimed_ahead_goes_back_when_paused_and_is_skipped_when_cancelled(
+    live, fake, now
+) -> None:
+    """The sender claims the next batch while the last sends of one are on their way; a pause
+    or a cancel that comes before it is sent gives it back untried."""
+    await people(live, 2050, 12)
+    bid = await draft(live, await author(live))
+    await start_now(live, bid)
+    live.sender.batch = 4
+    assert (await live.sender.work()).sent == 4
+    assert (await statuses(live, bid))["sending"] == 4  # the next four, claimed ahead
+    assert await change(live, bid, BroadcastStatus.PAUSED)
+    assert (await live.sender.drain()).claimed == 0
+    counts = await statuses(live, bid)
+    assert (counts["pending"], counts["sending"]) == (8, 0)
+    assert {r.attempts for r in await rows(live, bid) if r.status == "pending"} == {0}
+    assert await change(live, bid, BroadcastStatus.SENDING)
+    assert (await live.sender.work()).sent == 4
+    assert (await statuses(live, bid))["sending"] == 4
+    assert await change(live, bid, BroadcastStatus.CANCELLED)
+    assert (await live.sender.drain()).reported == 1
+    skipped = [r for r in await rows(live, bid) if r.status == "skipped"]
+    assert len(skipped) == 4 and {r.error for r in skipped} == {store.CANCELLED}
+    assert {r.attempts for r in skipped} == {0}
+    assert once_each(to_people(fake)) == list(range(2050, 2058))
+
+
 async def test_a_new_process_takes_back_a_dead_ones_batch_and_sends_each_once(
     settings, fake, now
 ) -> None:
