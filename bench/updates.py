@@ -127,7 +127,7 @@ ECHO_TEXTS = (
 # (kind, payload) for the KUR readiness journey of an onboarded person: the main menu's KUR
 # button (an intro, then the readiness check's first question), then every step of the check
 # with valid answers. The amount, Rp25 juta, is at most Rp50 juta: no NPWP step, and the
-# scheme that fits is KUR Mikro. The last press (confirm) runs the finisher, which writes a
+# scheme that fits is KUR Mikro (never had a KUR, so Super Mikro would fit up to its ceiling). The last press (confirm) runs the finisher, which writes a
 # loan and a submission.
 JOURNEY_FLOW = "kur_readiness"
 JOURNEY: tuple[tuple[str, str], ...] = (
@@ -139,6 +139,7 @@ JOURNEY: tuple[tuple[str, str], ...] = (
     ("pick", "kk:yes"),
     ("pick", "permit:nib"),
     ("text", "25 juta"),
+    ("pick", "had_kur:never"),
     ("pick", "credit:none"),
     ("pick", "slik:ok"),
     ("pick", "confirm:yes"),
@@ -152,6 +153,7 @@ JOURNEY_NAMES = (
     "kk",
     "permit",
     "amount",
+    "had_kur",
     "credit",
     "slik",
     "confirm",
