@@ -131,7 +131,9 @@ async def test_a_voice_note_is_kept_by_its_file_id_and_staff_can_play_it(app, pe
     ticket = await one(app, Ticket)
     await office.press_data(TicketCB(act="open", id=ticket.id).pack())
     calls = await office.press("🎤")
-    assert [c.voice for c in calls if isinstance(c, SendVoice)] == ["AwACAgUAAxkBAAIBvoice"]
+    played = [c for c in calls if isinstance(c, SendVoice)]
+    assert [c.voice for c in played] == ["AwACAgUAAxkBAAIBvoice"]
+    assert played[0].protect_content is True  # never forwarded on from the staff's chat
 
 
 async def test_a_voice_note_without_an_open_question_offers_the_button(app, person) -> None:

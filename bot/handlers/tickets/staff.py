@@ -280,7 +280,10 @@ async def _play(turn: Turn, callback: CallbackQuery, message_id: int) -> None:
         turn.outbox.add(callback.answer(_("This voice note has been deleted."), show_alert=True))
         return
     turn.outbox.add(callback.answer())
-    turn.outbox.add(SendVoice(chat_id=turn.chat_id, voice=message.voice_file_id))
+    # Protected: the copy in the staff member's chat cannot be forwarded or saved from there.
+    turn.outbox.add(
+        SendVoice(chat_id=turn.chat_id, voice=message.voice_file_id, protect_content=True)
+    )
 
 
 async def send_reply(turn: Turn, message: Message, wait: TicketWait) -> None:
